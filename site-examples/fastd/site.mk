@@ -1,0 +1,9 @@
+# Gluon v2025.1 reads the features and packages from image-customization.lua.
+DEFAULT_GLUON_RELEASE := 2025.1.3+bsp1
+
+GLUON_RELEASE ?= $(DEFAULT_GLUON_RELEASE)
+GLUON_PRIORITY ?= 0
+GLUON_REGION ?= eu
+GLUON_LANGS ?= en de
+GLUON_AUTOUPDATER_BRANCH ?= stable
+GLUON_AUTOUPDATER_ENABLED ?= 1

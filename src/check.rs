@@ -1,0 +1,225 @@
+//! `gluonvpn check`: load a site, run the checks of every package in its
+//! images for every domain, and collect one report.
+
+use crate::diagnostics::{Diagnostic, Report};
+use crate::gluon_version::GluonVersion;
+use crate::registry::codes;
+use crate::rules::lua_pattern::LuaPatterns;
+use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
+use crate::rules::{self, PackageRules};
+use crate::site::load::{self, LoadError, LoadOptions, Site};
+use crate::site::merge::merge;
+use crate::site::site_mk;
+use crate::site::source::Span;
+use crate::site::value::{Node, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub load: LoadOptions,
+    /// Check only this domain (its code).
+    pub domain: Option<String>,
+    /// Report only what Gluon itself reports.
+    pub gluon_only: bool,
+}
+
+impl CheckOptions {
+    pub fn new(version: GluonVersion) -> CheckOptions {
+        CheckOptions {
+            load: LoadOptions::new(version),
+            domain: None,
+            gluon_only: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("the site has no domain '{0}'")]
+    UnknownDomain(String),
+}
+
+/// What a check found, with the loaded site for rendering.
+#[derive(Debug)]
+pub struct Outcome {
+    pub site: Site,
+    pub report: Report,
+    /// Packages whose checks ran.
+    pub checked_packages: BTreeSet<String>,
+}
+
+impl Outcome {
+    /// Gluon's verdict: would a build get past every site check?
+    pub fn gluon_ok(&self) -> bool {
+        !self.report.diagnostics.iter().any(|d| {
+            d.severity == crate::diagnostics::Severity::Error
+                && crate::registry::info(d.code).origin != crate::registry::Origin::Gluonvpn
+        })
+    }
+}
+
+pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
+    let site = load::load(path, &options.load)?;
+    if let Some(domain) = &options.domain {
+        if site.multidomain && !site.domains.iter().any(|d| &d.code == domain) {
+            return Err(CheckError::UnknownDomain(domain.clone()));
+        }
+    }
+    let mut report = Report::default();
+    report.extend(site.diagnostics.iter().cloned());
+    let mut checked_packages = BTreeSet::new();
+    if let Some(site_conf) = &site.site_conf {
+        run_package_checks(
+            &site,
+            site_conf,
+            options,
+            &mut report,
+            &mut checked_packages,
+        );
+    }
+    if options.gluon_only {
+        report
+            .diagnostics
+            .retain(|d| crate::registry::info(d.code).origin != crate::registry::Origin::Gluonvpn);
+    }
+    report.sort(&site.sources);
+    Ok(Outcome {
+        site,
+        report,
+        checked_packages,
+    })
+}
+
+/// The build variables checks read, as value subjects with their place in
+/// site.mk.
+fn build_vars(site: &Site) -> Vec<(String, Node)> {
+    let mut vars = Vec::new();
+    let (Some(evaluation), Some(file)) = (&site.site_mk, site.site_mk_file) else {
+        return vars;
+    };
+    let text = &site.sources.get(file).text;
+    // Gluon's Makefile: GLUON_BRANCH, when set, supplies the autoupdater branch.
+    let global = &evaluation.global;
+    let branch = global
+        .get("GLUON_AUTOUPDATER_BRANCH")
+        .filter(|v| !v.is_empty())
+        .map(|v| ("GLUON_AUTOUPDATER_BRANCH", v))
+        .or_else(|| {
+            global
+                .get("GLUON_BRANCH")
+                .filter(|v| !v.is_empty())
+                .map(|v| ("GLUON_BRANCH", v))
+        });
+    if let Some((origin, value)) = branch {
+        let span = site_mk::assignment_line(text, origin)
+            .map(|l| site.sources.get(file).line_span(file, l));
+        vars.push((
+            "GLUON_AUTOUPDATER_BRANCH".to_string(),
+            Node::new(
+                Value::String(value.to_string()),
+                span.or(Some(Span::file_start(file))),
+            ),
+        ));
+    }
+    vars
+}
+
+/// Which package checks to run, and in which kinds of image: a check can only
+/// tell images apart by the packages in [`IMAGE_PROBES`] — today gluon-tls
+/// alone (checks test /lib/gluon/features/tls) — so each package runs once
+/// per value of that among the images that contain it.
+fn check_runs(site: &Site, version: GluonVersion) -> Vec<(&'static PackageRules, bool)> {
+    let mut runs: BTreeSet<(&'static str, bool)> = BTreeSet::new();
+    for packages in site.package_sets() {
+        let tls = IMAGE_PROBES.iter().any(|p| packages.contains(*p));
+        for package in packages {
+            if let Some(rules) = rules::for_package(package, version) {
+                runs.insert((rules.package, tls));
+            }
+        }
+    }
+    runs.into_iter()
+        .filter_map(|(package, tls)| rules::for_package(package, version).map(|r| (r, tls)))
+        .collect()
+}
+
+fn run_package_checks(
+    site: &Site,
+    site_conf: &Node,
+    options: &CheckOptions,
+    report: &mut Report,
+    checked_packages: &mut BTreeSet<String>,
+) {
+    let version = site.version;
+    let Some(site_file) = site.site_file else {
+        return;
+    };
+    let Ok(patterns) = LuaPatterns::new() else {
+        report.push(Diagnostic::new(
+            codes::LUA_RUNTIME,
+            "cannot start Lua for pattern matching",
+            None,
+        ));
+        return;
+    };
+    let vars = build_vars(site);
+    let names: BTreeSet<String> = site.domain_names.keys().cloned().collect();
+    let runs = check_runs(site, version);
+    checked_packages.extend(runs.iter().map(|(r, _)| r.package.to_string()));
+    let with_tls: BTreeSet<String> = IMAGE_PROBES.iter().map(|p| p.to_string()).collect();
+    let without_tls: BTreeSet<String> = BTreeSet::new();
+
+    // One configuration per checked domain name (or the site alone).
+    struct Conf<'s> {
+        domain: Option<(String, &'s load::DomainFile, &'s Node)>,
+        merged: Node,
+    }
+    let mut confs: Vec<Conf<'_>> = Vec::new();
+    if site.multidomain {
+        for (name, domain) in site.domain_checks(options.domain.as_deref()) {
+            if let Some(config) = &domain.config {
+                confs.push(Conf {
+                    domain: Some((name, domain, config)),
+                    merged: merge(site_conf, config),
+                });
+            }
+        }
+    } else {
+        confs.push(Conf {
+            domain: None,
+            merged: site_conf.clone(),
+        });
+    }
+
+    for Conf {
+        domain,
+        merged: conf,
+    } in &confs
+    {
+        for tls in [false, true] {
+            let input = CheckInput {
+                version,
+                site: site_conf,
+                site_file,
+                domain: domain.as_ref().map(|(name, file, config)| DomainInput {
+                    name: name.as_str(),
+                    file: file.file,
+                    config,
+                }),
+                conf,
+                domain_names: &names,
+                image_packages: if tls { &with_tls } else { &without_tls },
+                build_vars: &vars,
+                patterns: &patterns,
+            };
+            for (rules, _) in runs.iter().filter(|(_, t)| *t == tls) {
+                let mut checker = Checker::new(&input, rules.package);
+                (rules.check)(&mut checker);
+                report.extend(checker.into_diagnostics());
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! JSON output: one document per run, with a stable, documented schema
+//! (book/src/json.md). Field names never change meaning; new fields may be
+//! added. `schema` is raised when a field is removed or changes meaning.
+
+use super::{Diagnostic, Report, Severity};
+use crate::registry;
+use crate::site::source::SourceMap;
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Document<'a> {
+    pub schema: u32,
+    pub gluonvpn: &'static str,
+    pub site: String,
+    pub gluon_version: &'a str,
+    /// Whether a Gluon build would get past every site check.
+    pub gluon_ok: bool,
+    pub summary: Counts,
+    pub checked_packages: Vec<String>,
+    pub domains: Vec<String>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+#[derive(Serialize)]
+pub struct JsonDiagnostic {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Path of the file relative to the site directory, or null.
+    pub file: Option<String>,
+    /// 1-based; null without a file.
+    pub line: Option<usize>,
+    /// 1-based, in characters.
+    pub column: Option<usize>,
+    pub end_line: Option<usize>,
+    pub end_column: Option<usize>,
+    /// The configuration path (`mesh_vpn.fastd.mtu`), or null.
+    pub path: Option<String>,
+    /// The first domain the problem was found in, or null.
+    pub domain: Option<String>,
+    /// Every domain the problem was found in.
+    pub domains: Vec<String>,
+    /// The Gluon package whose check reports it, or null.
+    pub package: Option<String>,
+    /// What Gluon itself prints, or null.
+    pub gluon_message: Option<String>,
+    pub notes: Vec<String>,
+}
+
+pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
+    let (file, start, end) = match d.span {
+        Some(span) => {
+            let source = sources.get(span.file);
+            (
+                Some(source.name.clone()),
+                Some(source.line_col(span.start as usize)),
+                Some(source.line_col(span.end as usize)),
+            )
+        }
+        None => (None, None, None),
+    };
+    JsonDiagnostic {
+        code: d.code,
+        name: registry::info(d.code).name,
+        severity: d.severity,
+        message: d.message.clone(),
+        file,
+        line: start.map(|p| p.0),
+        column: start.map(|p| p.1),
+        end_line: end.map(|p| p.0),
+        end_column: end.map(|p| p.1),
+        path: d.config_path.clone(),
+        domain: d.domains.first().cloned(),
+        domains: d.domains.clone(),
+        package: d.package.clone(),
+        gluon_message: d.gluon_message.clone(),
+        notes: d.notes.clone(),
+    }
+}
+
+pub fn counts(report: &Report) -> Counts {
+    Counts {
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        infos: report.count(Severity::Info),
+    }
+}

@@ -1,0 +1,15 @@
+//! gluonvpn: load a Gluon site exactly as Gluon does, check it, and render and
+//! build from it.
+//!
+//! Data flows one way: site files → [`site`] model (values with spans) →
+//! [`rules`] (Gluon's own checks) → [`diagnostics`] → renderers.
+
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod docs;
+pub mod gluon_data;
+pub mod gluon_version;
+pub mod registry;
+pub mod rules;
+pub mod site;

@@ -1,0 +1,73 @@
+//! gluon-authorized-keys: the SSH public keys installed for root.
+
+use crate::p;
+use crate::rules::vocabulary::Checker;
+
+pub const SUMMARY: &str = "authorized_keys: a required array of strings, in site.conf only";
+
+pub fn check(c: &mut Checker<'_>) {
+    let keys = c.in_site(p!["authorized_keys"]);
+    c.need_string_array(keys, true);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gluon_version::GluonVersion;
+    use crate::rules::testing::{check, messages, Setup};
+
+    fn run(site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
+        let setup = Setup {
+            domains,
+            ..Setup::default()
+        };
+        let mut found = None;
+        // The check is the same in every release.
+        for version in GluonVersion::ALL {
+            let here = messages(&check("gluon-authorized-keys", version, site, &setup));
+            if let Some(previous) = &found {
+                assert_eq!(&here, previous, "{version}");
+            }
+            found = Some(here);
+        }
+        found.unwrap_or_default()
+    }
+
+    #[test]
+    fn keys_are_a_required_array_of_strings() {
+        assert_eq!(
+            run("{ authorized_keys = { 'ssh-ed25519 AAAA x' } }", Vec::new()),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            run("{ authorized_keys = {} }", Vec::new()),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            run("{}", Vec::new()),
+            ["site.conf error: expected authorized_keys to be an array, but it is unset"]
+        );
+        assert_eq!(
+            run("{ authorized_keys = 'ssh-ed25519 AAAA x' }", Vec::new()),
+            ["site.conf error: expected authorized_keys to be an array, but it is \"ssh-ed25519 AAAA x\" (a string value)"]
+        );
+        assert_eq!(
+            run("{ authorized_keys = { 'ssh-ed25519 AAAA x', 5, true } }", Vec::new()),
+            [
+                "site.conf error: expected authorized_keys.2 to be a string, but it is 5 (a number value)",
+                "site.conf error: expected authorized_keys.3 to be a string, but it is true (a boolean value)",
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_belong_in_site_conf() {
+        assert_eq!(
+            run("{ authorized_keys = { 'a' } }", vec![("one", "{}")]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            run("{}", vec![("one", "{ authorized_keys = { 'a' } }")]),
+            ["domains/one.conf error: authorized_keys is allowed in site configuration only"]
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! gluon-config-mode-hostname: whether the hostname may be left empty and
+//! whether the config mode prefills it.
+
+use crate::p;
+use crate::rules::vocabulary::Checker;
+
+pub const SUMMARY: &str =
+    "config_mode.hostname.optional and .prefill: optional booleans, in site.conf only";
+
+pub fn check(c: &mut Checker<'_>) {
+    for key in ["optional", "prefill"] {
+        let path = c.in_site(p!["config_mode", "hostname", key]);
+        c.need_boolean(path, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gluon_version::GluonVersion;
+    use crate::rules::testing::{check, messages, Setup};
+
+    fn run(site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
+        let setup = Setup {
+            domains,
+            ..Setup::default()
+        };
+        let mut found = None;
+        // The check is the same in every release.
+        for version in GluonVersion::ALL {
+            let here = messages(&check("gluon-config-mode-hostname", version, site, &setup));
+            if let Some(previous) = &found {
+                assert_eq!(&here, previous, "{version}");
+            }
+            found = Some(here);
+        }
+        found.unwrap_or_default()
+    }
+
+    #[test]
+    fn both_settings_are_optional_booleans() {
+        assert_eq!(run("{}", Vec::new()), Vec::<String>::new());
+        assert_eq!(
+            run(
+                "{ config_mode = { hostname = { optional = false, prefill = true } } }",
+                Vec::new()
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            run("{ config_mode = { hostname = { optional = 0, prefill = 'yes' } } }", Vec::new()),
+            [
+                "site.conf error: expected config_mode.hostname.optional to be a boolean, but it is 0 (a number value)",
+                "site.conf error: expected config_mode.hostname.prefill to be a boolean, but it is \"yes\" (a string value)",
+            ]
+        );
+    }
+
+    #[test]
+    fn both_settings_belong_in_site_conf() {
+        let domain = "{ config_mode = { hostname = { optional = false, prefill = true } } }";
+        assert_eq!(
+            run("{}", vec![("one", domain)]),
+            [
+                "domains/one.conf error: config_mode.hostname.optional is allowed in site configuration only",
+                "domains/one.conf error: config_mode.hostname.prefill is allowed in site configuration only",
+            ]
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Evaluating one configuration file (site.conf or a domain file) into a
+//! [`Node`], with the diagnostics Gluon's scripts/site_config.lua would give.
+
+use super::lua::{self, FailureKind, LuaFailure, Sandbox, SpanSource};
+use super::source::{FileId, SourceMap, Span};
+use super::value::Node;
+use crate::diagnostics::Diagnostic;
+use crate::registry::codes;
+
+/// Evaluates a loaded file as `return <text>` and converts the result the
+/// way Gluon's JSON round trip does.
+pub fn evaluate(
+    sandbox: &Sandbox,
+    sources: &SourceMap,
+    file: FileId,
+) -> Result<Node, Box<Diagnostic>> {
+    let value = evaluate_value(sandbox, sources, file)?;
+    let tree = lua::file_span_tree(&sources.get(file).text);
+    to_config_node(sources, file, &value, tree.as_ref())
+}
+
+/// The first half of [`evaluate`]: Lua's value, before spans are known (so
+/// that parsing for spans can run elsewhere meanwhile).
+pub fn evaluate_value(
+    sandbox: &Sandbox,
+    sources: &SourceMap,
+    file: FileId,
+) -> Result<mlua::Value, Box<Diagnostic>> {
+    let source = sources.get(file);
+    sandbox
+        .eval_config(&source.name, &source.text)
+        .map_err(|failure| Box::new(lua_failure(sources, file, &failure)))
+}
+
+/// The second half of [`evaluate`]: the JSON round trip, with spans from the
+/// file's span tree.
+pub fn to_config_node(
+    sources: &SourceMap,
+    file: FileId,
+    value: &mlua::Value,
+    tree: Option<&lua::SpanTree>,
+) -> Result<Node, Box<Diagnostic>> {
+    let source = sources.get(file);
+    let whole = 0..source.text.trim_end().len();
+    let node = lua::to_node(
+        value,
+        SpanSource {
+            file,
+            tree,
+            fallback: whole.clone(),
+        },
+    )
+    .map_err(|_| {
+        Box::new(Diagnostic::new(
+            codes::NOT_SERIALISABLE,
+            "the configuration contains a table that contains itself, or tables nested more than 64 levels deep",
+            Some(Span::file_start(file)),
+        ))
+    })?;
+    match node {
+        Some(node) if node.is_table() => Ok(node),
+        other => {
+            let found = other.map_or("nil".to_string(), |n| n.lua_type().to_string());
+            let start = tree.map_or(0, |t| t.range.start);
+            Err(Box::new(Diagnostic::new(
+                codes::NOT_A_TABLE,
+                format!(
+                    "{} must evaluate to a table, but it evaluates to {found}",
+                    source.name
+                ),
+                Some(Span::new(file, start, start + 1)),
+            )))
+        }
+    }
+}
+
+/// A diagnostic for a failed Lua evaluation, at the line Lua names when it
+/// names this file.
+pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> Diagnostic {
+    let source = sources.get(file);
+    let code = match failure.kind {
+        FailureKind::Syntax => codes::LUA_SYNTAX,
+        FailureKind::Runtime => codes::LUA_RUNTIME,
+        FailureKind::Limit(_) => codes::LUA_LIMIT,
+    };
+    let span = match &failure.location {
+        Some((chunk, line)) if *chunk == source.name => Some(source.line_span(file, *line)),
+        _ => Some(Span::file_start(file)),
+    };
+    let mut diagnostic = Diagnostic::new(code, failure.bare_message().to_string(), span);
+    if failure.kind != FailureKind::Limit(lua::LimitKind::Time) {
+        diagnostic = diagnostic.with_gluon_message(failure.message.clone());
+    }
+    diagnostic
+}

@@ -1,0 +1,726 @@
+//! Loading a site directory the way Gluon's build does, up to the point
+//! where the package checks run.
+
+use super::config;
+use super::image_customization::{DeviceView, ImageCustomization, Selection};
+use super::lua::{self, Limits, Sandbox};
+use super::packages::{self, Image, SelectionInput, Unresolved};
+use super::site_mk::{self, Evaluation, TargetEnv};
+use super::source::{FileId, SourceMap, Span};
+use super::value::Node;
+use crate::diagnostics::Diagnostic;
+use crate::gluon_data::{self, GluonData, Target};
+use crate::gluon_version::GluonVersion;
+use crate::registry::codes;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub version: GluonVersion,
+    /// Only this target (`--target`); all targets Gluon lists otherwise.
+    pub target: Option<String>,
+    /// Include targets and devices marked broken (Gluon's BROKEN=1).
+    pub include_broken: bool,
+    pub limits: Limits,
+}
+
+impl LoadOptions {
+    pub fn new(version: GluonVersion) -> LoadOptions {
+        LoadOptions {
+            version,
+            target: None,
+            include_broken: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Why a site could not be loaded at all (as opposed to problems in it).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}: no such site directory")]
+    NoSuchDirectory(PathBuf),
+    #[error("{0}: not a site directory or site.conf")]
+    NotASite(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown target '{target}' for Gluon {version}; `gluonvpn targets --gluon-version {version}` lists them")]
+    UnknownTarget {
+        target: String,
+        version: GluonVersion,
+    },
+    #[error("no Gluon data for {0}")]
+    NoData(GluonVersion),
+    #[error("cannot start the Lua sandbox: {0}")]
+    Lua(String),
+    #[error(transparent)]
+    Make(#[from] site_mk::RunError),
+}
+
+/// One domain file.
+#[derive(Debug)]
+pub struct DomainFile {
+    pub code: String,
+    pub file: FileId,
+    /// `None` when the file failed to evaluate (a diagnostic says why).
+    pub config: Option<Node>,
+}
+
+/// A loaded site.
+#[derive(Debug)]
+pub struct Site {
+    pub dir: PathBuf,
+    pub version: GluonVersion,
+    pub sources: SourceMap,
+    pub site_file: Option<FileId>,
+    /// site.conf as evaluated; `None` when missing or broken.
+    pub site_conf: Option<Node>,
+    pub site_mk_file: Option<FileId>,
+    pub site_mk: Option<Evaluation>,
+    pub multidomain: bool,
+    /// Domain files in code order (only for multidomain sites).
+    pub domains: Vec<DomainFile>,
+    /// Every name a domain is installed under: codes and aliases, with the
+    /// code each belongs to.
+    pub domain_names: BTreeMap<String, String>,
+    /// The images Gluon would build.
+    pub images: Vec<Image>,
+    /// Whether `images` come from the site's own selection or are the
+    /// defaults (the selection could not be evaluated).
+    pub default_selection: bool,
+    /// The site's own feeds (GLUON_SITE_FEEDS in `modules`).
+    pub site_feeds: Vec<String>,
+    /// Problems found while loading.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Resolves the PATH argument: a site directory, or a site.conf in one.
+pub fn site_dir(path: &Path) -> Result<PathBuf, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NoSuchDirectory(path.to_path_buf()),
+        _ => LoadError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    if path.file_name().is_some_and(|n| n == "site.conf") {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return Ok(parent.to_path_buf());
+    }
+    Err(LoadError::NotASite(path.to_path_buf()))
+}
+
+/// Reads a file of the site; `Ok(None)` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<String>, LoadError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LoadError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// Gluon's `istrue`: a number greater than zero.
+fn istrue(value: Option<&str>) -> bool {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .is_some_and(|n| n > 0.0)
+}
+
+/// The targets to consider, as Gluon's `make list-targets` gives them.
+pub fn targets<'d>(
+    data: &'d GluonData,
+    options: &LoadOptions,
+) -> Result<Vec<&'d Target>, LoadError> {
+    match &options.target {
+        Some(name) => data
+            .target(name)
+            .map(|t| vec![t])
+            .ok_or_else(|| LoadError::UnknownTarget {
+                target: name.clone(),
+                version: options.version,
+            }),
+        None => Ok(data
+            .targets
+            .iter()
+            .filter(|t| options.include_broken || !t.broken)
+            .collect()),
+    }
+}
+
+/// GLUON_SITE_FEEDS from the site's `modules` (a shell fragment).
+fn site_feeds(modules: &str) -> Vec<String> {
+    modules
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("GLUON_SITE_FEEDS="))
+        .next_back()
+        .map(|value| {
+            value
+                .trim_matches(|c| c == '\'' || c == '"')
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
+    let dir = site_dir(path)?;
+    let data =
+        gluon_data::embedded(options.version.label()).ok_or(LoadError::NoData(options.version))?;
+    let targets = targets(data, options)?;
+    let sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
+    let version = options.version;
+
+    let mut site = Site {
+        dir: dir.clone(),
+        version,
+        sources: SourceMap::default(),
+        site_file: None,
+        site_conf: None,
+        site_mk_file: None,
+        site_mk: None,
+        multidomain: false,
+        domains: Vec::new(),
+        domain_names: BTreeMap::new(),
+        images: Vec::new(),
+        default_selection: true,
+        site_feeds: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+
+    // Read every file first, so that make and the parsing for spans can run
+    // on other threads while Lua evaluates.
+    let site_conf_path = dir.join("site.conf");
+    let site_conf_text = read_optional(&site_conf_path)?;
+    if let Some(text) = read_optional(&dir.join("modules"))? {
+        site.site_feeds = site_feeds(&text);
+    }
+    let site_mk_path = dir.join("site.mk");
+    let site_mk_text = read_optional(&site_mk_path)?;
+    let domain_texts = read_domain_files(&dir)?;
+
+    let mut config_files: Vec<FileId> = Vec::new();
+    match site_conf_text {
+        Some(text) => {
+            let file = site.sources.add("site.conf".into(), site_conf_path, text);
+            site.site_file = Some(file);
+            config_files.push(file);
+        }
+        None => site.diagnostics.push(Diagnostic::new(
+            codes::MISSING_FILE,
+            format!("{} has no site.conf", dir.display()),
+            None,
+        )),
+    }
+    let mut domain_files = Vec::new();
+    for (code, path, text) in domain_texts {
+        let file = site.sources.add(format!("domains/{code}.conf"), path, text);
+        domain_files.push((code, file));
+        config_files.push(file);
+    }
+    let site_mk_file = site_mk_text.map(|text| {
+        let per_target = site_mk::mentions_target(&[text.as_str()]);
+        (
+            site.sources.add("site.mk".into(), site_mk_path, text),
+            per_target,
+        )
+    });
+
+    let abs = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let envs: Vec<TargetEnv> = match site_mk_file {
+        Some((_, true)) => targets
+            .iter()
+            .map(|t| TargetEnv {
+                name: t.name.clone(),
+                board: t.board.clone(),
+                subtarget: t.subtarget.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let texts: Vec<String> = config_files
+        .iter()
+        .map(|&f| site.sources.get(f).text.clone())
+        .collect();
+    let (values, trees, make_outcome) = std::thread::scope(|scope| {
+        let parse = scope.spawn(move || {
+            texts
+                .iter()
+                .map(|t| lua::file_span_tree(t))
+                .collect::<Vec<_>>()
+        });
+        let make = site_mk_file.map(|_| scope.spawn(|| site_mk::evaluate(&abs, &envs)));
+        let values: Vec<_> = config_files
+            .iter()
+            .map(|&f| config::evaluate_value(&sandbox, &site.sources, f))
+            .collect();
+        let trees = parse
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let make_outcome = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (values, trees, make_outcome)
+    });
+    let mut nodes: Vec<Result<Node, Box<Diagnostic>>> = values
+        .into_iter()
+        .zip(&trees)
+        .zip(&config_files)
+        .map(|((value, tree), &file)| {
+            value.and_then(|v| config::to_config_node(&site.sources, file, &v, tree.as_ref()))
+        })
+        .collect();
+
+    // site.conf
+    if site.site_file.is_some() {
+        match nodes.remove(0) {
+            Ok(node) => site.site_conf = Some(node),
+            Err(d) => site.diagnostics.push(*d),
+        }
+    }
+
+    // site.mk
+    match (site_mk_file, make_outcome) {
+        (Some((file, _)), Some(outcome)) => {
+            let outcome = outcome?;
+            site.site_mk_file = Some(file);
+            if let Some(error) = &outcome.error {
+                let span = error.location.as_ref().and_then(|(path, line)| {
+                    let id = locate_make_file(&mut site.sources, &dir, path)?;
+                    Some(site.sources.get(id).line_span(id, *line))
+                });
+                site.diagnostics.push(
+                    Diagnostic::new(
+                        codes::SITE_MK,
+                        error.message.clone(),
+                        span.or(Some(Span::file_start(file))),
+                    )
+                    .with_gluon_message(error.raw.clone()),
+                );
+            }
+            // make reads all of site.mk before it fails on a missing include,
+            // so the variables are there unless parsing itself stopped.
+            if outcome.error.is_none() || outcome.evaluation.global != Default::default() {
+                site.site_mk = Some(outcome.evaluation);
+            }
+        }
+        _ => site.diagnostics.push(
+            Diagnostic::new(
+                codes::MISSING_FILE,
+                format!("{} has no site.mk", dir.display()),
+                None,
+            )
+            .with_gluon_message(format!(
+                "No site configuration was found. Please check out a site configuration to {}",
+                dir.display()
+            )),
+        ),
+    }
+    build_variable_checks(&mut site);
+
+    // Domains
+    let global = site
+        .site_mk
+        .as_ref()
+        .map(|e| e.global.clone())
+        .unwrap_or_default();
+    site.multidomain = match &site.site_mk {
+        Some(_) => istrue(global.get("GLUON_MULTIDOMAIN")),
+        // site.mk failed: go by the files.
+        None => dir.join("domains").is_dir(),
+    };
+    if site.multidomain {
+        for ((code, file), node) in domain_files.into_iter().zip(nodes) {
+            let config = match node {
+                Ok(node) => Some(node),
+                Err(d) => {
+                    site.diagnostics.push(*d);
+                    None
+                }
+            };
+            site.domains.push(DomainFile { code, file, config });
+        }
+        if site.domains.is_empty() {
+            site.diagnostics.push(
+                Diagnostic::new(
+                    codes::NO_DOMAINS,
+                    "GLUON_MULTIDOMAIN is set, but domains/ holds no *.conf files",
+                    site.site_mk_file.map(Span::file_start),
+                )
+                .with_gluon_message("site error: no domain configurations found"),
+            );
+        }
+        install_domain_names(&mut site);
+    }
+
+    // Package selection
+    let customization = if version >= GluonVersion::V2023_2 {
+        load_customization(&mut site, &sandbox, &targets)?
+    } else {
+        None
+    };
+    let empty = Evaluation::default();
+    let evaluation = site.site_mk.as_ref().unwrap_or(&empty);
+    let selection_usable =
+        site.site_mk.is_some() && (version < GluonVersion::V2023_2 || customization.is_some());
+    let (images, unresolved) = packages::select(&SelectionInput {
+        version,
+        data,
+        targets: &targets,
+        site_mk: evaluation,
+        customization: customization.as_deref(),
+        include_broken: options.include_broken,
+    });
+    if selection_usable {
+        site.images = images;
+        site.default_selection = false;
+        report_unresolved(&mut site, &unresolved);
+    } else {
+        let packages = packages::default_packages(data, &targets);
+        site.images = vec![Image {
+            target: String::new(),
+            device: String::new(),
+            class: "standard".into(),
+            packages,
+        }];
+    }
+    Ok(site)
+}
+
+/// Maps a file make named (relative to the site) to a source file, reading
+/// it if needed.
+fn locate_make_file(sources: &mut SourceMap, dir: &Path, relative: &Path) -> Option<FileId> {
+    if relative.is_absolute() {
+        return None;
+    }
+    let name = relative.display().to_string();
+    if let Some(id) = sources.find_name(&name) {
+        return Some(id);
+    }
+    let full = dir.join(relative);
+    let text = std::fs::read_to_string(&full).ok()?;
+    Some(sources.add(name, full, text))
+}
+
+/// Checks Gluon's Makefile makes on the site.mk variables.
+fn build_variable_checks(site: &mut Site) {
+    let (Some(evaluation), Some(file)) = (&site.site_mk, site.site_mk_file) else {
+        return;
+    };
+    let text = site.sources.get(file).text.clone();
+    let mut diagnostics = Vec::new();
+    let defined_anywhere = |name: &str| {
+        std::iter::once(&evaluation.global)
+            .chain(evaluation.per_target.values())
+            .any(|vars| vars.get(name).is_some_and(|v| !v.trim().is_empty()))
+    };
+    if site.version >= GluonVersion::V2023_2 {
+        for family in ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"] {
+            let set: Vec<String> = ["", "_standard", "_tiny"]
+                .iter()
+                .map(|suffix| format!("{family}{suffix}"))
+                .filter(|name| defined_anywhere(name))
+                .collect();
+            if set.is_empty() {
+                continue;
+            }
+            let line = set
+                .iter()
+                .find_map(|name| site_mk::assignment_line(&text, name));
+            let span = line.map_or(Span::file_start(file), |l| {
+                site.sources.get(file).line_span(file, l)
+            });
+            let gluon = if site.version >= GluonVersion::V2025_1 {
+                format!("{family} is obsolete, please use the image-customization.lua file instead")
+            } else {
+                format!("*** Warning: {family} has been obsolete, please use the image-customization.lua file instead.")
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    codes::OBSOLETE_SITE_MK_VAR,
+                    format!(
+                        "{family} is obsolete, please use the image-customization.lua file instead"
+                    ),
+                    Some(span),
+                )
+                .with_path(set.join(", "))
+                .with_gluon_message(gluon),
+            );
+        }
+    }
+    if !evaluation.global.is_defined("GLUON_RELEASE") {
+        diagnostics.push(
+            Diagnostic::new(
+                codes::RELEASE_NOT_SET,
+                "GLUON_RELEASE is not set in site.mk; the build needs it on make's command line",
+                Some(Span::file_start(file)),
+            )
+            .with_gluon_message(
+                "GLUON_RELEASE not set. GLUON_RELEASE can be set in site.mk or on the command line",
+            ),
+        );
+    }
+    site.diagnostics.extend(diagnostics);
+}
+
+/// The `domains/*.conf` files in code order, read.
+fn read_domain_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
+    let domains_dir = dir.join("domains");
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(&domains_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .collect(),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Vec::new()
+        }
+        Err(e) => {
+            return Err(LoadError::Io {
+                path: domains_dir,
+                source: e,
+            })
+        }
+    };
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let Some(code) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if let Some(text) = read_optional(&path)? {
+            files.push((code, path, text));
+        }
+    }
+    Ok(files)
+}
+
+/// Installs every domain as `<code>.json` and its `domain_names` keys as
+/// aliases, as the gluon-site package does, reporting names taken twice.
+fn install_domain_names(site: &mut Site) {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for domain in &site.domains {
+        if let Some(owner) = names.get(&domain.code) {
+            diagnostics.push(
+                Diagnostic::new(
+                    codes::DOMAIN_NAME_CONFLICT,
+                    format!(
+                        "Failed to install domain '{}', name already taken by domain '{owner}'.",
+                        domain.code
+                    ),
+                    Some(Span::file_start(domain.file)),
+                )
+                .with_gluon_message(format!(
+                    "Error: Failed to install domain '{}', name already taken by domain '{owner}'.",
+                    domain.code
+                )),
+            );
+            continue;
+        }
+        names.insert(domain.code.clone(), domain.code.clone());
+        let Some(aliases) = domain
+            .config
+            .as_ref()
+            .and_then(|c| c.get_name("domain_names"))
+        else {
+            continue;
+        };
+        for (key, node) in aliases.entries() {
+            let alias = key.to_string();
+            if alias == domain.code {
+                continue;
+            }
+            if let Some(owner) = names.get(&alias) {
+                let message = format!(
+                    "Failed to alias domain '{}' as '{alias}', name already taken by domain '{owner}'.",
+                    domain.code
+                );
+                diagnostics.push(
+                    Diagnostic::new(codes::DOMAIN_NAME_CONFLICT, message.clone(), node.key_span)
+                        .with_path(format!("domain_names.{alias}"))
+                        .with_gluon_message(format!("Error: {message}")),
+                );
+                continue;
+            }
+            names.insert(alias, domain.code.clone());
+        }
+    }
+    site.domain_names = names;
+    site.diagnostics.extend(diagnostics);
+}
+
+/// Evaluates image-customization.lua for every device of every target.
+/// `Ok(None)` when it is missing or fails (a diagnostic says why).
+fn load_customization(
+    site: &mut Site,
+    sandbox: &Sandbox,
+    targets: &[&Target],
+) -> Result<Option<Vec<Vec<Selection>>>, LoadError> {
+    let path = site.dir.join("image-customization.lua");
+    let Some(text) = read_optional(&path)? else {
+        let line = if site.version >= GluonVersion::V2025_1 {
+            142
+        } else {
+            106
+        };
+        site.diagnostics.push(
+            Diagnostic::new(
+                codes::MISSING_IMAGE_CUSTOMIZATION,
+                format!("{} has no image-customization.lua, which Gluon {} requires", site.dir.display(), site.version),
+                None,
+            )
+            .with_gluon_message(format!(
+                "scripts/image_customization_lib.lua:{line}: cannot open image-customization.lua: No such file or directory"
+            )),
+        );
+        return Ok(None);
+    };
+    let file = site
+        .sources
+        .add("image-customization.lua".into(), path, text);
+    let customization =
+        match ImageCustomization::new(sandbox, &site.sources, file, &site.dir, site.version) {
+            Ok(c) => c,
+            Err(d) => {
+                site.diagnostics.push(*d);
+                return Ok(None);
+            }
+        };
+    let mut views = Vec::new();
+    let mut bounds = Vec::new();
+    for target in targets {
+        let start = views.len();
+        for device in &target.devices {
+            views.push(DeviceView {
+                board: &target.board,
+                subtarget: &target.subtarget,
+                image: &device.image,
+                class: &device.class,
+            });
+        }
+        bounds.push(start..views.len());
+    }
+    match customization.evaluate_all(&mut site.sources, &views) {
+        Ok(selections) => Ok(Some(
+            bounds.into_iter().map(|r| selections[r].to_vec()).collect(),
+        )),
+        Err(d) => {
+            site.diagnostics.push(*d);
+            Ok(None)
+        }
+    }
+}
+
+/// Reports packages nothing defines: an error when the site has no feeds
+/// (Gluon's target_config_check fails), a note otherwise (a site feed may
+/// define them, and its checks cannot be run here).
+fn report_unresolved(site: &mut Site, unresolved: &[Unresolved]) {
+    let searchable: Vec<FileId> = ["image-customization.lua", "site.mk"]
+        .iter()
+        .filter_map(|n| site.sources.find_name(n))
+        .collect();
+    for item in unresolved {
+        let word = item.feature.as_deref().unwrap_or(&item.package);
+        let span = searchable.iter().find_map(|&f| {
+            find_word(&site.sources.get(f).text, word).map(|r| Span::new(f, r.start, r.end))
+        });
+        let diagnostic = if site.site_feeds.is_empty() {
+            let mut d = Diagnostic::new(
+                codes::UNKNOWN_PACKAGE,
+                format!("unable to enable package '{}'", item.package),
+                span,
+            )
+            .with_gluon_message(format!("unable to enable package '{}'", item.package));
+            if let Some(feature) = &item.feature {
+                d = d.with_note(format!(
+                    "the feature '{feature}' has no mapping in this Gluon release, so it selects the package '{}', which Gluon does not define",
+                    item.package
+                ));
+            }
+            d
+        } else {
+            Diagnostic::new(
+                codes::UNCHECKED_FEED_PACKAGE,
+                format!(
+                    "package '{}' is not part of Gluon {}; it must come from the site's feeds ({}), whose checks gluonvpn cannot run",
+                    item.package,
+                    site.version,
+                    site.site_feeds.join(" ")
+                ),
+                span,
+            )
+        };
+        site.diagnostics.push(diagnostic);
+    }
+}
+
+/// The byte range of `word` standing on its own (not inside a longer name).
+fn find_word(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word)
+        .map(|(i, _)| i..i + word.len())
+        .find(|r| {
+            let before = text[..r.start].chars().next_back();
+            let after = text[r.end..].chars().next();
+            !before.is_some_and(is_name) && !after.is_some_and(is_name)
+        })
+}
+
+impl Site {
+    /// The domain names to check with their domain files: every installed
+    /// name (a code or an alias), as Gluon's check-site.lua iterates the
+    /// installed JSON files. Restricted to one domain's names with `only`.
+    pub fn domain_checks(&self, only: Option<&str>) -> Vec<(String, &DomainFile)> {
+        self.domain_names
+            .iter()
+            .filter(|(_, code)| only.is_none_or(|o| o == code.as_str()))
+            .filter_map(|(name, code)| {
+                self.domains
+                    .iter()
+                    .find(|d| &d.code == code)
+                    .map(|d| (name.clone(), d))
+            })
+            .collect()
+    }
+
+    /// All distinct package sets of the images.
+    pub fn package_sets(&self) -> BTreeSet<&BTreeSet<String>> {
+        self.images.iter().map(|i| &i.packages).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feeds_come_from_the_modules_file() {
+        let modules =
+            "# GLUON_SITE_FEEDS='no'\nGLUON_SITE_FEEDS='ffda community'\nPACKAGES_FFDA_REPO=x\n";
+        assert_eq!(site_feeds(modules), ["ffda", "community"]);
+        assert!(site_feeds("##\tGLUON_SITE_FEEDS\n").is_empty());
+    }
+
+    #[test]
+    fn words_are_found_whole() {
+        let text = "'gluon-web-admin-x', 'web-admin'";
+        assert_eq!(find_word(text, "web-admin"), Some(22..31));
+    }
+}

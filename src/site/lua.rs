@@ -1,0 +1,579 @@
+//! Sandboxed Lua 5.1 for the site's untrusted files, and the lua-jsonc round
+//! trip that turns Lua values into the [`Value`]s Gluon's checks see.
+//!
+//! Gluon evaluates `return ` + file text with an empty environment, so a site
+//! file reaches no globals; only the string methods (through the string
+//! metatable) are there, as in Gluon. On top of that the sandbox bounds the
+//! instructions, the memory and the wall-clock time an evaluation may use, so
+//! `while true do end` or `("x"):rep(2^31)` end in a clear error.
+
+use super::source::{FileId, Span};
+use super::spans;
+pub use super::spans::SpanTree;
+use super::value::{lua_number_to_string, Node, Value};
+use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
+use std::cell::Cell;
+use std::fmt;
+use std::ops::Range;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// What one evaluation may use.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub instructions: u64,
+    pub memory_bytes: usize,
+    pub wall_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // A large real site.conf runs in well under a million instructions and
+        // a few hundred KiB; these leave two orders of magnitude of headroom.
+        Limits {
+            instructions: 100_000_000,
+            memory_bytes: 256 << 20,
+            wall_time: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    Instructions,
+    Memory,
+    Time,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    Syntax,
+    Runtime,
+    Limit(LimitKind),
+}
+
+/// A failed evaluation, with Lua's message as Gluon would print it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LuaFailure {
+    pub kind: FailureKind,
+    /// Lua's full message, e.g. `[string "site.conf"]:13: unexpected symbol near '%'`.
+    pub message: String,
+    /// The chunk named in the message and the line it points at.
+    pub location: Option<(String, usize)>,
+}
+
+impl LuaFailure {
+    /// The message without Lua's `[string "…"]:N: ` prefix.
+    pub fn bare_message(&self) -> &str {
+        match self.message.find("]:") {
+            Some(i) if self.location.is_some() => {
+                let rest = &self.message[i + 2..];
+                rest.split_once(": ").map_or(rest, |(_, m)| m)
+            }
+            _ => &self.message,
+        }
+    }
+}
+
+impl fmt::Display for LuaFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+struct Budget {
+    instructions_left: Cell<i64>,
+    deadline: Cell<Instant>,
+    exceeded: Cell<Option<LimitKind>>,
+}
+
+/// How often the instruction hook runs; the instruction limit is enforced
+/// with this granularity.
+const HOOK_INTERVAL: u32 = 10_000;
+
+pub struct Sandbox {
+    lua: Lua,
+    limits: Limits,
+    budget: Rc<Budget>,
+}
+
+impl Sandbox {
+    pub fn new(limits: Limits) -> mlua::Result<Sandbox> {
+        // The string library is loaded for its metatable: Gluon's Lua has it,
+        // so `("%x"):rep(64)` works in site.conf.
+        let lua = Lua::new_with(StdLib::STRING, LuaOptions::default())?;
+        let budget = Rc::new(Budget {
+            instructions_left: Cell::new(0),
+            deadline: Cell::new(Instant::now()),
+            exceeded: Cell::new(None),
+        });
+        let hook_budget = Rc::clone(&budget);
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_INTERVAL),
+            move |_, _| {
+                let left = hook_budget.instructions_left.get() - i64::from(HOOK_INTERVAL);
+                hook_budget.instructions_left.set(left);
+                let exceeded = if left < 0 {
+                    Some(LimitKind::Instructions)
+                } else if Instant::now() > hook_budget.deadline.get() {
+                    Some(LimitKind::Time)
+                } else {
+                    None
+                };
+                match exceeded {
+                    Some(kind) => {
+                        hook_budget.exceeded.set(Some(kind));
+                        Err(mlua::Error::runtime(limit_message(kind)))
+                    }
+                    None => Ok(VmState::Continue),
+                }
+            },
+        )?;
+        Ok(Sandbox {
+            lua,
+            limits,
+            budget,
+        })
+    }
+
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Runs `f` with a fresh budget; errors become [`LuaFailure`]s.
+    pub fn run<R>(&self, f: impl FnOnce(&Lua) -> mlua::Result<R>) -> Result<R, LuaFailure> {
+        self.budget
+            .instructions_left
+            .set(i64::try_from(self.limits.instructions).unwrap_or(i64::MAX));
+        self.budget
+            .deadline
+            .set(Instant::now() + self.limits.wall_time);
+        self.budget.exceeded.set(None);
+        self.lua.gc_collect().ok();
+        let used = self.lua.used_memory();
+        let memory_ok = self
+            .lua
+            .set_memory_limit(used + self.limits.memory_bytes)
+            .is_ok();
+        let result = f(&self.lua);
+        if memory_ok {
+            self.lua.set_memory_limit(0).ok();
+        }
+        result.map_err(|e| self.failure(e))
+    }
+
+    fn failure(&self, error: mlua::Error) -> LuaFailure {
+        if let Some(kind) = self.budget.exceeded.get() {
+            return LuaFailure {
+                kind: FailureKind::Limit(kind),
+                message: limit_message(kind).to_string(),
+                location: None,
+            };
+        }
+        let (kind, message) = flatten_error(&error);
+        let location = parse_location(&message);
+        LuaFailure {
+            kind,
+            message,
+            location,
+        }
+    }
+
+    /// Evaluates a configuration file as Gluon's scripts/site_config.lua does:
+    /// `return ` + text, chunk name = the file's name, empty environment.
+    pub fn eval_config(&self, chunk_name: &str, text: &str) -> Result<mlua::Value, LuaFailure> {
+        let source = format!("return {text}");
+        self.run(|lua| {
+            let env = lua.create_table()?;
+            lua.load(&source)
+                .set_name(chunk_name)
+                .set_environment(env)
+                .eval::<mlua::Value>()
+        })
+    }
+}
+
+fn limit_message(kind: LimitKind) -> &'static str {
+    match kind {
+        LimitKind::Instructions => {
+            "evaluation stopped: it ran more instructions than gluonvpn allows (an endless loop?)"
+        }
+        LimitKind::Memory => "evaluation stopped: it used more memory than gluonvpn allows",
+        LimitKind::Time => "evaluation stopped: it ran longer than gluonvpn allows",
+    }
+}
+
+fn flatten_error(error: &mlua::Error) -> (FailureKind, String) {
+    match error {
+        mlua::Error::SyntaxError { message, .. } => (FailureKind::Syntax, message.clone()),
+        mlua::Error::MemoryError(_) => (
+            FailureKind::Limit(LimitKind::Memory),
+            limit_message(LimitKind::Memory).to_string(),
+        ),
+        mlua::Error::RuntimeError(message) => (FailureKind::Runtime, without_traceback(message)),
+        mlua::Error::CallbackError { cause, .. } => flatten_error(cause),
+        mlua::Error::WithContext { cause, .. } => flatten_error(cause),
+        other => (FailureKind::Runtime, other.to_string()),
+    }
+}
+
+/// Lua messages from mlua carry a traceback; Gluon's users see the first line.
+fn without_traceback(message: &str) -> String {
+    message
+        .split_once("\nstack traceback:")
+        .map_or(message, |(first, _)| first)
+        .to_string()
+}
+
+/// Finds `[string "NAME"]:LINE:` in a Lua message.
+pub fn parse_location(message: &str) -> Option<(String, usize)> {
+    let start = message.find("[string \"")? + "[string \"".len();
+    let rest = &message[start..];
+    let end = rest.find("\"]:")?;
+    let name = rest[..end].to_string();
+    let digits: String = rest[end + 3..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((name, digits.parse().ok()?))
+}
+
+/// Why a Lua value could not be turned into JSON the way lua-jsonc does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConvertError {
+    /// Tables nested deeper than any site needs; Gluon's serialiser would
+    /// recurse forever on a table that contains itself.
+    TooDeep,
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// Where a converted value's spans come from.
+#[derive(Clone)]
+pub struct SpanSource<'a> {
+    pub file: FileId,
+    pub tree: Option<&'a SpanTree>,
+    /// The span used when the tree has nothing better (a computed value).
+    pub fallback: Range<usize>,
+}
+
+impl SpanSource<'_> {
+    fn span(&self) -> Span {
+        let range = self.tree.map_or(self.fallback.clone(), |t| t.range.clone());
+        Span::new(self.file, range.start, range.end)
+    }
+}
+
+/// Converts an evaluated value into a [`Node`] as the lua-jsonc round trip
+/// would leave it. `Ok(None)` means the value becomes JSON null (nil,
+/// functions and other non-data values).
+pub fn to_node(value: &mlua::Value, spans: SpanSource<'_>) -> Result<Option<Node>, ConvertError> {
+    convert(value, spans, 0)
+}
+
+/// Spans and span tree for the whole returned expression of a file.
+pub fn file_span_tree(text: &str) -> Option<SpanTree> {
+    spans::returned_expression(&format!("return {text}"), "return ".len())
+}
+
+fn convert(
+    value: &mlua::Value,
+    spans: SpanSource<'_>,
+    depth: usize,
+) -> Result<Option<Node>, ConvertError> {
+    let span = Some(spans.span());
+    let value = match value {
+        mlua::Value::Boolean(b) => Value::Bool(*b),
+        mlua::Value::Integer(i) => Value::Number(jsonc_number(*i as f64)),
+        mlua::Value::Number(n) => Value::Number(jsonc_number(*n)),
+        mlua::Value::String(s) => Value::String(jsonc_string(&s.as_bytes())),
+        mlua::Value::Table(table) => {
+            if depth >= MAX_DEPTH {
+                return Err(ConvertError::TooDeep);
+            }
+            convert_table(table, spans, depth)?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Node::new(value, span)))
+}
+
+fn child_spans<'a>(
+    parent: SpanSource<'a>,
+    child: Option<(&'a SpanTree, Range<usize>)>,
+) -> (SpanSource<'a>, Option<Span>) {
+    match (parent.tree, child) {
+        (Some(tree), Some((child_tree, key_range))) if tree.fields.is_some() => (
+            SpanSource {
+                file: parent.file,
+                tree: Some(child_tree),
+                fallback: child_tree.range.clone(),
+            },
+            Some(Span::new(parent.file, key_range.start, key_range.end)),
+        ),
+        _ => {
+            // Computed: everything inside points at the expression that built it.
+            let range = parent
+                .tree
+                .map_or(parent.fallback.clone(), |t| t.range.clone());
+            (
+                SpanSource {
+                    file: parent.file,
+                    tree: None,
+                    fallback: range.clone(),
+                },
+                Some(Span::new(parent.file, range.start, range.end)),
+            )
+        }
+    }
+}
+
+fn convert_table(
+    table: &Table,
+    spans: SpanSource<'_>,
+    depth: usize,
+) -> Result<Value, ConvertError> {
+    let pairs: Vec<(mlua::Value, mlua::Value)> = table
+        .clone()
+        .pairs::<mlua::Value, mlua::Value>()
+        .filter_map(Result::ok)
+        .collect();
+
+    if let Some(len) = jsonc_array_length(&pairs) {
+        let mut items = Vec::with_capacity(len);
+        for index in 1..=len {
+            let value: mlua::Value = table.raw_get(index).unwrap_or(mlua::Value::Nil);
+            let child = spans.tree.and_then(|t| t.child_for_number(index as f64));
+            let (child_spans, key_span) = child_spans(spans.clone(), child);
+            // A function inside an array becomes JSON null, which loads back
+            // as a hole: the array ends there for `#` and ipairs.
+            let Some(mut node) = convert(&value, child_spans, depth + 1)? else {
+                break;
+            };
+            node.key_span = key_span;
+            items.push(node);
+        }
+        return Ok(Value::Array(items));
+    }
+
+    let mut fields: Vec<(String, Node)> = Vec::with_capacity(pairs.len());
+    for (key, value) in &pairs {
+        let (name, child) = match key {
+            mlua::Value::String(s) => {
+                let name = jsonc_string(&s.as_bytes());
+                let child = spans.tree.and_then(|t| t.child_for_name(&name));
+                (name, child)
+            }
+            mlua::Value::Integer(i) => (
+                lua_number_to_string(*i as f64),
+                spans.tree.and_then(|t| t.child_for_number(*i as f64)),
+            ),
+            mlua::Value::Number(n) => (
+                lua_number_to_string(*n),
+                spans.tree.and_then(|t| t.child_for_number(*n)),
+            ),
+            // lua_tostring gives NULL for other keys; lua-jsonc skips them.
+            _ => continue,
+        };
+        let (child_spans, key_span) = child_spans(spans.clone(), child);
+        let Some(mut node) = convert(value, child_spans, depth + 1)? else {
+            continue;
+        };
+        node.key_span = key_span;
+        // json-c replaces the value of a key added twice (e.g. `[1]` and
+        // `['1']`), keeping its place.
+        match fields.iter_mut().find(|(k, _)| *k == name) {
+            Some(existing) => existing.1 = node,
+            None => fields.push((name, node)),
+        }
+    }
+    Ok(Value::Object(fields))
+}
+
+/// lua-jsonc's array test: every key a positive integer below INT_MAX and no
+/// holes below the largest. An empty table is an (empty) array.
+fn jsonc_array_length(pairs: &[(mlua::Value, mlua::Value)]) -> Option<usize> {
+    let mut max = 0usize;
+    for (key, _) in pairs {
+        let n = match key {
+            mlua::Value::Integer(i) => *i as f64,
+            mlua::Value::Number(n) => *n,
+            _ => return None,
+        };
+        if n.fract() != 0.0 || n <= 0.0 || n >= f64::from(i32::MAX) {
+            return None;
+        }
+        max = max.max(n as usize);
+    }
+    // Every key is distinct, so no holes means exactly `max` keys.
+    (pairs.len() == max).then_some(max)
+}
+
+/// lua-jsonc stores an integral number with json-c's 32-bit
+/// `json_object_new_int`; on the x86 build hosts a value outside that range
+/// converts to INT_MIN. Other numbers stay doubles.
+fn jsonc_number(n: f64) -> f64 {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.223_372_036_854_776e18 {
+        if n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+            n + 0.0 // folds -0 into 0, as the integer round trip does
+        } else {
+            f64::from(i32::MIN)
+        }
+    } else {
+        n
+    }
+}
+
+/// json-c takes strings as C strings: they end at the first NUL byte.
+fn jsonc_string(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(text: &str) -> Result<Option<Node>, LuaFailure> {
+        let sandbox = Sandbox::new(Limits {
+            instructions: 5_000_000,
+            memory_bytes: 16 << 20,
+            wall_time: Duration::from_secs(5),
+        })
+        .expect("lua");
+        let value = sandbox.eval_config("site.conf", text)?;
+        let tree = file_span_tree(text);
+        Ok(to_node(
+            &value,
+            SpanSource {
+                file: FileId(0),
+                tree: tree.as_ref(),
+                fallback: 0..text.len(),
+            },
+        )
+        .expect("converts"))
+    }
+
+    #[test]
+    fn arrays_objects_and_empty_tables_follow_lua_jsonc() {
+        let node = eval("{ a = {}, b = {'x', 'y'}, c = {'x', nil, 'z'}, d = {'x', k = 1}, e = {[2] = 'y', [1] = 'x'} }")
+            .expect("evaluates")
+            .expect("a value");
+        assert_eq!(
+            node.get_name("a").map(|n| n.value.clone()),
+            Some(Value::Array(vec![]))
+        );
+        assert_eq!(node.get_name("b").map(Node::len), Some(2));
+        // a hole makes an object with string keys
+        let c = node.get_name("c").expect("c");
+        assert!(matches!(c.value, Value::Object(_)));
+        assert!(c.get_name("1").is_some() && c.get_name("3").is_some());
+        assert_eq!(
+            node.get_name("d")
+                .and_then(|d| d.get_name("1"))
+                .and_then(Node::as_str),
+            Some("x")
+        );
+        assert_eq!(node.get_name("e").map(Node::len), Some(2));
+    }
+
+    #[test]
+    fn numbers_take_the_json_c_round_trip() {
+        let node = eval("{ a = 1312.0, b = 1.5, c = 2^40, d = -0 }")
+            .expect("ok")
+            .expect("value");
+        assert_eq!(node.get_name("a").and_then(Node::as_f64), Some(1312.0));
+        assert_eq!(node.get_name("b").and_then(Node::as_f64), Some(1.5));
+        assert_eq!(
+            node.get_name("c").and_then(Node::as_f64),
+            Some(-2147483648.0)
+        );
+        assert_eq!(
+            node.get_name("d")
+                .map(|n| lua_number_to_string(n.as_f64().unwrap_or(1.0))),
+            Some("0".into())
+        );
+    }
+
+    #[test]
+    fn functions_vanish_and_bare_identifiers_are_nil() {
+        let node = eval("{ f = function() end, enabled = True, s = 'a\\0b' }")
+            .expect("ok")
+            .expect("value");
+        assert!(node.get_name("f").is_none());
+        assert!(node.get_name("enabled").is_none());
+        assert_eq!(node.get_name("s").and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn computed_values_and_string_methods_work_as_in_gluon() {
+        let node = eval("(function() local p = 'fd00::' return { prefix6 = p .. '/64', seed = ('%x'):rep(2) } end)()")
+            .expect("ok")
+            .expect("value");
+        assert_eq!(
+            node.get_name("prefix6").and_then(Node::as_str),
+            Some("fd00::/64")
+        );
+        assert_eq!(node.get_name("seed").and_then(Node::as_str), Some("%x%x"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_chunk_and_line() {
+        let err = eval("{\n  a = 1,\n  b = %A,\n}").expect_err("syntax error");
+        assert_eq!(err.kind, FailureKind::Syntax);
+        assert_eq!(err.location, Some(("site.conf".to_string(), 3)));
+        assert_eq!(
+            err.message,
+            "[string \"site.conf\"]:3: unexpected symbol near '%'"
+        );
+        assert_eq!(err.bare_message(), "unexpected symbol near '%'");
+    }
+
+    #[test]
+    fn no_globals_are_reachable() {
+        for text in [
+            "os.execute('true')",
+            "io.open('/etc/passwd')",
+            "require('os')",
+            "_G",
+            "getmetatable('').__index.dump",
+        ] {
+            let result = eval(text);
+            match result {
+                Err(e) => assert_eq!(e.kind, FailureKind::Runtime, "{text}: {e}"),
+                Ok(v) => assert!(v.is_none(), "{text} reached something"),
+            }
+        }
+    }
+
+    #[test]
+    fn endless_loops_and_huge_strings_hit_the_limits() {
+        let err = eval("(function() while true do end end)()").expect_err("loop");
+        assert_eq!(err.kind, FailureKind::Limit(LimitKind::Instructions));
+        let err = eval("('x'):rep(2^30)").expect_err("memory");
+        assert_eq!(err.kind, FailureKind::Limit(LimitKind::Memory));
+        let err = eval("(function() local t = {} for i = 1, 1e9 do t[i] = i end end)()")
+            .expect_err("table");
+        assert!(matches!(err.kind, FailureKind::Limit(_)), "{err:?}");
+    }
+
+    #[test]
+    fn self_referencing_tables_are_an_error_not_a_crash() {
+        let sandbox = Sandbox::new(Limits::default()).expect("lua");
+        let value = sandbox
+            .eval_config(
+                "site.conf",
+                "(function() local t = {} t.t = t return t end)()",
+            )
+            .expect("evaluates");
+        let result = to_node(
+            &value,
+            SpanSource {
+                file: FileId(0),
+                tree: None,
+                fallback: 0..0,
+            },
+        );
+        assert_eq!(result, Err(ConvertError::TooDeep));
+    }
+}

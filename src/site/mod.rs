@@ -1,0 +1,13 @@
+//! Loading a site as Gluon does: Lua configuration files, site.mk, image
+//! customisation, package selection and the domain merge.
+
+pub mod config;
+pub mod image_customization;
+pub mod load;
+pub mod lua;
+pub mod merge;
+pub mod packages;
+pub mod site_mk;
+pub mod source;
+pub mod spans;
+pub mod value;

@@ -1,0 +1,214 @@
+//! Which packages end up in which images: Gluon's target_config_lib.lua
+//! (device and target packages, features from site.mk up to v2023.1 or from
+//! image-customization.lua from v2023.2, `-pkg` removal) and the package
+//! dependencies, for every target and device Gluon would build.
+
+use super::image_customization::Selection;
+use super::site_mk::Evaluation;
+use crate::gluon_data::{Device, GluonData, Target};
+use crate::gluon_version::GluonVersion;
+use std::collections::BTreeSet;
+
+/// One device's image: the packages it contains, dependencies included.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Image {
+    pub target: String,
+    pub device: String,
+    pub class: String,
+    pub packages: BTreeSet<String>,
+}
+
+/// A package that will not be found when Gluon configures the build.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unresolved {
+    pub package: String,
+    /// A feature it was derived from (`gluon-<feature>`), if any.
+    pub feature: Option<String>,
+}
+
+/// Removes a leading `-`.
+fn strip_neg(s: &str) -> &str {
+    s.strip_prefix('-').unwrap_or(s)
+}
+
+/// Gluon's `append_to_list`: drops earlier entries naming the same package
+/// (negated or not), then appends the item (a negation only if `keep_neg`).
+fn append_to_list(list: &mut Vec<String>, item: &str, keep_neg: bool) {
+    let name = strip_neg(item);
+    list.retain(|el| strip_neg(el) != name);
+    if keep_neg || !item.starts_with('-') {
+        list.push(item.to_string());
+    }
+}
+
+fn concat_list(list: &mut Vec<String>, items: &[String], keep_neg: bool) {
+    for item in items {
+        append_to_list(list, item, keep_neg);
+    }
+}
+
+fn compact_list(items: &[String], keep_neg: bool) -> Vec<String> {
+    let mut list = Vec::new();
+    concat_list(&mut list, items, keep_neg);
+    list
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+/// The devices Gluon builds for a target (want_device): not disabled by the
+/// site, not broken (unless `include_broken`), not deprecated unless
+/// GLUON_DEPRECATED allows.
+fn wanted(
+    device: &Device,
+    selection: Option<&Selection>,
+    include_broken: bool,
+    deprecated_allowed: bool,
+) -> bool {
+    if selection.is_some_and(|s| s.disabled) {
+        return false;
+    }
+    if !include_broken {
+        let broken = match selection.and_then(|s| s.broken) {
+            Some(b) => b,
+            None => device.broken,
+        };
+        if broken {
+            return false;
+        }
+    }
+    !device.deprecated || deprecated_allowed
+}
+
+/// Inputs to the package selection.
+pub struct SelectionInput<'a> {
+    pub version: GluonVersion,
+    pub data: &'a GluonData,
+    pub targets: &'a [&'a Target],
+    pub site_mk: &'a Evaluation,
+    /// Per target, per device (in data order): the image-customization
+    /// result, from v2023.2 on. `None` before v2023.2, or when the file is
+    /// missing or failed (the default packages are used then).
+    pub customization: Option<&'a [Vec<Selection>]>,
+    pub include_broken: bool,
+}
+
+/// The images Gluon would build, and package names nothing defines.
+pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
+    let mut images = Vec::new();
+    let mut positives: BTreeSet<String> = BTreeSet::new();
+    // Most devices end up with the same list: resolve each list's
+    // dependencies once.
+    let mut closures: std::collections::HashMap<Vec<String>, BTreeSet<String>> =
+        std::collections::HashMap::new();
+    let mut features_seen: BTreeSet<String> = BTreeSet::new();
+    let deprecated_allowed = input
+        .site_mk
+        .global
+        .get("GLUON_DEPRECATED")
+        .is_some_and(|v| v.trim() != "0" && !v.trim().is_empty());
+
+    for (t, target) in input.targets.iter().enumerate() {
+        let vars = input.site_mk.for_target(&target.name);
+        for (d, device) in target.devices.iter().enumerate() {
+            let selection = input
+                .customization
+                .and_then(|c| c.get(t))
+                .and_then(|per_device| per_device.get(d));
+            if !wanted(device, selection, input.include_broken, deprecated_allowed) {
+                continue;
+            }
+            let mut device_pkgs: Vec<String> = Vec::new();
+            concat_list(&mut device_pkgs, &target.packages, true);
+
+            let site_pkgs: Vec<String> = if input.version >= GluonVersion::V2023_2 {
+                let (features, packages) = selection.map_or((Vec::new(), Vec::new()), |s| {
+                    (s.features.clone(), s.packages.clone())
+                });
+                let features = compact_list(&features, false);
+                features_seen.extend(features.iter().cloned());
+                let mut pkgs: Vec<String> =
+                    input.data.feature_packages(&features).into_iter().collect();
+                concat_list(&mut pkgs, &packages, true);
+                concat_list(&mut device_pkgs, &device.packages, true);
+                pkgs
+            } else {
+                let class = &device.class;
+                let mut features = vars.words("GLUON_FEATURES");
+                features.extend(vars.words(&format!("GLUON_FEATURES_{class}")));
+                let features = compact_list(&features, false);
+                features_seen.extend(features.iter().cloned());
+                let mut pkgs: Vec<String> =
+                    input.data.feature_packages(&features).into_iter().collect();
+                let mut site = vars.words("GLUON_SITE_PACKAGES");
+                site.extend(vars.words(&format!("GLUON_SITE_PACKAGES_{class}")));
+                concat_list(&mut pkgs, &site, true);
+                concat_list(&mut device_pkgs, &pkgs, true);
+                concat_list(&mut device_pkgs, &device.packages, true);
+                words(
+                    vars.get(&format!("GLUON_{}_SITE_PACKAGES", device.image))
+                        .unwrap_or(""),
+                )
+            };
+            concat_list(&mut device_pkgs, &site_pkgs, true);
+
+            let selected: Vec<String> = device_pkgs
+                .into_iter()
+                .filter(|p| !p.starts_with('-'))
+                .collect();
+            positives.extend(selected.iter().cloned());
+            let packages = closures
+                .entry(selected)
+                .or_insert_with_key(|selected| {
+                    input.data.dependency_closure(selected.iter().cloned())
+                })
+                .clone();
+            images.push(Image {
+                target: target.name.clone(),
+                device: device.image.clone(),
+                class: device.class.clone(),
+                packages,
+            });
+        }
+    }
+
+    let unresolved = positives
+        .into_iter()
+        .filter(|p| p.starts_with("gluon-") && !input.data.has_package(p))
+        .map(|package| {
+            let feature = package
+                .strip_prefix("gluon-")
+                .filter(|f| features_seen.contains(*f))
+                .map(str::to_string);
+            Unresolved { package, feature }
+        })
+        .collect();
+    (images, unresolved)
+}
+
+/// The packages every image has even when the site's selection could not be
+/// determined: the target packages and their dependencies.
+pub fn default_packages(data: &GluonData, targets: &[&Target]) -> BTreeSet<String> {
+    let mut list = Vec::new();
+    for target in targets {
+        concat_list(&mut list, &target.packages, true);
+    }
+    data.dependency_closure(list.into_iter().filter(|p| !p.starts_with('-')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_operations_follow_target_config_lib() {
+        let mut list = vec!["a".to_string(), "b".to_string()];
+        append_to_list(&mut list, "-a", true);
+        assert_eq!(list, ["b", "-a"]);
+        append_to_list(&mut list, "a", true);
+        assert_eq!(list, ["b", "a"]);
+        let compact = compact_list(&["x".into(), "y".into(), "-x".into(), "y".into()], false);
+        assert_eq!(compact, ["y"]);
+    }
+}

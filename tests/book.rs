@@ -1,0 +1,89 @@
+//! The book: generated reference pages are up to date with the registries,
+//! every page in SUMMARY.md exists, and (where mdbook is installed, as in CI)
+//! the book builds.
+
+use std::path::{Path, PathBuf};
+
+fn book() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("book")
+}
+
+fn compare_or_bless(path: &Path, expected: &str) {
+    if std::env::var_os("GLUONVPN_BLESS").is_some() {
+        std::fs::write(path, expected).expect("write generated page");
+        return;
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{} is out of date with the registry; regenerate it with `GLUONVPN_BLESS=1 cargo test --test book`",
+        path.display()
+    );
+}
+
+#[test]
+fn generated_reference_pages_are_current() {
+    compare_or_bless(
+        &book().join("src/reference/codes.md"),
+        &gluonvpn::docs::codes_page(),
+    );
+    compare_or_bless(
+        &book().join("src/reference/gluon-checks.md"),
+        &gluonvpn::docs::checks_page(),
+    );
+}
+
+#[test]
+fn every_code_has_a_reference_entry() {
+    let page = std::fs::read_to_string(book().join("src/reference/codes.md")).expect("codes page");
+    for code in gluonvpn::registry::CODES {
+        assert!(
+            page.contains(&format!("## {}", code.code)),
+            "{} missing",
+            code.code
+        );
+    }
+}
+
+#[test]
+fn summary_links_point_at_pages() {
+    let summary = std::fs::read_to_string(book().join("src/SUMMARY.md")).expect("SUMMARY.md");
+    let mut links = 0;
+    for line in summary.lines() {
+        if let Some(start) = line.find("](") {
+            let rest = &line[start + 2..];
+            let target = &rest[..rest.find(')').expect("closing paren")];
+            assert!(
+                book().join("src").join(target).is_file(),
+                "SUMMARY.md links to missing {target}"
+            );
+            links += 1;
+        }
+    }
+    assert!(links >= 8, "only {links} pages in SUMMARY.md");
+}
+
+#[test]
+fn the_book_builds_with_mdbook() {
+    let Ok(status) = std::process::Command::new("mdbook")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("mdbook is not installed; skipping the build (CI installs it)");
+        return;
+    };
+    assert!(status.status.success());
+    let out = tempfile::tempdir().expect("tempdir");
+    let build = std::process::Command::new("mdbook")
+        .args(["build", "--dest-dir"])
+        .arg(out.path())
+        .arg(book())
+        .output()
+        .expect("runs mdbook");
+    assert!(
+        build.status.success(),
+        "mdbook build failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(out.path().join("reference/codes.html").is_file());
+}

@@ -1,0 +1,148 @@
+//! Gluon's own verdicts on real community sites (../shared/corpus), read as
+//! they are: gluonvpn must reach the same verdict for every recorded Gluon
+//! release, and report every error a Gluon user would see there.
+
+use gluonvpn::check::{check, CheckOptions, Outcome};
+use gluonvpn::gluon_version::GluonVersion;
+use gluonvpn::registry::{self, codes, Origin};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// The configuration path a Gluon check message names.
+fn gluon_message_path(message: &str) -> Option<String> {
+    let body = message.split_once(" error: ").map_or(message, |(_, b)| b);
+    if let Some(rest) = body.strip_prefix("expected ") {
+        return rest.split_once(" to ").map(|(p, _)| p.to_string());
+    }
+    for marker in [" is obsolete.", " is allowed in "] {
+        if let Some((path, _)) = body.split_once(marker) {
+            return Some(path.to_string());
+        }
+    }
+    None
+}
+
+struct Finding {
+    site: String,
+    tag: String,
+    problem: String,
+}
+
+fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>) {
+    let version: GluonVersion = tag.parse().expect("known tag");
+    let dir = corpus_dir().join(site);
+    let mut fail = |problem: String| {
+        findings.push(Finding {
+            site: site.to_string(),
+            tag: tag.to_string(),
+            problem,
+        })
+    };
+    let outcome: Outcome = match check(&dir, &CheckOptions::new(version)) {
+        Ok(o) => o,
+        Err(e) => return fail(format!("gluonvpn could not check it: {e}")),
+    };
+    let diagnostics = &outcome.report.diagnostics;
+    let gluon_says: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| registry::info(d.code).origin != Origin::Gluonvpn)
+        .filter_map(|d| d.gluon_message.as_deref())
+        .collect();
+
+    let expected_ok = verdict["ok"].as_bool().expect("ok");
+    if outcome.gluon_ok() != expected_ok {
+        let listed: Vec<String> = diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        fail(format!(
+            "verdict {} but Gluon says {}; found: {listed:#?}",
+            outcome.gluon_ok(),
+            expected_ok
+        ));
+    }
+
+    for error in verdict["build_errors"].as_array().expect("build_errors") {
+        let error = error.as_str().expect("string");
+        let matched = gluon_says
+            .iter()
+            .any(|said| !said.is_empty() && (error.contains(said) || said.contains(error)));
+        if !matched {
+            fail(format!("build error not reported: {error}"));
+        }
+    }
+
+    // Package check errors are what a user sees unless the build stops first.
+    if verdict.get("stopped_at").is_none() {
+        for result in verdict["results"].as_array().expect("results") {
+            let Some(error) = result["error"].as_str() else {
+                continue;
+            };
+            let package = result["package"].as_str().expect("package");
+            let path = gluon_message_path(error);
+            let matched = diagnostics.iter().any(|d| {
+                d.package.as_deref() == Some(package)
+                    && match &path {
+                        Some(p) => d.config_path.as_deref() == Some(p.as_str()),
+                        None => d.gluon_message.as_deref() == Some(error),
+                    }
+            });
+            if !matched {
+                fail(format!("{package} check error not reported: {error}"));
+            }
+        }
+    }
+
+    // Packages from site feeds that could not be checked: gluonvpn says so.
+    if let Some(note) = verdict.get("note").and_then(Value::as_str) {
+        if let Some((_, list)) = note.split_once("cannot be checked here: ") {
+            let list = list.split(';').next().unwrap_or(list);
+            for package in list.split_whitespace() {
+                let said = diagnostics.iter().any(|d| {
+                    d.code == codes::UNCHECKED_FEED_PACKAGE
+                        && d.message.contains(&format!("'{package}'"))
+                });
+                if !said && verdict.get("stopped_at").is_none() {
+                    fail(format!(
+                        "does not say that site-feed package {package} was not checked"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gluonvpn_agrees_with_gluon_on_every_corpus_site() {
+    let manifest_path = corpus_dir().join("MANIFEST.json");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(&manifest_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", manifest_path.display())),
+    )
+    .expect("MANIFEST.json parses");
+    let mut findings = Vec::new();
+    let mut checked = 0;
+    for entry in manifest.as_array().expect("a list") {
+        let site = entry["name"].as_str().expect("name");
+        for (tag, verdict) in entry["gluon_verdicts"].as_object().expect("verdicts") {
+            check_tag(site, tag, verdict, &mut findings);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 150, "only {checked} verdicts in the manifest");
+    if !findings.is_empty() {
+        let report: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{} {}: {}", f.site, f.tag, f.problem))
+            .collect();
+        panic!(
+            "{} disagreements with Gluon:\n{}",
+            findings.len(),
+            report.join("\n")
+        );
+    }
+}
