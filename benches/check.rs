@@ -106,6 +106,13 @@ fn main() {
     }
 
     let big = generated_site(200);
+    let outcome = check(big.path(), &CheckOptions::new(GluonVersion::V2025_1)).expect("check runs");
+    assert_eq!(outcome.site.domains.len(), 200);
+    assert!(
+        outcome.report.diagnostics.is_empty(),
+        "{:#?}",
+        outcome.report.diagnostics
+    );
     let t = time_check(big.path(), GluonVersion::V2025_1, 5);
     println!(
         "generated 200-domain site: {:.1} ms (median of 5)",

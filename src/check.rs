@@ -172,43 +172,17 @@ fn run_package_checks(
     let with_tls: BTreeSet<String> = IMAGE_PROBES.iter().map(|p| p.to_string()).collect();
     let without_tls: BTreeSet<String> = BTreeSet::new();
 
-    // One configuration per checked domain name (or the site alone).
-    struct Conf<'s> {
-        domain: Option<(String, &'s load::DomainFile, &'s Node)>,
-        merged: Node,
-    }
-    let mut confs: Vec<Conf<'_>> = Vec::new();
-    if site.multidomain {
-        for (name, domain) in site.domain_checks(options.domain.as_deref()) {
-            if let Some(config) = &domain.config {
-                confs.push(Conf {
-                    domain: Some((name, domain, config)),
-                    merged: merge(site_conf, config),
-                });
-            }
-        }
-    } else {
-        confs.push(Conf {
-            domain: None,
-            merged: site_conf.clone(),
-        });
-    }
-
-    for Conf {
-        domain,
-        merged: conf,
-    } in &confs
-    {
+    let run = |domain: Option<DomainInput<'_>>,
+               conf: &Node,
+               only: Option<&BTreeSet<(&str, bool)>>,
+               report: &mut Report| {
+        let mut asked = BTreeSet::new();
         for tls in [false, true] {
             let input = CheckInput {
                 version,
                 site: site_conf,
                 site_file,
-                domain: domain.as_ref().map(|(name, file, config)| DomainInput {
-                    name: name.as_str(),
-                    file: file.file,
-                    config,
-                }),
+                domain,
                 conf,
                 domain_names: &names,
                 image_packages: if tls { &with_tls } else { &without_tls },
@@ -216,10 +190,63 @@ fn run_package_checks(
                 patterns: &patterns,
             };
             for (rules, _) in runs.iter().filter(|(_, t)| *t == tls) {
+                if only.is_some_and(|o| !o.contains(&(rules.package, tls))) {
+                    continue;
+                }
                 let mut checker = Checker::new(&input, rules.package);
                 (rules.check)(&mut checker);
+                if checker.asked_for_domain() {
+                    asked.insert((rules.package, tls));
+                }
                 report.extend(checker.into_diagnostics());
             }
+        }
+        asked
+    };
+
+    if !site.multidomain {
+        run(None, site_conf, None, report);
+        return;
+    }
+    // Gluon checks every name a domain is installed under. A check that never
+    // asks for the name gives the same result for the domain and its aliases,
+    // so aliases rerun only the checks that asked.
+    for domain in &site.domains {
+        if options.domain.as_ref().is_some_and(|d| d != &domain.code) {
+            continue;
+        }
+        let Some(config) = &domain.config else {
+            continue;
+        };
+        let conf = merge(site_conf, config);
+        fn input<'n>(
+            name: &'n str,
+            file: &'n load::DomainFile,
+            config: &'n Node,
+        ) -> DomainInput<'n> {
+            DomainInput {
+                name,
+                file: file.file,
+                config,
+            }
+        }
+        let asked = run(
+            Some(input(&domain.code, domain, config)),
+            &conf,
+            None,
+            report,
+        );
+        for (name, _) in site
+            .domain_names
+            .iter()
+            .filter(|(name, code)| **code == domain.code && **name != domain.code)
+        {
+            run(
+                Some(input(name, domain, config)),
+                &conf,
+                Some(&asked),
+                report,
+            );
         }
     }
 }

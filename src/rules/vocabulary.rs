@@ -166,6 +166,9 @@ pub struct Checker<'a> {
     input: &'a CheckInput<'a>,
     package: &'static str,
     diagnostics: Vec<Diagnostic>,
+    /// Whether the check asked for the domain's name: only then can its
+    /// result differ between a domain and its aliases.
+    asked_for_domain: std::cell::Cell<bool>,
 }
 
 impl<'a> Checker<'a> {
@@ -174,7 +177,13 @@ impl<'a> Checker<'a> {
             input,
             package,
             diagnostics: Vec::new(),
+            asked_for_domain: std::cell::Cell::new(false),
         }
+    }
+
+    /// Whether the check asked for [`Checker::this_domain`].
+    pub fn asked_for_domain(&self) -> bool {
+        self.asked_for_domain.get()
     }
 
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -187,6 +196,7 @@ impl<'a> Checker<'a> {
 
     /// Gluon's `this_domain()`: the domain's name, `None` in single-domain sites.
     pub fn this_domain(&self) -> Option<&'a str> {
+        self.asked_for_domain.set(true);
         self.input.domain.map(|d| d.name)
     }
 
@@ -469,7 +479,7 @@ impl<'a> Checker<'a> {
             subject.into(),
             check,
             required,
-            requirement,
+            || requirement.to_string(),
         )
     }
 
@@ -479,14 +489,15 @@ impl<'a> Checker<'a> {
         subject: Subject<'a>,
         check: impl FnOnce(Option<&Node>) -> bool,
         required: bool,
-        requirement: &str,
+        requirement: impl FnOnce() -> String,
     ) -> Option<&'a Node> {
         let value = self.loadvar(&subject).ok()?;
         if !required && value.is_none() {
             return None;
         }
         if !check(value) {
-            self.var_error(code, &subject, value, requirement);
+            // Formatted only on failure: lists of allowed values are long.
+            self.var_error(code, &subject, value, &requirement());
             return None;
         }
         value
@@ -505,7 +516,7 @@ impl<'a> Checker<'a> {
             subject.into(),
             |v| v.is_some_and(|n| n.lua_type() == lua_type),
             required,
-            requirement,
+            || requirement.to_string(),
         )
     }
 
@@ -628,16 +639,16 @@ impl<'a> Checker<'a> {
     ) -> Option<&'a Node> {
         let value = value.into();
         // Gluon prints the expected value with tostring, so strings unquoted.
-        let shown = match &value {
-            Lit::Str(s) => s.clone(),
-            other => other.format(),
+        let shown = || match &value {
+            Lit::Str(s) => format!("be {s}"),
+            other => format!("be {}", other.format()),
         };
         self.need_coded(
             crate::registry::codes::NOT_ALLOWED,
             subject.into(),
             |v| v.is_some_and(|n| value.matches(n)),
             required,
-            &format!("be {shown}"),
+            shown,
         )
     }
 
@@ -653,7 +664,7 @@ impl<'a> Checker<'a> {
             subject.into(),
             |v| v.is_some_and(|n| allowed.iter().any(|a| a.matches(n))),
             required,
-            &format!("be one of the given array {}", array_to_string(allowed)),
+            || format!("be one of the given array {}", array_to_string(allowed)),
         )
     }
 
@@ -741,11 +752,13 @@ impl<'a> Checker<'a> {
         channels: &[i64],
         required: bool,
     ) -> Option<&'a Node> {
-        let allowed: Vec<Lit> = channels.iter().map(|&c| Lit::from(c)).collect();
-        let requirement = format!(
-            "be a space-separated list of WiFi channels or channel-ranges (separated by a hyphen). Valid channels are: {}",
-            array_to_string(&allowed)
-        );
+        let requirement = || {
+            let allowed: Vec<Lit> = channels.iter().map(|&c| Lit::from(c)).collect();
+            format!(
+                "be a space-separated list of WiFi channels or channel-ranges (separated by a hyphen). Valid channels are: {}",
+                array_to_string(&allowed)
+            )
+        };
         self.need_coded(
             crate::registry::codes::NOT_ALLOWED,
             subject.into(),
@@ -754,7 +767,7 @@ impl<'a> Checker<'a> {
                     .is_some_and(|s| valid_chanlist(s, channels))
             },
             required,
-            &requirement,
+            requirement,
         )
     }
 
@@ -805,7 +818,7 @@ impl<'a> Checker<'a> {
             subject,
             |v| v.and_then(Node::as_str).is_some_and(|s| names.contains(s)),
             true,
-            "be a valid domain name",
+            || "be a valid domain name".to_string(),
         )
     }
 

@@ -232,7 +232,14 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
         config_files.push(file);
     }
     let site_mk_file = site_mk_text.map(|text| {
-        let per_target = site_mk::mentions_target(&[text.as_str()]);
+        // Per-target values matter for the package selection up to v2023.1;
+        // later only for spotting GLUON_FEATURES/GLUON_SITE_PACKAGES set
+        // under a target condition.
+        let per_target = site_mk::mentions_target(&[text.as_str()])
+            && (version < GluonVersion::V2023_2
+                || ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"]
+                    .iter()
+                    .any(|v| text.contains(v)));
         (
             site.sources.add("site.mk".into(), site_mk_path, text),
             per_target,
@@ -262,7 +269,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
                 .map(|t| lua::file_span_tree(t))
                 .collect::<Vec<_>>()
         });
-        let make = site_mk_file.map(|_| scope.spawn(|| site_mk::evaluate(&abs, &envs)));
+        let make = site_mk_file.map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version)));
         let values: Vec<_> = config_files
             .iter()
             .map(|&f| config::evaluate_value(&sandbox, &site.sources, f))
@@ -392,11 +399,46 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
             target: String::new(),
             device: String::new(),
             class: "standard".into(),
-            packages,
+            packages: std::sync::Arc::new(packages),
         }];
     }
     Ok(site)
 }
+
+/// Runs make on site.mk, per target where that matters. From v2023.2 on the
+/// per-target values only matter when no obsolete feature or package
+/// variable is set already without a target (then the verdict is known).
+fn evaluate_site_mk(
+    dir: &Path,
+    targets: &[TargetEnv],
+    version: GluonVersion,
+) -> Result<site_mk::Outcome, site_mk::RunError> {
+    if version < GluonVersion::V2023_2 || targets.is_empty() {
+        return site_mk::evaluate(dir, targets);
+    }
+    let global = site_mk::evaluate(dir, &[])?;
+    let obsolete_set = OBSOLETE_VARIABLES.iter().any(|name| {
+        global
+            .evaluation
+            .global
+            .get(name)
+            .is_some_and(|v| !v.trim().is_empty())
+    });
+    if global.error.is_some() || obsolete_set {
+        return Ok(global);
+    }
+    site_mk::evaluate(dir, targets)
+}
+
+/// The site.mk variables Gluon's Makefile rejects from v2023.2 on.
+const OBSOLETE_VARIABLES: [&str; 6] = [
+    "GLUON_FEATURES",
+    "GLUON_FEATURES_standard",
+    "GLUON_FEATURES_tiny",
+    "GLUON_SITE_PACKAGES",
+    "GLUON_SITE_PACKAGES_standard",
+    "GLUON_SITE_PACKAGES_tiny",
+];
 
 /// Maps a file make named (relative to the site) to a source file, reading
 /// it if needed.
@@ -427,10 +469,10 @@ fn build_variable_checks(site: &mut Site) {
     };
     if site.version >= GluonVersion::V2023_2 {
         for family in ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"] {
-            let set: Vec<String> = ["", "_standard", "_tiny"]
+            let set: Vec<&str> = OBSOLETE_VARIABLES
                 .iter()
-                .map(|suffix| format!("{family}{suffix}"))
-                .filter(|name| defined_anywhere(name))
+                .copied()
+                .filter(|name| name.starts_with(family) && defined_anywhere(name))
                 .collect();
             if set.is_empty() {
                 continue;
@@ -684,25 +726,9 @@ fn find_word(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
 }
 
 impl Site {
-    /// The domain names to check with their domain files: every installed
-    /// name (a code or an alias), as Gluon's check-site.lua iterates the
-    /// installed JSON files. Restricted to one domain's names with `only`.
-    pub fn domain_checks(&self, only: Option<&str>) -> Vec<(String, &DomainFile)> {
-        self.domain_names
-            .iter()
-            .filter(|(_, code)| only.is_none_or(|o| o == code.as_str()))
-            .filter_map(|(name, code)| {
-                self.domains
-                    .iter()
-                    .find(|d| &d.code == code)
-                    .map(|d| (name.clone(), d))
-            })
-            .collect()
-    }
-
     /// All distinct package sets of the images.
     pub fn package_sets(&self) -> BTreeSet<&BTreeSet<String>> {
-        self.images.iter().map(|i| &i.packages).collect()
+        self.images.iter().map(|i| &*i.packages).collect()
     }
 }
 

@@ -149,7 +149,6 @@ impl Sandbox {
             .deadline
             .set(Instant::now() + self.limits.wall_time);
         self.budget.exceeded.set(None);
-        self.lua.gc_collect().ok();
         let used = self.lua.used_memory();
         let memory_ok = self
             .lua

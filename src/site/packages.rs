@@ -7,7 +7,8 @@ use super::image_customization::Selection;
 use super::site_mk::Evaluation;
 use crate::gluon_data::{Device, GluonData, Target};
 use crate::gluon_version::GluonVersion;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// One device's image: the packages it contains, dependencies included.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,7 +16,8 @@ pub struct Image {
     pub target: String,
     pub device: String,
     pub class: String,
-    pub packages: BTreeSet<String>,
+    /// Shared between the many devices with the same packages.
+    pub packages: Arc<BTreeSet<String>>,
 }
 
 /// A package that will not be found when Gluon configures the build.
@@ -81,6 +83,58 @@ fn wanted(
     !device.deprecated || deprecated_allowed
 }
 
+/// What decides a device's package list besides the target.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct DeviceInputs<'a> {
+    target: usize,
+    class: &'a str,
+    device_packages: &'a [String],
+    /// Features and packages from image-customization.lua (v2023.2 on).
+    selection: Option<(&'a [String], &'a [String])>,
+    /// `GLUON_<image>_SITE_PACKAGES` from site.mk (up to v2023.1).
+    image_packages: Option<&'a str>,
+}
+
+/// A device's packages as Gluon's target_config_lib lists them (without
+/// the `-pkg` removals), before dependencies.
+fn device_packages(
+    input: &SelectionInput<'_>,
+    target: &Target,
+    vars: &super::site_mk::Vars,
+    key: &DeviceInputs<'_>,
+    features_seen: &mut BTreeSet<String>,
+) -> Vec<String> {
+    let mut device_pkgs: Vec<String> = Vec::new();
+    concat_list(&mut device_pkgs, &target.packages, true);
+    let site_pkgs: Vec<String> = if input.version >= GluonVersion::V2023_2 {
+        let (features, packages) = key.selection.unwrap_or((&[], &[]));
+        let features = compact_list(features, false);
+        features_seen.extend(features.iter().cloned());
+        let mut pkgs: Vec<String> = input.data.feature_packages(&features).into_iter().collect();
+        concat_list(&mut pkgs, packages, true);
+        concat_list(&mut device_pkgs, key.device_packages, true);
+        pkgs
+    } else {
+        let class = key.class;
+        let mut features = vars.words("GLUON_FEATURES");
+        features.extend(vars.words(&format!("GLUON_FEATURES_{class}")));
+        let features = compact_list(&features, false);
+        features_seen.extend(features.iter().cloned());
+        let mut pkgs: Vec<String> = input.data.feature_packages(&features).into_iter().collect();
+        let mut site = vars.words("GLUON_SITE_PACKAGES");
+        site.extend(vars.words(&format!("GLUON_SITE_PACKAGES_{class}")));
+        concat_list(&mut pkgs, &site, true);
+        concat_list(&mut device_pkgs, &pkgs, true);
+        concat_list(&mut device_pkgs, key.device_packages, true);
+        words(key.image_packages.unwrap_or(""))
+    };
+    concat_list(&mut device_pkgs, &site_pkgs, true);
+    device_pkgs
+        .into_iter()
+        .filter(|p| !p.starts_with('-'))
+        .collect()
+}
+
 /// Inputs to the package selection.
 pub struct SelectionInput<'a> {
     pub version: GluonVersion,
@@ -100,7 +154,7 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
     let mut positives: BTreeSet<String> = BTreeSet::new();
     // Most devices end up with the same list: resolve each list's
     // dependencies once.
-    let mut closures: std::collections::HashMap<Vec<String>, BTreeSet<String>> =
+    let mut closures: HashMap<Vec<String>, Arc<BTreeSet<String>>> =
         std::collections::HashMap::new();
     let mut features_seen: BTreeSet<String> = BTreeSet::new();
     let deprecated_allowed = input
@@ -109,6 +163,9 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
         .get("GLUON_DEPRECATED")
         .is_some_and(|v| v.trim() != "0" && !v.trim().is_empty());
 
+    // Devices of a target mostly share their inputs: compute each distinct
+    // combination once, and share the resulting package set.
+    let mut by_inputs: HashMap<DeviceInputs<'_>, Arc<BTreeSet<String>>> = HashMap::new();
     for (t, target) in input.targets.iter().enumerate() {
         let vars = input.site_mk.for_target(&target.name);
         for (d, device) in target.devices.iter().enumerate() {
@@ -119,51 +176,28 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
             if !wanted(device, selection, input.include_broken, deprecated_allowed) {
                 continue;
             }
-            let mut device_pkgs: Vec<String> = Vec::new();
-            concat_list(&mut device_pkgs, &target.packages, true);
-
-            let site_pkgs: Vec<String> = if input.version >= GluonVersion::V2023_2 {
-                let (features, packages) = selection.map_or((Vec::new(), Vec::new()), |s| {
-                    (s.features.clone(), s.packages.clone())
-                });
-                let features = compact_list(&features, false);
-                features_seen.extend(features.iter().cloned());
-                let mut pkgs: Vec<String> =
-                    input.data.feature_packages(&features).into_iter().collect();
-                concat_list(&mut pkgs, &packages, true);
-                concat_list(&mut device_pkgs, &device.packages, true);
-                pkgs
-            } else {
-                let class = &device.class;
-                let mut features = vars.words("GLUON_FEATURES");
-                features.extend(vars.words(&format!("GLUON_FEATURES_{class}")));
-                let features = compact_list(&features, false);
-                features_seen.extend(features.iter().cloned());
-                let mut pkgs: Vec<String> =
-                    input.data.feature_packages(&features).into_iter().collect();
-                let mut site = vars.words("GLUON_SITE_PACKAGES");
-                site.extend(vars.words(&format!("GLUON_SITE_PACKAGES_{class}")));
-                concat_list(&mut pkgs, &site, true);
-                concat_list(&mut device_pkgs, &pkgs, true);
-                concat_list(&mut device_pkgs, &device.packages, true);
-                words(
-                    vars.get(&format!("GLUON_{}_SITE_PACKAGES", device.image))
-                        .unwrap_or(""),
-                )
+            let key = DeviceInputs {
+                target: t,
+                class: &device.class,
+                device_packages: &device.packages,
+                selection: selection.map(|s| (&s.features[..], &s.packages[..])),
+                image_packages: vars.get(&format!("GLUON_{}_SITE_PACKAGES", device.image)),
             };
-            concat_list(&mut device_pkgs, &site_pkgs, true);
-
-            let selected: Vec<String> = device_pkgs
-                .into_iter()
-                .filter(|p| !p.starts_with('-'))
-                .collect();
-            positives.extend(selected.iter().cloned());
-            let packages = closures
-                .entry(selected)
-                .or_insert_with_key(|selected| {
-                    input.data.dependency_closure(selected.iter().cloned())
-                })
-                .clone();
+            let packages = match by_inputs.get(&key) {
+                Some(packages) => Arc::clone(packages),
+                None => {
+                    let selected = device_packages(input, target, vars, &key, &mut features_seen);
+                    positives.extend(selected.iter().cloned());
+                    let packages = closures
+                        .entry(selected)
+                        .or_insert_with_key(|selected| {
+                            Arc::new(input.data.dependency_closure(selected.iter().cloned()))
+                        })
+                        .clone();
+                    by_inputs.insert(key, Arc::clone(&packages));
+                    packages
+                }
+            };
             images.push(Image {
                 target: target.name.clone(),
                 device: device.image.clone(),

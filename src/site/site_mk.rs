@@ -131,7 +131,31 @@ pub struct Outcome {
 /// Runs make on `site_dir/site.mk`, once without a target and once per
 /// target in `targets`. `Err(_)` means make could not run at all; make's own
 /// failures (problems in the site) are in the outcome.
+///
+/// Each round re-runs site.mk's `$(shell …)` calls (a `date` per round is
+/// common), so many targets are split over two make processes.
 pub fn evaluate(site_dir: &Path, targets: &[TargetEnv]) -> Result<Outcome, RunError> {
+    if targets.len() < 8 {
+        return evaluate_rounds(site_dir, targets);
+    }
+    let (first, second) = targets.split_at(targets.len() / 2);
+    let (a, b) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| evaluate_rounds(site_dir, second));
+        let a = evaluate_rounds(site_dir, first);
+        (
+            a,
+            other
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    let (mut a, b) = (a?, b?);
+    a.evaluation.per_target.extend(b.evaluation.per_target);
+    a.error = a.error.or(b.error);
+    Ok(a)
+}
+
+fn evaluate_rounds(site_dir: &Path, targets: &[TargetEnv]) -> Result<Outcome, RunError> {
     let scratch = tempfile::Builder::new()
         .prefix("gluonvpn-make-")
         .tempdir()
