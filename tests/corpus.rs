@@ -85,7 +85,7 @@ fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>
             let package = result["package"].as_str().expect("package");
             let path = gluon_message_path(error);
             let matched = diagnostics.iter().any(|d| {
-                d.package.as_deref() == Some(package)
+                d.packages.iter().any(|p| p == package)
                     && match &path {
                         Some(p) => d.config_path.as_deref() == Some(p.as_str()),
                         None => d.gluon_message.as_deref() == Some(error),

@@ -40,7 +40,7 @@ pub fn render(
     let config = Config::default();
     let styles = Styles::default();
     for diagnostic in &report.diagnostics {
-        let rendered = to_codespan(diagnostic, &ids);
+        let rendered = to_codespan(diagnostic, &ids, sources);
         let mut styled = StylesWriter::new(&mut *writer, &styles);
         term::emit_to_write_style(&mut styled, &config, &files, &rendered)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -48,7 +48,8 @@ pub fn render(
     write_summary(writer, report, summary)
 }
 
-fn to_codespan(d: &Diagnostic, ids: &[usize]) -> CsDiagnostic<usize> {
+fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnostic<usize> {
+    let file_name = d.span.map(|s| sources.get(s.file).name.as_str());
     let severity = match d.severity {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
@@ -69,8 +70,8 @@ fn to_codespan(d: &Diagnostic, ids: &[usize]) -> CsDiagnostic<usize> {
         }
     }
     let mut notes = d.notes.clone();
-    if let Some(package) = &d.package {
-        notes.push(format!("checked by {package}"));
+    if !d.packages.is_empty() {
+        notes.push(format!("checked by {}", d.packages.join(", ")));
     }
     match d.domains.len() {
         0 => {}
@@ -78,8 +79,12 @@ fn to_codespan(d: &Diagnostic, ids: &[usize]) -> CsDiagnostic<usize> {
         n if n <= 5 => notes.push(format!("in domains {}", d.domains.join(", "))),
         n => notes.push(format!("in {n} domains: {}, …", d.domains[..3].join(", "))),
     }
+    // What Gluon prints, where it adds something: not when it is the same
+    // message behind the name of the file already shown.
     if let Some(gluon) = &d.gluon_message {
-        if gluon != &d.message {
+        let redundant = gluon == &d.message
+            || file_name.is_some_and(|f| *gluon == format!("{f} error: {}", d.message));
+        if !redundant {
             notes.push(format!("Gluon says: {gluon}"));
         }
     }

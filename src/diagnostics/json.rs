@@ -50,8 +50,10 @@ pub struct JsonDiagnostic {
     pub domain: Option<String>,
     /// Every domain the problem was found in.
     pub domains: Vec<String>,
-    /// The Gluon package whose check reports it, or null.
+    /// The first Gluon package whose check reports it, or null.
     pub package: Option<String>,
+    /// Every Gluon package whose check reports it.
+    pub packages: Vec<String>,
     /// What Gluon itself prints, or null.
     pub gluon_message: Option<String>,
     pub notes: Vec<String>,
@@ -82,7 +84,8 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         path: d.config_path.clone(),
         domain: d.domains.first().cloned(),
         domains: d.domains.clone(),
-        package: d.package.clone(),
+        package: d.packages.first().cloned(),
+        packages: d.packages.clone(),
         gluon_message: d.gluon_message.clone(),
         notes: d.notes.clone(),
     }

@@ -38,8 +38,9 @@ pub struct Diagnostic {
     pub config_path: Option<String>,
     /// The domains whose configuration shows the problem (multidomain sites).
     pub domains: Vec<String>,
-    /// The Gluon package whose check reports it.
-    pub package: Option<String>,
+    /// The Gluon packages whose checks report it (several packages may check
+    /// the same key).
+    pub packages: Vec<String>,
     /// The complete line Gluon itself prints, where Gluon reports it.
     pub gluon_message: Option<String>,
     /// Further explanation shown under the diagnostic.
@@ -55,7 +56,7 @@ impl Diagnostic {
             span,
             config_path: None,
             domains: Vec::new(),
-            package: None,
+            packages: Vec::new(),
             gluon_message: None,
             notes: Vec::new(),
         }
@@ -67,7 +68,7 @@ impl Diagnostic {
     }
 
     pub fn with_package(mut self, package: impl Into<String>) -> Self {
-        self.package = Some(package.into());
+        self.packages.push(package.into());
         self
     }
 
@@ -87,13 +88,12 @@ impl Diagnostic {
     }
 
     /// Two diagnostics that say the same about the same place, whatever the
-    /// domain or image they were found for.
+    /// domain, image or package they were found for.
     fn same_finding(&self, other: &Diagnostic) -> bool {
         self.code == other.code
             && self.message == other.message
             && self.span == other.span
             && self.config_path == other.config_path
-            && self.package == other.package
     }
 }
 
@@ -118,6 +118,11 @@ impl Report {
             for domain in diagnostic.domains {
                 if !existing.domains.contains(&domain) {
                     existing.domains.push(domain);
+                }
+            }
+            for package in diagnostic.packages {
+                if !existing.packages.contains(&package) {
+                    existing.packages.push(package);
                 }
             }
             if existing.gluon_message.is_none() {

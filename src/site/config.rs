@@ -84,7 +84,9 @@ pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> D
         FailureKind::Limit(_) => codes::LUA_LIMIT,
     };
     let span = match &failure.location {
-        Some((chunk, line)) if *chunk == source.name => Some(source.line_span(file, *line)),
+        Some((chunk, line)) if *chunk == source.name => {
+            Some(near_token(source, file, *line, &failure.message))
+        }
         _ => Some(Span::file_start(file)),
     };
     let mut diagnostic = Diagnostic::new(code, failure.bare_message().to_string(), span);
@@ -92,4 +94,27 @@ pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> D
         diagnostic = diagnostic.with_gluon_message(failure.message.clone());
     }
     diagnostic
+}
+
+/// Lua names the token it stopped at (`… near '%'`): point at it on the
+/// line when it is there, else at the whole line.
+fn near_token(
+    source: &super::source::SourceFile,
+    file: FileId,
+    line: usize,
+    message: &str,
+) -> Span {
+    let line_span = source.line_span(file, line);
+    let token = message
+        .rsplit_once(" near '")
+        .and_then(|(_, rest)| rest.strip_suffix('\''))
+        .filter(|t| !t.is_empty());
+    let found = token.and_then(|t| source.line_text(line).find(t).map(|at| (at, t.len())));
+    match found {
+        Some((at, len)) => {
+            let start = line_span.start as usize + at;
+            Span::new(file, start, start + len)
+        }
+        None => line_span,
+    }
 }

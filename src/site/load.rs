@@ -569,6 +569,10 @@ fn install_domain_names(site: &mut Site) {
                     ),
                     Some(Span::file_start(domain.file)),
                 )
+                .with_note(format!(
+                    "domains/{owner}.conf names '{}' in its domain_names; this file is not installed, so its checks do not run",
+                    domain.code
+                ))
                 .with_gluon_message(format!(
                     "Error: Failed to install domain '{}', name already taken by domain '{owner}'.",
                     domain.code
