@@ -6,6 +6,7 @@
 
 use crate::gluon_version::GluonVersion;
 use crate::registry::{Origin, CODES};
+use crate::rules::explore::{explore, KeyRequirement, Scope};
 use crate::rules::PACKAGES;
 use std::fmt::Write;
 
@@ -85,5 +86,69 @@ pub fn checks_page() -> String {
         }
         let _ = writeln!(page, "{} |", p.summary);
     }
+    page.push_str(
+        "\nBelow, per package, the keys each check looks at and what it requires of them, in \
+         Gluon's words (\"expected X to …\"). `<name>` stands for a key the site chooses (a \
+         peer, a branch), `[]` for each item of an array. *site.conf only* and *domain files \
+         only* are Gluon's `in_site` and `in_domain` (they matter in multidomain sites). The \
+         list is found by running each check in a recording mode; a requirement that applies \
+         only for particular values may be missing.\n",
+    );
+    for p in PACKAGES {
+        let _ = write!(page, "\n## {}\n\n{}.\n\n", p.package, capitalise(p.summary));
+        // Requirement → the releases that place it, in first-seen order.
+        let mut rows: Vec<(KeyRequirement, Vec<GluonVersion>)> = Vec::new();
+        for &version in p.versions {
+            for r in explore(p, version) {
+                match rows.iter_mut().find(|(known, _)| *known == r) {
+                    Some((_, versions)) => versions.push(version),
+                    None => rows.push((r, vec![version])),
+                }
+            }
+        }
+        if rows.is_empty() {
+            page.push_str("Its check_site.lua checks nothing.\n");
+            continue;
+        }
+        page.push_str("| key | must | | set in | releases |\n|---|---|---|---|---|\n");
+        for (r, versions) in rows {
+            let releases = if versions.len() == p.versions.len() {
+                "all".to_string()
+            } else {
+                versions
+                    .iter()
+                    .map(|v| v.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let scope = match r.scope {
+                Scope::Anywhere => "",
+                Scope::SiteOnly => "site.conf only",
+                Scope::DomainOnly => "domain files only",
+            };
+            let _ = writeln!(
+                page,
+                "| `{}` | {} | {} | {} | {} |",
+                r.path,
+                escape_cell(&r.requirement),
+                if r.required { "required" } else { "optional" },
+                scope,
+                releases
+            );
+        }
+    }
     page
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Markdown table cells: pipes would end the cell.
+fn escape_cell(s: &str) -> String {
+    s.replace('|', "\\|")
 }

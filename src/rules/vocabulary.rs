@@ -63,6 +63,23 @@ pub struct DomainInput<'a> {
     pub config: &'a Node,
 }
 
+/// One requirement a check placed on a path (recording mode).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Requirement {
+    pub path: Path,
+    /// Gluon's wording: `be a string`, `match pattern '^%x+$'`, …
+    pub text: String,
+    pub required: bool,
+}
+
+/// What a recording checker wrote down.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    pub requirements: Vec<Requirement>,
+    pub site_only: BTreeSet<Path>,
+    pub domain_only: BTreeSet<Path>,
+}
+
 /// The subject of a requirement: a configuration path, or a named value that
 /// does not live in the configuration (Gluon's `value(label, v)`).
 #[derive(Clone, Debug)]
@@ -166,6 +183,9 @@ pub struct Checker<'a> {
     input: &'a CheckInput<'a>,
     package: &'static str,
     diagnostics: Vec<Diagnostic>,
+    /// When set, every requirement is written down (for the book's reference
+    /// of what each package checks; see [`super::explore`]).
+    recording: Option<Recording>,
     /// Whether the check asked for the domain's name: only then can its
     /// result differ between a domain and its aliases.
     asked_for_domain: std::cell::Cell<bool>,
@@ -177,7 +197,29 @@ impl<'a> Checker<'a> {
             input,
             package,
             diagnostics: Vec::new(),
+            recording: None,
             asked_for_domain: std::cell::Cell::new(false),
+        }
+    }
+
+    /// A checker that also writes down every requirement it checks.
+    pub fn recording(input: &'a CheckInput<'a>, package: &'static str) -> Checker<'a> {
+        let mut checker = Checker::new(input, package);
+        checker.recording = Some(Recording::default());
+        checker
+    }
+
+    pub fn into_recording(self) -> Option<Recording> {
+        self.recording
+    }
+
+    fn note(&mut self, path: &[Key], text: impl FnOnce() -> String, required: bool) {
+        if let Some(recording) = &mut self.recording {
+            recording.requirements.push(Requirement {
+                path: path.to_vec(),
+                text: text(),
+                required,
+            });
         }
     }
 
@@ -399,6 +441,9 @@ impl<'a> Checker<'a> {
 
     /// Gluon's `in_site`: the key may only be set in site.conf.
     pub fn in_site(&mut self, path: Path) -> Path {
+        if let Some(recording) = &mut self.recording {
+            recording.site_only.insert(path.clone());
+        }
         if let Some(domain) = self.input.domain {
             if domain.config.lookup(&path).is_some() {
                 let message = format!(
@@ -420,6 +465,9 @@ impl<'a> Checker<'a> {
 
     /// Gluon's `in_domain`: the key may only be set in domain files.
     pub fn in_domain(&mut self, path: Path) -> Path {
+        if let Some(recording) = &mut self.recording {
+            recording.domain_only.insert(path.clone());
+        }
         if self.input.domain.is_some() && self.input.site.lookup(&path).is_some() {
             let message = format!(
                 "{} is allowed in domain configuration only",
@@ -439,6 +487,16 @@ impl<'a> Checker<'a> {
 
     /// Gluon's `obsolete(path, msg)`: the key must not be set at all.
     pub fn obsolete(&mut self, path: Path, hint: Option<&str>) {
+        self.note(
+            &path,
+            || {
+                format!(
+                    "not be set (obsolete: {})",
+                    hint.unwrap_or("see the release notes")
+                )
+            },
+            false,
+        );
         let subject = Subject::Path(path);
         let Ok(Some(node)) = self.loadvar(&subject) else {
             return;
@@ -489,8 +547,11 @@ impl<'a> Checker<'a> {
         subject: Subject<'a>,
         check: impl FnOnce(Option<&Node>) -> bool,
         required: bool,
-        requirement: impl FnOnce() -> String,
+        requirement: impl Fn() -> String,
     ) -> Option<&'a Node> {
+        if let Subject::Path(path) = &subject {
+            self.note(path, &requirement, required);
+        }
         let value = self.loadvar(&subject).ok()?;
         if !required && value.is_none() {
             return None;
@@ -552,6 +613,9 @@ impl<'a> Checker<'a> {
         required: bool,
     ) -> Option<&'a Node> {
         let subject = subject.into();
+        if let Subject::Path(path) = &subject {
+            self.note(path, || format!("match pattern '{pattern}'"), required);
+        }
         let node = self.need_string(subject.clone(), required)?;
         let text = node.as_str().unwrap_or_default();
         let matched = self.input.patterns.matches(text, pattern).unwrap_or(false);
@@ -576,6 +640,16 @@ impl<'a> Checker<'a> {
         required: bool,
     ) -> Option<&'a Node> {
         let subject = subject.into();
+        if let Subject::Path(path) = &subject {
+            let text = || {
+                format!(
+                    "be in range [{}, {}]",
+                    lua_number_to_string(min),
+                    lua_number_to_string(max)
+                )
+            };
+            self.note(path, text, required);
+        }
         let node = self.need_number(subject.clone(), required)?;
         let n = node.as_f64().unwrap_or(f64::NAN);
         if n < min || n > max {
@@ -725,6 +799,10 @@ impl<'a> Checker<'a> {
     ) -> Option<&'a Node> {
         let subject = subject.into();
         let (a, b) = (a.into(), b.into());
+        if let Subject::Path(path) = &subject {
+            let text = || format!("not contain both {} and {}", a.format(), b.format());
+            self.note(path, text, required);
+        }
         let node = self.need_array(subject.clone(), None, required)?;
         let contains = |lit: &Lit| node.items().iter().any(|n| lit.matches(n));
         if contains(&a) && contains(&b) {
@@ -774,6 +852,11 @@ impl<'a> Checker<'a> {
     /// Gluon's `need_alphanumeric_key`: the last path element must be a
     /// string of `[0-9a-zA-Z_]`.
     pub fn need_alphanumeric_key(&mut self, path: &[Key]) {
+        self.note(
+            path,
+            || "have a key of letters, digits and underscores".to_string(),
+            true,
+        );
         let ok = matches!(path.last(), Some(Key::Name(name))
             if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
         if ok {
@@ -827,10 +910,24 @@ impl<'a> Checker<'a> {
     pub fn alternatives(&mut self, alternatives: &mut [&mut dyn FnMut(&mut Checker<'a>)]) {
         let mut failures = Vec::new();
         let mut first_span = None;
-        for alternative in alternatives.iter_mut() {
+        let mut passed = false;
+        for (i, alternative) in alternatives.iter_mut().enumerate() {
             let mut trial = Checker::new(self.input, self.package);
+            trial.recording = self.recording.as_ref().map(|_| Recording::default());
             alternative(&mut trial);
+            if let (Some(recording), Some(trial)) = (&mut self.recording, trial.recording.take()) {
+                // Recording runs every alternative, to write all of them down.
+                recording
+                    .requirements
+                    .extend(trial.requirements.into_iter().map(|mut r| {
+                        r.text = format!("either (form {}) {}", i + 1, r.text);
+                        r
+                    }));
+                recording.site_only.extend(trial.site_only);
+                recording.domain_only.extend(trial.domain_only);
+            }
             match trial.diagnostics.into_iter().next() {
+                None if self.recording.is_some() => passed = true,
                 None => return,
                 Some(first) => {
                     if first_span.is_none() {
@@ -839,6 +936,9 @@ impl<'a> Checker<'a> {
                     failures.push(first.gluon_message.unwrap_or(first.message));
                 }
             }
+        }
+        if passed {
+            return;
         }
         let mut message = String::from("All of the following alternatives have failed:");
         for (i, failure) in failures.iter().enumerate() {
