@@ -8,12 +8,15 @@ use crate::rules::lua_pattern::LuaPatterns;
 use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
 use crate::rules::{self, PackageRules};
 use crate::site::load::{self, LoadError, LoadOptions, Site};
+use crate::site::lua::Watch;
 use crate::site::merge::merge;
 use crate::site::site_mk;
 use crate::site::source::Span;
 use crate::site::value::{Node, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
@@ -62,7 +65,10 @@ impl Outcome {
 }
 
 pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
-    let site = load::load(path, &options.load)?;
+    let site = match load_watched(path, &options.load)? {
+        Loaded::Site(site) => *site,
+        Loaded::Hung(outcome) => return Ok(*outcome),
+    };
     if let Some(domain) = &options.domain {
         if site.multidomain && !site.domains.iter().any(|d| &d.code == domain) {
             return Err(CheckError::UnknownDomain(domain.clone()));
@@ -91,6 +97,71 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
         report,
         checked_packages,
     })
+}
+
+enum Loaded {
+    Site(Box<Site>),
+    Hung(Box<Outcome>),
+}
+
+/// How much longer than the sandbox's own time limit an evaluation may run
+/// before the watchdog gives up on it.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
+
+/// Loads the site on a worker thread while watching its Lua evaluations: the
+/// sandbox's hooks stop runaway Lua code, but not a single C call that never
+/// returns (a string pattern that backtracks without end). Then the worker is
+/// left behind — it cannot be stopped safely — and the site is reported as
+/// unloadable; the process exits soon after.
+fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError> {
+    let watch = Arc::new(Watch::default());
+    let mut options = options.clone();
+    options.watch = Some(Arc::clone(&watch));
+    let limit = options.limits.wall_time + WATCHDOG_GRACE;
+    let version = options.version;
+    let owned = path.to_path_buf();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("gluonvpn-load".into())
+        .spawn(move || {
+            // The receiver is gone only when the watchdog gave up.
+            let _ = sender.send(load::load(&owned, &options));
+        })
+        .map_err(|e| CheckError::Load(LoadError::Lua(format!("cannot start a thread: {e}"))))?;
+    loop {
+        match receiver.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => return Ok(Loaded::Site(Box::new(result?))),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(CheckError::Load(LoadError::Lua(
+                    "the loading thread failed".into(),
+                )))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(file) = watch.overdue(limit) {
+                    let dir = load::site_dir(path)?;
+                    let mut site = Site::unloaded(dir.clone(), version);
+                    let span = std::fs::read_to_string(dir.join(&file)).ok().map(|text| {
+                        let id = site.sources.add(file.clone(), dir.join(&file), text);
+                        Span::file_start(id)
+                    });
+                    let mut report = Report::default();
+                    report.push(Diagnostic::new(
+                        codes::LUA_LIMIT,
+                        format!(
+                            "evaluating {file} did not finish within {} s; gluonvpn gave up on it (a string pattern that backtracks without end?)",
+                            limit.as_secs()
+                        ),
+                        span,
+                    ));
+                    return Ok(Loaded::Hung(Box::new(Outcome {
+                        site,
+                        report,
+                        checked_packages: BTreeSet::new(),
+                    })));
+                }
+            }
+        }
+    }
 }
 
 /// The build variables checks read, as value subjects with their place in

@@ -132,6 +132,8 @@ fn hostile_lua_ends_in_an_error_not_a_hang() {
         ("{ x = os.execute('touch /tmp/gluonvpn-pwned') }", "GS002"),
         ("{ x = io.open('/etc/passwd') }", "GS002"),
         ("{ x = require('os') }", "GS002"),
+        // one C call that backtracks for ages: only the watchdog can stop it
+        ("{ x = ('a'):rep(40):find(('a*'):rep(40) .. 'b') }", "GS003"),
     ];
     for (conf, code) in cases {
         let site = TestSite::new(conf);

@@ -224,7 +224,11 @@ mod tests {
         let nested = find(&found, "mesh_vpn.fastd.groups.<name>.groups");
         assert!(!nested.is_empty(), "{found:#?}");
         // nested groups are shown one level deep, not followed forever
-        assert!(find(&found, "mesh_vpn.fastd.groups.<name>.groups.<name>.groups.<name>.limit").is_empty());
+        assert!(find(
+            &found,
+            "mesh_vpn.fastd.groups.<name>.groups.<name>.groups.<name>.limit"
+        )
+        .is_empty());
         let configurable = find(&found, "mesh_vpn.fastd.configurable");
         assert_eq!(
             configurable.first().map(|r| (r.scope, r.required)),

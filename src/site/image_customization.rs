@@ -127,7 +127,7 @@ impl<'a> ImageCustomization<'a> {
                 ..State::default()
             };
         }
-        let result = self.sandbox.run(|lua| {
+        let result = self.sandbox.run_named("image-customization.lua", |lua| {
             let env = self.fresh_env(lua)?;
             self.chunk.set_environment(env)?;
             self.chunk.call::<()>(())

@@ -23,6 +23,9 @@ pub struct LoadOptions {
     /// Include targets and devices marked broken (Gluon's BROKEN=1).
     pub include_broken: bool,
     pub limits: Limits,
+    /// Shared with a watchdog that gives up on an evaluation that hangs in a
+    /// single C call (see [`lua::Watch`]).
+    pub watch: Option<std::sync::Arc<lua::Watch>>,
 }
 
 impl LoadOptions {
@@ -32,6 +35,7 @@ impl LoadOptions {
             target: None,
             include_broken: false,
             limits: Limits::default(),
+            watch: None,
         }
     }
 }
@@ -181,25 +185,13 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let data =
         gluon_data::embedded(options.version.label()).ok_or(LoadError::NoData(options.version))?;
     let targets = targets(data, options)?;
-    let sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
+    let mut sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
+    if let Some(watch) = &options.watch {
+        sandbox = sandbox.watched_by(std::sync::Arc::clone(watch));
+    }
     let version = options.version;
 
-    let mut site = Site {
-        dir: dir.clone(),
-        version,
-        sources: SourceMap::default(),
-        site_file: None,
-        site_conf: None,
-        site_mk_file: None,
-        site_mk: None,
-        multidomain: false,
-        domains: Vec::new(),
-        domain_names: BTreeMap::new(),
-        images: Vec::new(),
-        default_selection: true,
-        site_feeds: Vec::new(),
-        diagnostics: Vec::new(),
-    };
+    let mut site = Site::unloaded(dir.clone(), version);
 
     // Read every file first, so that make and the parsing for spans can run
     // on other threads while Lua evaluates.
@@ -730,6 +722,26 @@ fn find_word(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
 }
 
 impl Site {
+    /// A site of which nothing could be loaded.
+    pub fn unloaded(dir: PathBuf, version: GluonVersion) -> Site {
+        Site {
+            dir,
+            version,
+            sources: SourceMap::default(),
+            site_file: None,
+            site_conf: None,
+            site_mk_file: None,
+            site_mk: None,
+            multidomain: false,
+            domains: Vec::new(),
+            domain_names: BTreeMap::new(),
+            images: Vec::new(),
+            default_selection: true,
+            site_feeds: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
     /// All distinct package sets of the images.
     pub fn package_sets(&self) -> BTreeSet<&BTreeSet<String>> {
         self.images.iter().map(|i| &*i.packages).collect()

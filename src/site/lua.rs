@@ -16,6 +16,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one evaluation may use.
@@ -33,7 +34,7 @@ impl Default for Limits {
         Limits {
             instructions: 100_000_000,
             memory_bytes: 256 << 20,
-            wall_time: Duration::from_secs(5),
+            wall_time: Duration::from_secs(2),
         }
     }
 }
@@ -95,6 +96,33 @@ pub struct Sandbox {
     lua: Lua,
     limits: Limits,
     budget: Rc<Budget>,
+    watch: Option<Arc<Watch>>,
+}
+
+/// What a watchdog on another thread sees of a sandbox: the evaluation that
+/// is running and since when. The instruction hook cannot stop a single C
+/// call that runs forever (a string pattern that backtracks without end);
+/// the watchdog can give up on it.
+#[derive(Debug, Default)]
+pub struct Watch {
+    running: Mutex<Option<(String, Instant)>>,
+}
+
+impl Watch {
+    /// The evaluation that has been running longer than `limit`, if any.
+    pub fn overdue(&self, limit: Duration) -> Option<String> {
+        let running = self.running.lock().ok()?;
+        running
+            .as_ref()
+            .filter(|(_, since)| since.elapsed() > limit)
+            .map(|(name, _)| name.clone())
+    }
+
+    fn set(&self, value: Option<(String, Instant)>) {
+        if let Ok(mut running) = self.running.lock() {
+            *running = value;
+        }
+    }
 }
 
 impl Sandbox {
@@ -133,11 +161,39 @@ impl Sandbox {
             lua,
             limits,
             budget,
+            watch: None,
         })
+    }
+
+    /// Lets a watchdog see which evaluation runs (see [`Watch`]).
+    pub fn watched_by(mut self, watch: Arc<Watch>) -> Sandbox {
+        self.watch = Some(watch);
+        self
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     pub fn lua(&self) -> &Lua {
         &self.lua
+    }
+
+    /// Runs `f` with a fresh budget; errors become [`LuaFailure`]s. `what`
+    /// names the file being evaluated, for the watchdog.
+    pub fn run_named<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Lua) -> mlua::Result<R>,
+    ) -> Result<R, LuaFailure> {
+        if let Some(watch) = &self.watch {
+            watch.set(Some((what.to_string(), Instant::now())));
+        }
+        let result = self.run(f);
+        if let Some(watch) = &self.watch {
+            watch.set(None);
+        }
+        result
     }
 
     /// Runs `f` with a fresh budget; errors become [`LuaFailure`]s.
@@ -182,7 +238,7 @@ impl Sandbox {
     /// `return ` + text, chunk name = the file's name, empty environment.
     pub fn eval_config(&self, chunk_name: &str, text: &str) -> Result<mlua::Value, LuaFailure> {
         let source = format!("return {text}");
-        self.run(|lua| {
+        self.run_named(chunk_name, |lua| {
             let env = lua.create_table()?;
             lua.load(&source)
                 .set_name(chunk_name)
@@ -271,8 +327,31 @@ pub fn to_node(value: &mlua::Value, spans: SpanSource<'_>) -> Result<Option<Node
 }
 
 /// Spans and span tree for the whole returned expression of a file.
+/// Files nested deeper than Lua accepts (200 levels) get none: Lua rejects
+/// them anyway, and the parser's recursion would exhaust the stack.
 pub fn file_span_tree(text: &str) -> Option<SpanTree> {
+    if nesting_depth(text) > 200 {
+        return None;
+    }
     spans::returned_expression(&format!("return {text}"), "return ".len())
+}
+
+/// The deepest nesting of brackets, counted naively (brackets inside strings
+/// and comments count too, which only errs on the safe side).
+fn nesting_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for b in text.bytes() {
+        match b {
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn convert(
