@@ -60,6 +60,16 @@ impl TestSite {
     }
 }
 
+/// The first diagnostic with `code` in a JSON document.
+fn find_code<'d>(doc: &'d serde_json::Value, code: &str) -> &'d serde_json::Value {
+    doc["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {doc:#}"))
+}
+
 fn valid_site_conf(extra: &str) -> String {
     format!(
         "{{\n  site_code = 'fft', site_name = 'Test', timezone = 'UTC',\n  domain_seed = '{SEED}',\n  prefix6 = 'fd00::/64',\n  mesh = {{ vxlan = true, batman_adv = {{ routing_algo = 'BATMAN_IV' }} }},\n{extra}}}\n"
@@ -163,12 +173,7 @@ fn broken_site_mk_is_reported_at_its_line() {
     let out = gluonvpn(&["check", site.path(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let d = doc["diagnostics"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|d| d["code"] == "GS010")
-        .unwrap_or_else(|| panic!("no GS010 in {doc:#}"));
+    let d = find_code(&doc, "GS010");
     assert_eq!(d["file"], "site.mk");
     assert_eq!(d["message"], "missing 'endif'");
 }
@@ -182,12 +187,7 @@ fn broken_image_customization_is_reported_at_its_line() {
     let out = gluonvpn(&["check", site.path(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let d = doc["diagnostics"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|d| d["code"] == "GS013")
-        .unwrap_or_else(|| panic!("no GS013 in {doc:#}"));
+    let d = find_code(&doc, "GS013");
     assert_eq!(d["file"], "image-customization.lua");
     assert_eq!(d["line"], 4);
     assert_eq!(

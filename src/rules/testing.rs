@@ -124,3 +124,35 @@ pub fn minimal_site(extra: &str) -> String {
         seed = "ab".repeat(32)
     )
 }
+
+/// Gluon's messages for one package's check of `site` (and domain files,
+/// `(code, text)`) in one release.
+pub fn run(
+    package: &str,
+    version: GluonVersion,
+    site: &str,
+    domains: Vec<(&str, &str)>,
+) -> Vec<String> {
+    let setup = Setup {
+        domains,
+        ..Setup::default()
+    };
+    messages(&check(package, version, site, &setup))
+}
+
+/// The same for a check that is identical in every release this package
+/// exists in: asserts that each release says the same, and returns it.
+pub fn run_every_release(package: &str, site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
+    let mut found: Option<Vec<String>> = None;
+    for version in GluonVersion::ALL {
+        if super::for_package(package, version).is_none() {
+            continue;
+        }
+        let here = run(package, version, site, domains.clone());
+        if let Some(previous) = &found {
+            assert_eq!(&here, previous, "{package} differs in {version}");
+        }
+        found = Some(here);
+    }
+    found.unwrap_or_default()
+}

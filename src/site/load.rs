@@ -409,7 +409,7 @@ fn evaluate_site_mk(
         return site_mk::evaluate(dir, targets);
     }
     let global = site_mk::evaluate(dir, &[])?;
-    let obsolete_set = OBSOLETE_VARIABLES.iter().any(|name| {
+    let obsolete_set = site_mk::FEATURE_VARIABLES.iter().any(|name| {
         global
             .evaluation
             .global
@@ -421,16 +421,6 @@ fn evaluate_site_mk(
     }
     site_mk::evaluate(dir, targets)
 }
-
-/// The site.mk variables Gluon's Makefile rejects from v2023.2 on.
-const OBSOLETE_VARIABLES: [&str; 6] = [
-    "GLUON_FEATURES",
-    "GLUON_FEATURES_standard",
-    "GLUON_FEATURES_tiny",
-    "GLUON_SITE_PACKAGES",
-    "GLUON_SITE_PACKAGES_standard",
-    "GLUON_SITE_PACKAGES_tiny",
-];
 
 /// Maps a file make named (relative to the site) to a source file, reading
 /// it if needed.
@@ -461,7 +451,7 @@ fn build_variable_checks(site: &mut Site) {
     };
     if site.version >= GluonVersion::V2023_2 {
         for family in ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"] {
-            let set: Vec<&str> = OBSOLETE_VARIABLES
+            let set: Vec<&str> = site_mk::FEATURE_VARIABLES
                 .iter()
                 .copied()
                 .filter(|name| name.starts_with(family) && defined_anywhere(name))

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The variables gluonvpn reads from site.mk.
+/// The variables gluonvpn reads from site.mk, besides [`FEATURE_VARIABLES`].
 pub const VARIABLES: &[&str] = &[
     "GLUON_RELEASE",
     "GLUON_MULTIDOMAIN",
@@ -26,6 +26,11 @@ pub const VARIABLES: &[&str] = &[
     "GLUON_BRANCH",
     "GLUON_AUTOUPDATER_BRANCH",
     "GLUON_AUTOUPDATER_ENABLED",
+];
+
+/// The feature and package lists: read up to v2023.1, an error from v2023.2
+/// on (Gluon's Makefile rejects them).
+pub const FEATURE_VARIABLES: [&str; 6] = [
     "GLUON_FEATURES",
     "GLUON_FEATURES_standard",
     "GLUON_FEATURES_tiny",
@@ -240,7 +245,11 @@ fn wrapper(site_dir: &Path, targets: &[TargetEnv], out: &Path) -> String {
         make_quote(&out.display().to_string())
     ));
     program.push_str(&format!("GLUONVPN_SITEDIR := {}\n", make_quote(&site_dir)));
-    program.push_str(&format!("GLUONVPN_VARS := {}\n", VARIABLES.join(" ")));
+    program.push_str(&format!(
+        "GLUONVPN_VARS := {} {}\n",
+        VARIABLES.join(" "),
+        FEATURE_VARIABLES.join(" ")
+    ));
     // Print each defined variable, its expanded value on the following lines.
     program.push_str(concat!(
         "define gluonvpn_print\n",

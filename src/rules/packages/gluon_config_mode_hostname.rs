@@ -16,24 +16,9 @@ pub fn check(c: &mut Checker<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::gluon_version::GluonVersion;
-    use crate::rules::testing::{check, messages, Setup};
 
     fn run(site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
-        let setup = Setup {
-            domains,
-            ..Setup::default()
-        };
-        let mut found = None;
-        // The check is the same in every release.
-        for version in GluonVersion::ALL {
-            let here = messages(&check("gluon-config-mode-hostname", version, site, &setup));
-            if let Some(previous) = &found {
-                assert_eq!(&here, previous, "{version}");
-            }
-            found = Some(here);
-        }
-        found.unwrap_or_default()
+        crate::rules::testing::run_every_release("gluon-config-mode-hostname", site, domains)
     }
 
     #[test]

@@ -34,14 +34,9 @@ pub fn check(c: &mut Checker<'_>) {
 #[cfg(test)]
 mod tests {
     use crate::gluon_version::GluonVersion::{self, *};
-    use crate::rules::testing::{check, messages, Setup};
 
     fn run(version: GluonVersion, site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
-        let setup = Setup {
-            domains,
-            ..Setup::default()
-        };
-        messages(&check("gluon-mesh-babel", version, site, &setup))
+        crate::rules::testing::run("gluon-mesh-babel", version, site, domains)
     }
 
     const PREFIXES: &str = "node_prefix6 = 'fd02::/64', node_client_prefix6 = 'fd01::/64'";

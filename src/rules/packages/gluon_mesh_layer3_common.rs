@@ -19,14 +19,9 @@ pub fn check(c: &mut Checker<'_>) {
 #[cfg(test)]
 mod tests {
     use crate::gluon_version::GluonVersion::{self, *};
-    use crate::rules::testing::{check, messages, Setup};
 
     fn run(version: GluonVersion, site: &str, domains: Vec<(&str, &str)>) -> Vec<String> {
-        let setup = Setup {
-            domains,
-            ..Setup::default()
-        };
-        messages(&check("gluon-mesh-layer3-common", version, site, &setup))
+        crate::rules::testing::run("gluon-mesh-layer3-common", version, site, domains)
     }
 
     #[test]
