@@ -3,6 +3,8 @@
 
 use crate::diagnostics::{Diagnostic, Report};
 use crate::gluon_version::GluonVersion;
+use crate::lints::config::SeverityConfig;
+use crate::lints::{self, LintContext};
 use crate::registry::codes;
 use crate::rules::lua_pattern::LuaPatterns;
 use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
@@ -25,6 +27,9 @@ pub struct CheckOptions {
     pub domain: Option<String>,
     /// Report only what Gluon itself reports.
     pub gluon_only: bool,
+    /// Severity changes from the command line (they win over the site's
+    /// gluonvpn.toml).
+    pub severities: SeverityConfig,
 }
 
 impl CheckOptions {
@@ -33,6 +38,7 @@ impl CheckOptions {
             load: LoadOptions::new(version),
             domain: None,
             gluon_only: false,
+            severities: SeverityConfig::default(),
         }
     }
 }
@@ -65,7 +71,7 @@ impl Outcome {
 }
 
 pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
-    let site = match load_watched(path, &options.load)? {
+    let mut site = match load_watched(path, &options.load)? {
         Loaded::Site(site) => *site,
         Loaded::Hung(outcome) => return Ok(*outcome),
     };
@@ -90,6 +96,14 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
         report
             .diagnostics
             .retain(|d| crate::registry::info(d.code).origin != crate::registry::Origin::Gluonvpn);
+    } else {
+        if let Some(context) = LintContext::new(&site, options.domain.as_deref()) {
+            report.extend(lints::run(&context));
+        }
+        let site_config = site_severities(&mut site, &mut report);
+        site_config
+            .overridden_by(&options.severities)
+            .apply(&mut report);
     }
     report.sort(&site.sources);
     Ok(Outcome {
@@ -160,6 +174,24 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
                     })));
                 }
             }
+        }
+    }
+}
+
+/// The site's own severity settings (gluonvpn.toml), if it has any.
+fn site_severities(site: &mut Site, report: &mut Report) -> SeverityConfig {
+    let path = site.dir.join(lints::config::FILE_NAME);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return SeverityConfig::default();
+    };
+    let file = site
+        .sources
+        .add(lints::config::FILE_NAME.into(), path, text);
+    match lints::config::from_site_file(file, site.sources.get(file)) {
+        Ok(config) => config,
+        Err(diagnostic) => {
+            report.push(*diagnostic);
+            SeverityConfig::default()
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::check::{self, CheckError, CheckOptions};
 use crate::diagnostics::{human, json};
 use crate::gluon_version::GluonVersion;
+use crate::lints::config::SeverityConfig;
 use crate::registry;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -60,6 +61,15 @@ pub struct CheckArgs {
     /// Report only what Gluon's own checks report.
     #[arg(long)]
     pub gluon_only: bool,
+    /// Report this code as an error; `warnings` makes every warning an error.
+    #[arg(long, value_name = "CODE|warnings")]
+    pub deny: Vec<String>,
+    /// Report this gluonvpn code as a warning.
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Do not report this gluonvpn code.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -129,6 +139,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     options.load.include_broken = args.broken;
     options.domain = args.domain.clone();
     options.gluon_only = args.gluon_only;
+    options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
     let outcome = match check::check(&args.path, &options) {
         Ok(outcome) => outcome,
         Err(e @ (CheckError::Load(_) | CheckError::UnknownDomain(_))) => return Err(e.into()),

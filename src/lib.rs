@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod gluon_data;
 pub mod gluon_version;
+pub mod lints;
 pub mod registry;
 pub mod rules;
 pub mod site;

@@ -138,6 +138,12 @@ codes! {
         "Packages from the site's own feeds (`modules`) may have a check_site.lua of their own, \
         which gluonvpn does not have. They are listed so that nobody mistakes a clean result for \
         a full one."
+    "GS021" "invalid-config" Error Gluonvpn
+        "The site's gluonvpn.toml is not valid."
+        "`gluonvpn.toml` in the site directory may change the severity of gluonvpn's own \
+        findings: a `[lints]` table with `allow`, `warn` and `deny` lists of codes (and \
+        `\"warnings\"` in `deny`). Unknown keys, unknown codes, and attempts to allow or lower one \
+        of Gluon's own checks are errors; the file's settings are then ignored."
     "GL001" "wrong-type" Error GluonCheck
         "A key is unset or has the wrong type."
         "Gluon's `need_string`, `need_number`, `need_boolean`, `need_table`, `need_array` and \
@@ -185,22 +191,24 @@ codes! {
         or one of the names in some domain's `domain_names`."
 }
 
+/// Every code: loading and Gluon's checks ([`CODES`]), then the lints.
+pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
+    CODES.iter().chain(crate::lints::all().map(|l| &l.info))
+}
+
 /// The registry entry for a code.
 ///
 /// # Panics
 /// When the code is not registered: codes are literals in gluonvpn's own
 /// source, so this is a programming error caught by the tests.
 pub fn info(code: Code) -> &'static CodeInfo {
-    CODES
-        .iter()
+    all()
         .find(|c| c.code == code)
         .unwrap_or_else(|| panic!("diagnostic code {code} is not registered"))
 }
 
 pub fn lookup(code_or_name: &str) -> Option<&'static CodeInfo> {
-    CODES
-        .iter()
-        .find(|c| c.code.eq_ignore_ascii_case(code_or_name) || c.name == code_or_name)
+    all().find(|c| c.code.eq_ignore_ascii_case(code_or_name) || c.name == code_or_name)
 }
 
 #[cfg(test)]
@@ -244,6 +252,7 @@ pub mod codes {
     pub const RELEASE_NOT_SET: Code = "GS016";
     pub const NO_DOMAINS: Code = "GS017";
     pub const UNCHECKED_FEED_PACKAGE: Code = "GS020";
+    pub const INVALID_CONFIG: Code = "GS021";
     pub const WRONG_TYPE: Code = "GL001";
     pub const PATTERN: Code = "GL002";
     pub const NOT_ALLOWED: Code = "GL003";

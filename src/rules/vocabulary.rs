@@ -12,6 +12,7 @@ use super::lua_pattern::LuaPatterns;
 use crate::diagnostics::Diagnostic;
 use crate::gluon_version::GluonVersion;
 use crate::registry::Code;
+use crate::site::locate;
 use crate::site::source::{FileId, Span};
 use crate::site::value::{
     format_value, lua_number_to_string, lua_quote, path_to_string, Key, Node, Value,
@@ -310,56 +311,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Where to point for a path: the value where a file sets it, else the
-    /// deepest enclosing table that is set (the domain's when equally deep).
+    /// Where to point for a subject (see [`locate::locate`]).
     fn locate(&self, subject: &Subject<'_>) -> Option<Span> {
-        let path = match subject {
-            Subject::Value { node, .. } => return node.and_then(|n| n.span),
-            Subject::Path(path) => path,
-        };
-        if let Some(node) = self.domain_sets(path).or_else(|| self.site_sets(path)) {
-            return node.span;
+        match subject {
+            Subject::Value { node, .. } => node.and_then(|n| n.span),
+            Subject::Path(path) => {
+                locate::locate(self.input.site, self.input.domain.map(|d| d.config), path)
+            }
         }
-        let deepest = |root: &'a Node| -> (usize, &'a Node) {
-            let mut node = root;
-            let mut depth = 0;
-            for key in path {
-                match node.get(key) {
-                    Some(next) => {
-                        node = next;
-                        depth += 1;
-                    }
-                    None => break,
-                }
-            }
-            (depth, node)
-        };
-        let (site_depth, site_node) = deepest(self.input.site);
-        let (depth, node) = match self.input.domain {
-            Some(d) => {
-                let (domain_depth, domain_node) = deepest(d.config);
-                if domain_depth >= site_depth && domain_depth > 0 {
-                    (domain_depth, domain_node)
-                } else {
-                    (site_depth, site_node)
-                }
-            }
-            None => (site_depth, site_node),
-        };
-        let span = if depth == 0 { node.span } else { node.key_span };
-        // The start of the enclosing table or key is enough to point at.
-        span.map(|s| {
-            if depth == 0 {
-                Span::new(s.file, s.start as usize, s.start as usize + 1)
-            } else {
-                s
-            }
-        })
-    }
-
-    /// The span of the key that sets a path in a given file's configuration.
-    fn key_span_in(&self, root: &Node, path: &[Key]) -> Option<Span> {
-        root.lookup(path).and_then(|n| n.key_span.or(n.span))
     }
 
     fn label(subject: &Subject<'_>) -> String {
@@ -450,7 +409,7 @@ impl<'a> Checker<'a> {
                     "{} is allowed in site configuration only",
                     path_to_string(&path)
                 );
-                let span = self.key_span_in(domain.config, &path);
+                let span = locate::key_span(domain.config, &path);
                 self.report(
                     crate::registry::codes::SITE_ONLY,
                     format!("domains/{}.conf", domain.name),
@@ -473,7 +432,7 @@ impl<'a> Checker<'a> {
                 "{} is allowed in domain configuration only",
                 path_to_string(&path)
             );
-            let span = self.key_span_in(self.input.site, &path);
+            let span = locate::key_span(self.input.site, &path);
             self.report(
                 crate::registry::codes::DOMAIN_ONLY,
                 "site.conf".to_string(),

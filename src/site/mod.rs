@@ -4,6 +4,7 @@
 pub mod config;
 pub mod image_customization;
 pub mod load;
+pub mod locate;
 pub mod lua;
 pub mod merge;
 pub mod packages;

@@ -89,7 +89,10 @@ impl Node {
     }
 
     pub fn get_name(&self, name: &str) -> Option<&Node> {
-        self.get(&Key::Name(name.to_string()))
+        match &self.value {
+            Value::Object(fields) => fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
     }
 
     /// Lua's `#t`: the array length; 0 for objects (their keys are strings).
@@ -132,6 +135,15 @@ impl Node {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// Follows a path of string keys (`node.at(&["mesh_vpn", "fastd"])`).
+    pub fn at(&self, names: &[&str]) -> Option<&Node> {
+        let mut node = self;
+        for name in names {
+            node = node.get_name(name)?;
+        }
+        Some(node)
     }
 
     /// Follows a path of keys; `None` as soon as a step is nil or not a table.

@@ -1,0 +1,400 @@
+//! fastd's method list: order, null methods, duplicates.
+//!
+//! fastd uses the first method in a node's list that the gateway supports
+//! too, so the order of `mesh_vpn.fastd.methods` is a security decision.
+//! With `configurable = true` Gluon reorders the list on the node (null
+//! methods first in performance mode, dropped in security mode), so the
+//! order lints do not apply there; see the configurable lints instead.
+
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::p;
+use crate::registry::{CodeInfo, Origin};
+use crate::site::value::{Key, Node};
+
+/// How much a method protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protection {
+    /// null, null@l2tp: anyone on the path can read and inject.
+    None,
+    /// null+salsa2012+umac: authenticated, not encrypted.
+    Authenticated,
+    /// salsa2012+umac: encrypted and authenticated.
+    Encrypted,
+}
+
+pub fn protection(method: &str) -> Option<Protection> {
+    match method {
+        "null" | "null@l2tp" => Some(Protection::None),
+        "null+salsa2012+umac" => Some(Protection::Authenticated),
+        "salsa2012+umac" => Some(Protection::Encrypted),
+        _ => None,
+    }
+}
+
+/// The method list of a domain: each method with its node, in order.
+pub fn methods<'n>(view: &'n DomainView<'_>) -> Vec<(&'n str, &'n Node)> {
+    view.merged
+        .at(&["mesh_vpn", "fastd", "methods"])
+        .map(|list| {
+            list.items()
+                .iter()
+                .filter_map(|n| n.as_str().map(|s| (s, n)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether the site lets users switch between security and performance mode.
+pub fn configurable(view: &DomainView<'_>) -> bool {
+    view.merged
+        .at(&["mesh_vpn", "fastd", "configurable"])
+        .and_then(Node::as_bool)
+        .unwrap_or(false)
+}
+
+fn uses_fastd(context: &LintContext<'_>) -> bool {
+    context.has_package("gluon-mesh-vpn-fastd")
+}
+
+fn item_path(index: usize) -> Vec<Key> {
+    let mut path = p!["mesh_vpn", "fastd", "methods"];
+    path.push(Key::Index(index + 1));
+    path
+}
+
+fn null_before_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !uses_fastd(context) {
+        return;
+    }
+    for view in &context.domains {
+        if configurable(view) {
+            continue;
+        }
+        let list = methods(view);
+        let null = list.iter().position(|(m, _)| *m == "null");
+        let l2tp = list.iter().position(|(m, _)| *m == "null@l2tp");
+        if let (Some(null), Some(l2tp)) = (null, l2tp) {
+            if null < l2tp {
+                let path = item_path(null);
+                out.push(context.diagnostic(
+                    &LINTS[0],
+                    view,
+                    "`null` comes before `null@l2tp`: fastd picks `null`, so the L2TP offload is never used".into(),
+                    context.span_of(view, Some(list[null].1), &path),
+                    &path,
+                ));
+            }
+        }
+    }
+}
+
+fn null_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !uses_fastd(context) {
+        return;
+    }
+    for view in &context.domains {
+        let list = methods(view);
+        if list.iter().any(|(m, _)| *m == "null@l2tp") {
+            continue;
+        }
+        if let Some(index) = list.iter().position(|(m, _)| *m == "null") {
+            let path = item_path(index);
+            out.push(context.diagnostic(
+                &LINTS[1],
+                view,
+                "`null` without `null@l2tp`: the newer `null@l2tp` is as unprotected and can be offloaded to the kernel".into(),
+                context.span_of(view, Some(list[index].1), &path),
+                &path,
+            ));
+        }
+    }
+}
+
+fn weaker_method_first(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !uses_fastd(context) {
+        return;
+    }
+    for view in &context.domains {
+        if configurable(view) {
+            continue;
+        }
+        let list = methods(view);
+        // The first method that is weaker than one listed after it.
+        for (i, (method, node)) in list.iter().enumerate() {
+            let Some(level) = protection(method) else {
+                continue;
+            };
+            let stronger = list[i + 1..]
+                .iter()
+                .find(|(later, _)| protection(later).is_some_and(|l| l > level));
+            if let Some((better, _)) = stronger {
+                let effect = match level {
+                    Protection::None => "unencrypted and unauthenticated",
+                    _ => "unencrypted",
+                };
+                let path = item_path(i);
+                out.push(context.diagnostic(
+                    &LINTS[2],
+                    view,
+                    format!(
+                        "`{method}` comes before `{better}`: every node uses {effect} transport whenever its gateway offers `{method}`; `{better}` is only a fallback"
+                    ),
+                    context.span_of(view, Some(node), &path),
+                    &path,
+                ));
+                break;
+            }
+        }
+    }
+}
+
+fn only_null_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !uses_fastd(context) {
+        return;
+    }
+    for view in &context.domains {
+        let list = methods(view);
+        if list.is_empty()
+            || list
+                .iter()
+                .any(|(m, _)| protection(m) != Some(Protection::None))
+        {
+            continue;
+        }
+        let path = p!["mesh_vpn", "fastd", "methods"];
+        let node = view.merged.lookup(&path);
+        let message = if configurable(view) {
+            "only null methods with `configurable = true`: in security mode Gluon drops them and fastd is left without any method"
+        } else {
+            "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic"
+        };
+        let mut d = context.diagnostic(
+            &LINTS[3],
+            view,
+            message.into(),
+            context.span_of(view, node, &path),
+            &path,
+        );
+        if configurable(view) {
+            d.severity = Severity::Error;
+        }
+        out.push(d);
+    }
+}
+
+fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !uses_fastd(context) {
+        return;
+    }
+    for view in &context.domains {
+        let list = methods(view);
+        for (i, (method, node)) in list.iter().enumerate() {
+            if list[..i].iter().any(|(earlier, _)| earlier == method) {
+                let path = item_path(i);
+                out.push(context.diagnostic(
+                    &LINTS[4],
+                    view,
+                    format!("`{method}` is listed twice"),
+                    context.span_of(view, Some(node), &path),
+                    &path,
+                ));
+            }
+        }
+    }
+}
+
+pub static LINTS: &[Lint] = &[
+    Lint {
+        info: CodeInfo {
+            code: "GV101",
+            name: "null-before-null-l2tp",
+            severity: Severity::Error,
+            origin: Origin::Gluonvpn,
+            summary: "`null` is listed before `null@l2tp` in the fastd methods.",
+            explanation: "fastd uses the first method in the node's list that the gateway also \
+                supports. Gluon's documentation says `null@l2tp` must come before `null` when both \
+                are listed: otherwise every node and gateway agree on `null`, and the L2TP kernel \
+                offload — the reason to offer unencrypted transport at all — is never used. Move \
+                `null@l2tp` in front of `null`.",
+        },
+        example: "methods = { 'null', 'null@l2tp', 'salsa2012+umac' }",
+        seen_in: &[],
+        check: null_before_null_l2tp,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV102",
+            name: "null-without-null-l2tp",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "The old `null` method is listed without the newer `null@l2tp`.",
+            explanation: "`null@l2tp` (fastd v22 and later) is exactly as unprotected as `null`, \
+                but nodes with the `mesh-vpn-fastd-l2tp` feature and gateways with `offload l2tp \
+                yes;` hand its packets to the kernel, which is much faster, while the speed-up of \
+                `null` over the encrypted methods is small. Gluon's documentation recommends \
+                `null@l2tp` over `null`; list it before `null`.",
+        },
+        example: "methods = { 'null', 'salsa2012+umac' }",
+        seen_in: &[],
+        check: null_without_null_l2tp,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV103",
+            name: "weaker-method-first",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "A less protected fastd method is listed before a more protected one.",
+            explanation: "The first method both sides support wins. With `null` or `null@l2tp` \
+                before `salsa2012+umac`, every node talks unencrypted and unauthenticated to every \
+                gateway that offers the null method, and the encrypted method is only a fallback; \
+                `null+salsa2012+umac` before `salsa2012+umac` likewise gives up encryption. If \
+                that is the intent (throughput over privacy), the order is right; if users should \
+                choose, use `configurable = true` and the web-mesh-vpn-fastd feature instead.",
+        },
+        example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
+        seen_in: &[],
+        check: weaker_method_first,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV104",
+            name: "only-null-methods",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "Every fastd method is a null method.",
+            explanation: "With only `null` and `null@l2tp`, the mesh VPN has neither encryption nor \
+                authentication: anyone on the path between a node and a gateway can read and inject \
+                mesh traffic, and anyone can connect to the gateways that accept unknown peers. \
+                With `configurable = true` it is worse: in security mode Gluon drops the null \
+                methods and fastd is left without any method (then this is an error).",
+        },
+        example: "methods = { 'null@l2tp', 'null' }",
+        seen_in: &[],
+        check: only_null_methods,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV105",
+            name: "duplicate-method",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "A fastd method is listed twice.",
+            explanation: "The second entry can never be chosen; it only hides what the list means.",
+        },
+        example: "methods = { 'salsa2012+umac', 'null@l2tp', 'salsa2012+umac' }",
+        seen_in: &[],
+        check: duplicate_method,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use crate::gluon_version::GluonVersion::V2025_1;
+    use crate::lints::testing::{fastd, site_conf, TestSite};
+
+    fn site(methods: &str, more: &str) -> TestSite {
+        TestSite::new(
+            &site_conf(&fastd(methods, more)),
+            &["mesh-batman-adv-15", "mesh-vpn-fastd"],
+        )
+    }
+
+    #[test]
+    fn null_must_follow_null_l2tp() {
+        let bad = site("'null', 'null@l2tp', 'salsa2012+umac'", "");
+        let found = bad.findings(V2025_1, "GV101");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.fastd.methods.1")
+        );
+        assert!(site("'null@l2tp', 'null', 'salsa2012+umac'", "")
+            .findings(V2025_1, "GV101")
+            .is_empty());
+        // configurable: Gluon reorders the list on the node
+        assert!(site(
+            "'null', 'null@l2tp', 'salsa2012+umac'",
+            ", configurable = true"
+        )
+        .findings(V2025_1, "GV101")
+        .is_empty());
+    }
+
+    #[test]
+    fn null_alone_suggests_null_l2tp() {
+        assert_eq!(
+            site("'salsa2012+umac', 'null'", "")
+                .findings(V2025_1, "GV102")
+                .len(),
+            1
+        );
+        assert!(site("'salsa2012+umac', 'null@l2tp', 'null'", "")
+            .findings(V2025_1, "GV102")
+            .is_empty());
+        assert!(site("'salsa2012+umac'", "")
+            .findings(V2025_1, "GV102")
+            .is_empty());
+    }
+
+    #[test]
+    fn weaker_methods_first_name_the_effect() {
+        let found = site("'null@l2tp', 'salsa2012+umac'", "").findings(V2025_1, "GV103");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("unencrypted and unauthenticated"),
+            "{}",
+            found[0].message
+        );
+        let found = site("'null+salsa2012+umac', 'salsa2012+umac'", "").findings(V2025_1, "GV103");
+        assert_eq!(found.len(), 1);
+        assert!(
+            site("'salsa2012+umac', 'null+salsa2012+umac', 'null@l2tp'", "")
+                .findings(V2025_1, "GV103")
+                .is_empty()
+        );
+        assert!(
+            site("'null@l2tp', 'salsa2012+umac'", ", configurable = true")
+                .findings(V2025_1, "GV103")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn only_null_methods_and_with_configurable() {
+        let found = site("'null@l2tp', 'null'", "").findings(V2025_1, "GV104");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, crate::diagnostics::Severity::Warning);
+        let found = site("'null@l2tp'", ", configurable = true").findings(V2025_1, "GV104");
+        assert_eq!(found[0].severity, crate::diagnostics::Severity::Error);
+        assert!(site("'null@l2tp', 'salsa2012+umac'", "")
+            .findings(V2025_1, "GV104")
+            .is_empty());
+    }
+
+    #[test]
+    fn duplicates() {
+        assert_eq!(
+            site("'salsa2012+umac', 'salsa2012+umac'", "")
+                .findings(V2025_1, "GV105")
+                .len(),
+            1
+        );
+        assert!(site("'salsa2012+umac', 'null@l2tp'", "")
+            .findings(V2025_1, "GV105")
+            .is_empty());
+    }
+
+    #[test]
+    fn sites_without_fastd_are_left_alone() {
+        let wg = TestSite::new(
+            &site_conf(&fastd("'null', 'null@l2tp'", "")),
+            &["mesh-batman-adv-15"],
+        );
+        assert!(wg
+            .check(V2025_1)
+            .iter()
+            .all(|d| !d.code.starts_with("GV10")));
+    }
+}
