@@ -5,6 +5,7 @@
 //! (and rewrites them with `GLUONVPN_BLESS=1`).
 
 use crate::gluon_version::GluonVersion;
+use crate::lints::{self, Lint};
 use crate::registry::{Origin, CODES};
 use crate::rules::explore::{explore, KeyRequirement, Scope};
 use crate::rules::PACKAGES;
@@ -18,7 +19,8 @@ pub fn codes_page() -> String {
     page.push_str("# Diagnostic codes\n\n");
     page.push_str(
         "Every diagnostic carries a stable code. `GS` codes come from loading the site as Gluon's \
-         build does, `GL` codes from Gluon's package checks (check_site.lua). \
+         build does, `GL` codes from Gluon's package checks (check_site.lua), `GV` codes from gluonvpn's \
+         own [lints](../lints/index.md), each on a page of its own. \
          `gluonvpn explain CODE` prints an entry on the terminal.\n\n",
     );
     page.push_str("| code | name | severity | reported by | summary |\n|---|---|---|---|---|\n");
@@ -151,4 +153,74 @@ fn capitalise(s: &str) -> String {
 /// Markdown table cells: pipes would end the cell.
 fn escape_cell(s: &str) -> String {
     s.replace('|', "\\|")
+}
+
+/// The file name of a lint's page in book/src/lints/.
+pub fn lint_page_name(lint: &Lint) -> String {
+    format!("{}-{}.md", lint.info.code.to_lowercase(), lint.info.name)
+}
+
+/// One lint's page: what it does, why it matters, how to configure it, an
+/// example, and corpus sites that show it.
+pub fn lint_page(lint: &Lint) -> String {
+    let info = &lint.info;
+    let mut page = String::from(GENERATED);
+    let _ = write!(
+        page,
+        "# {code} {name}\n\n**Default severity:** {severity}\n\n## What it does\n\n{summary}\n\n## Why this is bad\n\n{why}\n\n## Configuration\n\nChange its severity for one run with `--deny {code}`, `--warn {code}` or `--allow {code}`, or for the site in `gluonvpn.toml`:\n\n```toml\n[lints]\nallow = [\"{code}\"]\n```\n\n## Example\n\n```lua\n{example}\n```\n",
+        code = info.code,
+        name = info.name,
+        severity = info.severity.as_str(),
+        summary = info.summary,
+        why = info.explanation,
+        example = lint.example,
+    );
+    if !lint.seen_in.is_empty() {
+        page.push_str("\n## Seen in\n\nCommunity sites of the shared corpus that show it:\n\n");
+        for site in lint.seen_in {
+            let _ = writeln!(page, "- `{site}`");
+        }
+    }
+    page
+}
+
+/// The lint overview page.
+pub fn lints_index() -> String {
+    let mut page = String::from(GENERATED);
+    page.push_str("# Lints\n\n");
+    page.push_str(
+        "Beyond Gluon's own checks, gluonvpn knows the mesh-VPN rules that Gluon's \
+         documentation only describes in prose. Lints never change Gluon's verdict \
+         (`gluon_ok`); errors among them make `gluonvpn check` exit with 1, warnings and \
+         notes do not, unless raised with `--deny` (see [Checking a site](../check.md)). \
+         `--gluon-only` turns them off.\n\n",
+    );
+    page.push_str("| code | name | severity | summary |\n|---|---|---|---|\n");
+    for lint in lints::all() {
+        let _ = writeln!(
+            page,
+            "| [{code}]({file}) | `{name}` | {severity} | {summary} |",
+            code = lint.info.code,
+            file = lint_page_name(lint),
+            name = lint.info.name,
+            severity = lint.info.severity.as_str(),
+            summary = lint.info.summary,
+        );
+    }
+    page
+}
+
+/// The lines of SUMMARY.md that list the lint pages.
+pub fn summary_lint_entries() -> String {
+    let mut lines = String::from("- [Lints](lints/index.md)\n");
+    for lint in lints::all() {
+        let _ = writeln!(
+            lines,
+            "  - [{} {}](lints/{})",
+            lint.info.code,
+            lint.info.name,
+            lint_page_name(lint)
+        );
+    }
+    lines
 }

@@ -34,6 +34,41 @@ fn generated_reference_pages_are_current() {
 }
 
 #[test]
+fn lint_pages_are_current() {
+    let dir = book().join("src/lints");
+    std::fs::create_dir_all(&dir).expect("lints dir");
+    compare_or_bless(&dir.join("index.md"), &gluonvpn::docs::lints_index());
+    let mut expected = vec!["index.md".to_string()];
+    for lint in gluonvpn::lints::all() {
+        let name = gluonvpn::docs::lint_page_name(lint);
+        compare_or_bless(&dir.join(&name), &gluonvpn::docs::lint_page(lint));
+        expected.push(name);
+    }
+    // no pages of lints that no longer exist
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read lints dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    expected.sort();
+    assert_eq!(present, expected, "stale pages in book/src/lints");
+
+    // SUMMARY.md lists them between its markers
+    let summary_path = book().join("src/SUMMARY.md");
+    let summary = std::fs::read_to_string(&summary_path).expect("SUMMARY.md");
+    let (before, rest) = summary
+        .split_once("<!-- lints:start -->\n")
+        .expect("start marker");
+    let (_, after) = rest.split_once("<!-- lints:end -->").expect("end marker");
+    let wanted = format!(
+        "{before}<!-- lints:start -->\n{}<!-- lints:end -->{after}",
+        gluonvpn::docs::summary_lint_entries()
+    );
+    compare_or_bless(&summary_path, &wanted);
+}
+
+#[test]
 fn every_code_has_a_reference_entry() {
     let page = std::fs::read_to_string(book().join("src/reference/codes.md")).expect("codes page");
     for code in gluonvpn::registry::CODES {

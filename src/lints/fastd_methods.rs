@@ -236,7 +236,7 @@ pub static LINTS: &[Lint] = &[
                 `null@l2tp` over `null`; list it before `null`.",
         },
         example: "methods = { 'null', 'salsa2012+umac' }",
-        seen_in: &[],
+        seen_in: &["ffoh@v2022.1"],
         check: null_without_null_l2tp,
     },
     Lint {
@@ -254,7 +254,7 @@ pub static LINTS: &[Lint] = &[
                 choose, use `configurable = true` and the web-mesh-vpn-fastd feature instead.",
         },
         example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
-        seen_in: &[],
+        seen_in: &["ffoh@v2022.1"],
         check: weaker_method_first,
     },
     Lint {
@@ -271,7 +271,7 @@ pub static LINTS: &[Lint] = &[
                 methods and fastd is left without any method (then this is an error).",
         },
         example: "methods = { 'null@l2tp', 'null' }",
-        seen_in: &[],
+        seen_in: &["ffda", "ffp", "ffrn"],
         check: only_null_methods,
     },
     Lint {

@@ -7,7 +7,10 @@
 //! lints in `LINTS`; [`FAMILIES`] is the one list of all of them.
 
 pub mod config;
+pub mod configurable;
 pub mod fastd_methods;
+pub mod l2tp;
+pub mod providers;
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
@@ -31,7 +34,12 @@ pub struct Lint {
 }
 
 /// Every lint family's lints.
-pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS];
+pub static FAMILIES: &[&[Lint]] = &[
+    fastd_methods::LINTS,
+    l2tp::LINTS,
+    configurable::LINTS,
+    providers::LINTS,
+];
 
 /// All lints, in code order.
 pub fn all() -> impl Iterator<Item = &'static Lint> {
@@ -60,6 +68,10 @@ pub struct LintContext<'a> {
     pub domains: Vec<DomainView<'a>>,
     /// Packages in at least one image.
     pub packages: BTreeSet<&'a str>,
+    /// Whether the packages are the site's own selection; when the selection
+    /// failed (e.g. no image-customization.lua), only Gluon's defaults are
+    /// known and lints about missing packages stay quiet.
+    pub selection_known: bool,
 }
 
 impl<'a> LintContext<'a> {
@@ -97,6 +109,7 @@ impl<'a> LintContext<'a> {
             site_conf,
             domains,
             packages,
+            selection_known: !site.default_selection,
         })
     }
 

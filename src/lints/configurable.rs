@@ -1,0 +1,225 @@
+//! fastd's configurable method ("performance mode").
+//!
+//! With `mesh_vpn.fastd.configurable = true` and the web-mesh-vpn-fastd
+//! feature, a node's owner chooses between security mode (the site's
+//! methods without the null methods) and performance mode (`null@l2tp`,
+//! `null`, then the site's other methods). Which mode a new node starts in
+//! depends on whether the site lists a null method. (The web feature
+//! without `configurable = true` is already an error of Gluon's own check.)
+
+use super::fastd_methods::{configurable, methods, protection, Protection};
+use super::{Lint, LintContext};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::p;
+use crate::registry::{CodeInfo, Origin};
+use crate::site::value::Key;
+
+fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !context.has_package("gluon-mesh-vpn-fastd")
+        || context.has_package("gluon-web-mesh-vpn-fastd")
+    {
+        return;
+    }
+    for view in &context.domains {
+        if !configurable(view) {
+            continue;
+        }
+        let path = p!["mesh_vpn", "fastd", "configurable"];
+        let node = view.merged.lookup(&path);
+        out.push(context.diagnostic(
+            &LINTS[0],
+            view,
+            "`configurable = true` without the web-mesh-vpn-fastd feature: nobody can switch the mode; nodes keep whichever mode the site's methods imply".into(),
+            context.span_of(view, node, &path),
+            &path,
+        ));
+    }
+}
+
+fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !context.has_package("gluon-mesh-vpn-fastd") {
+        return;
+    }
+    for view in &context.domains {
+        if !configurable(view) {
+            continue;
+        }
+        let list = methods(view);
+        let Some(index) = list
+            .iter()
+            .position(|(m, _)| protection(m) == Some(Protection::None))
+        else {
+            continue;
+        };
+        // Only-null lists are GV104's business (security mode breaks).
+        if list
+            .iter()
+            .all(|(m, _)| protection(m) == Some(Protection::None))
+        {
+            continue;
+        }
+        let mut path = p!["mesh_vpn", "fastd", "methods"];
+        path.push(Key::Index(index + 1));
+        out.push(context.diagnostic(
+            &LINTS[1],
+            view,
+            format!(
+                "`{}` in the methods of a configurable site makes performance mode (unencrypted) the default of every node",
+                list[index].0
+            ),
+            context.span_of(view, Some(list[index].1), &path),
+            &path,
+        ));
+    }
+}
+
+fn performance_mode_without_gateway_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if !context.has_package("gluon-web-mesh-vpn-fastd") {
+        return;
+    }
+    for view in &context.domains {
+        if !configurable(view) || methods(view).iter().any(|(m, _)| *m == "null@l2tp") {
+            continue;
+        }
+        let path = p!["mesh_vpn", "fastd", "methods"];
+        let node = view.merged.lookup(&path);
+        out.push(context.diagnostic(
+            &LINTS[2],
+            view,
+            "performance mode asks gateways for `null@l2tp`, which the site's methods do not list: gateways configured from them fall back to the encrypted method".into(),
+            context.span_of(view, node, &path),
+            &path,
+        ));
+    }
+}
+
+pub static LINTS: &[Lint] = &[
+    Lint {
+        info: CodeInfo {
+            code: "GV131",
+            name: "configurable-without-web-ui",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "`mesh_vpn.fastd.configurable = true` without the web-mesh-vpn-fastd feature.",
+            explanation: "The mode switch lives in the config mode page of the web-mesh-vpn-fastd \
+                feature (package gluon-web-mesh-vpn-fastd). Without it nobody can switch, and \
+                `configurable = true` only makes Gluon reorder the methods on the node: a null \
+                method anywhere in the site's list moves `null@l2tp` and `null` to the front. Add \
+                the feature, or drop `configurable`.",
+        },
+        example: "fastd = { configurable = true, methods = { 'salsa2012+umac' }, ... }\n-- image-customization.lua without 'web-mesh-vpn-fastd'",
+        seen_in: &["ffh", "ffmwu"],
+        check: configurable_without_web_ui,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV132",
+            name: "performance-mode-default",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "A null method in a configurable site's methods makes performance mode the default.",
+            explanation: "With `configurable = true`, Gluon starts every node in performance mode \
+                (`null@l2tp`, `null` first: unencrypted and unauthenticated) as soon as the site \
+                lists any null method, and in security mode otherwise. Gluon's documentation \
+                calls performance mode as the default \"not recommended\". Leave the null methods \
+                out of the list; owners who want performance mode can still choose it.",
+        },
+        example: "fastd = { configurable = true, methods = { 'null@l2tp', 'salsa2012+umac' } }",
+        seen_in: &["ffggrz@v2022.1"],
+        check: performance_mode_default,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV133",
+            name: "performance-mode-unsupported-by-gateways",
+            severity: Severity::Info,
+            origin: Origin::Gluonvpn,
+            summary: "Performance mode asks for `null@l2tp`, which the site's methods do not list.",
+            explanation: "A node switched to performance mode offers `null@l2tp`, `null` and then \
+                the site's methods. Gateways whose fastd configuration follows the site's method \
+                list (as `gluonvpn render gateway` writes it) do not offer `null@l2tp`, so those \
+                nodes keep using the encrypted method: the switch seems to do nothing. Make sure \
+                the gateways list `null@l2tp` (fastd v22 or newer).",
+        },
+        example: "fastd = { configurable = true, methods = { 'salsa2012+umac' } }",
+        seen_in: &["ff3l", "ffhb", "ffhh"],
+        check: performance_mode_without_gateway_methods,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Severity;
+    use crate::gluon_version::GluonVersion::V2025_1;
+    use crate::lints::testing::{fastd, site_conf, TestSite};
+
+    const WEB: &[&str] = &["mesh-batman-adv-15", "mesh-vpn-fastd", "web-mesh-vpn-fastd"];
+    const NO_WEB: &[&str] = &["mesh-batman-adv-15", "mesh-vpn-fastd"];
+
+    fn site(methods: &str, more: &str, features: &[&str]) -> TestSite {
+        TestSite::new(&site_conf(&fastd(methods, more)), features)
+    }
+
+    #[test]
+    fn configurable_needs_the_web_ui() {
+        let found =
+            site("'salsa2012+umac'", ", configurable = true", NO_WEB).findings(V2025_1, "GV131");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(site("'salsa2012+umac'", ", configurable = true", WEB)
+            .findings(V2025_1, "GV131")
+            .is_empty());
+        assert!(site("'salsa2012+umac'", "", NO_WEB)
+            .findings(V2025_1, "GV131")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_null_method_makes_performance_mode_the_default() {
+        let found = site(
+            "'salsa2012+umac', 'null@l2tp'",
+            ", configurable = true",
+            WEB,
+        )
+        .findings(V2025_1, "GV132");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.fastd.methods.2")
+        );
+        assert!(site("'salsa2012+umac'", ", configurable = true", WEB)
+            .findings(V2025_1, "GV132")
+            .is_empty());
+        assert!(site(
+            "'salsa2012+umac', 'null@l2tp'",
+            "",
+            WEB.get(..2).unwrap_or_default()
+        )
+        .findings(V2025_1, "GV132")
+        .is_empty());
+    }
+
+    #[test]
+    fn performance_mode_needs_gateways_with_null_l2tp() {
+        let found =
+            site("'salsa2012+umac'", ", configurable = true", WEB).findings(V2025_1, "GV133");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(site(
+            "'salsa2012+umac', 'null@l2tp'",
+            ", configurable = true",
+            WEB
+        )
+        .findings(V2025_1, "GV133")
+        .is_empty());
+    }
+
+    #[test]
+    fn the_web_ui_without_configurable_is_gluons_own_error() {
+        let found = site("'salsa2012+umac'", "", WEB).findings(V2025_1, "GL003");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.fastd.configurable")
+        );
+    }
+}
