@@ -5,6 +5,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::gluon_version::GluonVersion;
 use crate::lints::config::SeverityConfig;
 use crate::lints::{self, LintContext};
+use crate::probe::{self, ProbeOptions};
 use crate::registry::codes;
 use crate::rules::lua_pattern::LuaPatterns;
 use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
@@ -30,6 +31,9 @@ pub struct CheckOptions {
     /// Severity changes from the command line (they win over the site's
     /// gluonvpn.toml).
     pub severities: SeverityConfig,
+    /// Probe what the site points at on the network (`--online`): NTP
+    /// servers are asked for the time, VPN endpoints resolved.
+    pub online: Option<ProbeOptions>,
 }
 
 impl CheckOptions {
@@ -39,6 +43,7 @@ impl CheckOptions {
             domain: None,
             gluon_only: false,
             severities: SeverityConfig::default(),
+            online: None,
         }
     }
 }
@@ -99,6 +104,9 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
     } else {
         if let Some(context) = LintContext::new(&site, options.domain.as_deref()) {
             report.extend(lints::run(&context));
+            if let Some(probe_options) = &options.online {
+                report.extend(probe::run(&context, probe_options));
+            }
         }
         let site_config = site_severities(&mut site, &mut report);
         site_config

@@ -5,6 +5,7 @@ use crate::check::{self, CheckError, CheckOptions};
 use crate::diagnostics::{human, json};
 use crate::gluon_version::GluonVersion;
 use crate::lints::config::SeverityConfig;
+use crate::probe::ProbeOptions;
 use crate::registry;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -70,6 +71,10 @@ pub struct CheckArgs {
     /// Do not report this gluonvpn code.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+    /// Also probe the network: ask every NTP server for the time and resolve
+    /// every fastd remote, WireGuard endpoint and tunneldigger broker.
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -139,6 +144,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     options.load.include_broken = args.broken;
     options.domain = args.domain.clone();
     options.gluon_only = args.gluon_only;
+    options.online = args.online.then(ProbeOptions::default);
     options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
     let outcome = match check::check(&args.path, &options) {
         Ok(outcome) => outcome,
@@ -171,6 +177,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 site: site.dir.display().to_string(),
                 gluon_version: args.gluon_version.label(),
                 gluon_ok: outcome.gluon_ok(),
+                online: options.online.is_some(),
                 summary: json::counts(&outcome.report),
                 checked_packages: outcome.checked_packages.iter().cloned().collect(),
                 domains,

@@ -1,12 +1,12 @@
 //! The book's reference pages, generated from the registries so they cannot
-//! drift from the code: `book/src/reference/codes.md` from
-//! [`crate::registry::CODES`] and `book/src/reference/gluon-checks.md` from
+//! drift from the code: `book/src/reference/codes.md` from every code in
+//! [`crate::registry::all`] and `book/src/reference/gluon-checks.md` from
 //! [`crate::rules::PACKAGES`]. A test compares the files with these functions
 //! (and rewrites them with `GLUONVPN_BLESS=1`).
 
 use crate::gluon_version::GluonVersion;
 use crate::lints::{self, Lint};
-use crate::registry::{Origin, CODES};
+use crate::registry::{self, Origin};
 use crate::rules::explore::{explore, KeyRequirement, Scope};
 use crate::rules::PACKAGES;
 use std::fmt::Write;
@@ -19,12 +19,13 @@ pub fn codes_page() -> String {
     page.push_str("# Diagnostic codes\n\n");
     page.push_str(
         "Every diagnostic carries a stable code. `GS` codes come from loading the site as Gluon's \
-         build does, `GL` codes from Gluon's package checks (check_site.lua), `GV` codes from gluonvpn's \
-         own [lints](../lints/index.md), each on a page of its own. \
+         build does, `GL` codes from Gluon's package checks (check_site.lua), `GV` codes \
+         are gluonvpn's own findings: its [lints](../lints/index.md), each on a page of its \
+         own, and, from GV501 on, the network probes of `check --online`. \
          `gluonvpn explain CODE` prints an entry on the terminal.\n\n",
     );
     page.push_str("| code | name | severity | reported by | summary |\n|---|---|---|---|---|\n");
-    for c in CODES {
+    for c in registry::all() {
         let _ = writeln!(
             page,
             "| [{code}](#{anchor}) | `{name}` | {severity} | {origin} | {summary} |",
@@ -36,7 +37,7 @@ pub fn codes_page() -> String {
             summary = c.summary,
         );
     }
-    for c in CODES {
+    for c in registry::all() {
         let _ = write!(
             page,
             "\n## {code}\n\n**{name}** · {severity} · reported by {origin}\n\n{summary}\n\n{explanation}\n",

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod gluon_data;
 pub mod gluon_version;
 pub mod lints;
+pub mod probe;
 pub mod registry;
 pub mod rules;
 pub mod site;

@@ -191,9 +191,13 @@ codes! {
         or one of the names in some domain's `domain_names`."
 }
 
-/// Every code: loading and Gluon's checks ([`CODES`]), then the lints.
+/// Every code: loading and Gluon's checks ([`CODES`]), then the lints, then
+/// the online probes.
 pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
-    CODES.iter().chain(crate::lints::all().map(|l| &l.info))
+    CODES
+        .iter()
+        .chain(crate::lints::all().map(|l| &l.info))
+        .chain(crate::probe::CODES.iter())
 }
 
 /// The registry entry for a code.

@@ -17,6 +17,8 @@ pub struct Document<'a> {
     pub gluon_version: &'a str,
     /// Whether a Gluon build would get past every site check.
     pub gluon_ok: bool,
+    /// Whether the network was probed (`--online`).
+    pub online: bool,
     pub summary: Counts,
     pub checked_packages: Vec<String>,
     pub domains: Vec<String>,
@@ -57,6 +59,9 @@ pub struct JsonDiagnostic {
     /// What Gluon itself prints, or null.
     pub gluon_message: Option<String>,
     pub notes: Vec<String>,
+    /// What `check --online` measured; only on its findings (GV5xx).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<serde_json::Value>,
 }
 
 pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
@@ -88,6 +93,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         packages: d.packages.clone(),
         gluon_message: d.gluon_message.clone(),
         notes: d.notes.clone(),
+        probe: d.probe.clone(),
     }
 }
 

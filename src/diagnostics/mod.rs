@@ -45,6 +45,8 @@ pub struct Diagnostic {
     pub gluon_message: Option<String>,
     /// Further explanation shown under the diagnostic.
     pub notes: Vec<String>,
+    /// What an online probe measured (`check --online`), for the JSON output.
+    pub probe: Option<serde_json::Value>,
 }
 
 impl Diagnostic {
@@ -59,6 +61,7 @@ impl Diagnostic {
             packages: Vec::new(),
             gluon_message: None,
             notes: Vec::new(),
+            probe: None,
         }
     }
 
@@ -79,6 +82,11 @@ impl Diagnostic {
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_probe(mut self, probe: serde_json::Value) -> Self {
+        self.probe = Some(probe);
         self
     }
 

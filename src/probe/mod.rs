@@ -1,0 +1,807 @@
+//! `gluonvpn check --online`: what the site points at on the network.
+//!
+//! Every NTP server in `ntp_servers` is resolved and asked for the time (one
+//! SNTP request per address, retried once on silence); every fastd remote,
+//! WireGuard endpoint and tunneldigger broker is only resolved — those are
+//! UDP services that do not answer unknown peers, so gluonvpn sends them
+//! nothing. Lookups and requests run side by side, with a bound on threads
+//! and on time, so a site with many servers still finishes in seconds.
+//!
+//! Findings are ordinary diagnostics (GV5xx), placed at the value in
+//! site.conf or the domain file, with the measured numbers in a `probe`
+//! object for the JSON output.
+
+pub mod ntp;
+pub mod pool;
+pub mod resolve;
+pub mod targets;
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::lints::{DomainView, LintContext};
+use crate::registry::{CodeInfo, Origin};
+use crate::site::source::Span;
+use crate::site::value::{path_to_string, Key, Node};
+use resolve::Resolution;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use targets::{Endpoint, Family};
+
+/// How long and how wide the probes may run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeOptions {
+    /// How long to wait for each NTP reply.
+    pub ntp_timeout: Duration,
+    /// How many requests an NTP address gets before it counts as silent.
+    pub ntp_attempts: u32,
+    /// How long all name lookups together may take.
+    pub resolve_budget: Duration,
+    /// At most this many lookups or requests at once.
+    pub workers: usize,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> ProbeOptions {
+        ProbeOptions {
+            ntp_timeout: Duration::from_secs(2),
+            ntp_attempts: 2,
+            resolve_budget: Duration::from_secs(5),
+            workers: 64,
+        }
+    }
+}
+
+/// Names for the codes, so a typo is a compile error.
+pub mod codes {
+    use crate::registry::Code;
+
+    pub const NTP_ANSWERED: Code = "GV501";
+    pub const NTP_UNREACHABLE: Code = "GV502";
+    pub const NTP_UNRESOLVABLE: Code = "GV503";
+    pub const NTP_UNUSABLE: Code = "GV504";
+    pub const ENDPOINT_UNRESOLVABLE: Code = "GV505";
+    pub const ENDPOINT_WRONG_FAMILY: Code = "GV506";
+    pub const BROKER_IPV6_ONLY: Code = "GV507";
+    pub const ENDPOINT_UNREADABLE: Code = "GV508";
+}
+
+/// The codes of `--online`; [`crate::registry::all`] includes them.
+pub static CODES: &[CodeInfo] = &[
+    CodeInfo {
+        code: codes::NTP_ANSWERED,
+        name: "ntp-server-answered",
+        severity: Severity::Info,
+        origin: Origin::Gluonvpn,
+        summary: "An NTP server answered (with --online): its stratum, delay and offset.",
+        explanation: "Not a problem: the record of what `--online` measured. The message names \
+            the first of the server's addresses that answered, with the server's stratum, the \
+            round-trip delay and the server's clock offset from this machine's clock; the notes \
+            list the server's other addresses and what became of them (an address that failed \
+            is worth a look: nodes may pick it). The JSON output carries the numbers in \
+            `probe`. Hide these notes with `--allow GV501`.",
+    },
+    CodeInfo {
+        code: codes::NTP_UNREACHABLE,
+        name: "ntp-server-unreachable",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "An NTP server did not answer (with --online).",
+        explanation: "gluonvpn sent an SNTP request to UDP port 123 of every address of the \
+            server and got no usable reply: no answer within the timeout (2 s, asked twice), or \
+            the network refused (ICMP port or host unreachable). Nodes have no battery-backed \
+            clock and set it from `ntp_servers` after boot; until then their logs and \
+            certificate checks are off, and WireGuard nodes (wgpeerselector) wait for the time \
+            before they connect. The result \
+            is from where gluonvpn runs: a server that only answers inside the mesh (a \
+            `next_node` or gateway address) is expected to fail here.",
+    },
+    CodeInfo {
+        code: codes::NTP_UNRESOLVABLE,
+        name: "ntp-server-unresolvable",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "An NTP server's name does not resolve (with --online).",
+        explanation: "The system's resolver on this machine (/etc/hosts, DNS) found no IPv4 or \
+            IPv6 address for the name, or gave no answer within 5 s. A typo in `ntp_servers` \
+            leaves nodes without time. Names that only the mesh's own DNS knows fail here too; \
+            then this is expected.",
+    },
+    CodeInfo {
+        code: codes::NTP_UNUSABLE,
+        name: "ntp-server-unsynchronised",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "An NTP server answered, but with no time a client would use (with --online).",
+        explanation: "The reply said that the server's own clock is not synchronised (leap \
+            indicator 3 or stratum 16), or it was a kiss-o'-death (stratum 0: the server \
+            refuses or rate-limits this client). NTP clients on the nodes ignore such replies, \
+            so the server is as good as unreachable for them.",
+    },
+    CodeInfo {
+        code: codes::ENDPOINT_UNRESOLVABLE,
+        name: "vpn-endpoint-unresolvable",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "The host of a fastd remote, WireGuard endpoint or tunneldigger broker does not resolve (with --online).",
+        explanation: "The system's resolver on this machine found no address for the host name \
+            (or did not answer within 5 s), so no node would find that gateway either, unless \
+            the name exists only in a DNS the nodes use and this machine does not. gluonvpn \
+            only resolves these names; it sends nothing to the gateways themselves.",
+    },
+    CodeInfo {
+        code: codes::ENDPOINT_WRONG_FAMILY,
+        name: "vpn-endpoint-wrong-family",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "An `ipv4`/`ipv6` fastd remote's host has no address of that family (with --online).",
+        explanation: "`ipv4 \"host\" port N` makes fastd use only the host's IPv4 addresses, \
+            `ipv6 \"host\" port N` only its IPv6 addresses. The name resolves, but not to an \
+            address of the family the remote asks for, so fastd never connects through this \
+            remote. Add the missing A or AAAA record, or drop the family keyword.",
+    },
+    CodeInfo {
+        code: codes::BROKER_IPV6_ONLY,
+        name: "broker-ipv6-only",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A tunneldigger broker has only IPv6 addresses (with --online).",
+        explanation: "tunneldigger's client connects to brokers over IPv4 only. A broker written \
+            as an IPv6 address, or whose name resolves only to IPv6 addresses (AAAA without A), \
+            can never be reached by a node.",
+    },
+    CodeInfo {
+        code: codes::ENDPOINT_UNREADABLE,
+        name: "vpn-endpoint-unreadable",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd remote, WireGuard endpoint or tunneldigger broker is not in a form its program reads (with --online).",
+        explanation: "gluonvpn reads these values as the programs on the node do, to know what \
+            to resolve. fastd takes `\"host\" port N`, `ipv4 \"host\" port N`, \
+            `ipv6 \"host\" port N`, `192.0.2.1:N` or `[2001:db8::1]:N` (host names only in \
+            quotes); WireGuard `host:port` or `[IPv6]:port`; tunneldigger `host:port`. Gluon's \
+            checks only require strings here, so such a value passes them and fails on the node.",
+    },
+];
+
+/// What a site entry points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ntp,
+    FastdRemote,
+    WireguardEndpoint,
+    TunneldiggerBroker,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Ntp => "NTP server",
+            Kind::FastdRemote => "fastd remote",
+            Kind::WireguardEndpoint => "WireGuard endpoint",
+            Kind::TunneldiggerBroker => "tunneldigger broker",
+        }
+    }
+
+    fn json(self) -> &'static str {
+        match self {
+            Kind::Ntp => "ntp-server",
+            Kind::FastdRemote => "fastd-remote",
+            Kind::WireguardEndpoint => "wireguard-endpoint",
+            Kind::TunneldiggerBroker => "tunneldigger-broker",
+        }
+    }
+}
+
+/// One value of the site to probe.
+struct Target<'v> {
+    kind: Kind,
+    view: &'v DomainView<'v>,
+    path: Vec<Key>,
+    span: Option<Span>,
+    /// The value as written.
+    text: String,
+    parsed: Result<Endpoint, String>,
+}
+
+/// The `probe` object of a diagnostic in the JSON output.
+#[derive(Debug, Serialize)]
+pub struct ProbeData {
+    /// `ntp-server`, `fastd-remote`, `wireguard-endpoint` or
+    /// `tunneldigger-broker`.
+    pub kind: &'static str,
+    /// The value as written in the site.
+    pub value: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The family a fastd remote is restricted to.
+    pub family: Option<Family>,
+    /// What the host resolved to.
+    pub addresses: Vec<String>,
+    /// Why it did not resolve.
+    pub resolve_error: Option<String>,
+    /// NTP: the address whose answer is reported, and its numbers.
+    pub answered_by: Option<String>,
+    pub stratum: Option<u8>,
+    pub delay_ms: Option<f64>,
+    pub offset_ms: Option<f64>,
+    /// NTP: every address asked.
+    pub ntp: Vec<NtpResult>,
+}
+
+/// One address of an NTP server, as asked.
+#[derive(Debug, Serialize)]
+pub struct NtpResult {
+    pub address: String,
+    /// A usable answer came back.
+    pub answered: bool,
+    pub stratum: Option<u8>,
+    pub delay_ms: Option<f64>,
+    pub offset_ms: Option<f64>,
+    pub reference: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Whether the VPN section of a package is in use: the package is in an
+/// image, or the images are unknown (the selection could not be evaluated).
+fn uses(context: &LintContext<'_>, package: &str) -> bool {
+    context.site.default_selection || context.has_package(package)
+}
+
+fn strings(node: Option<&Node>) -> Vec<(usize, &Node, &str)> {
+    node.map(|list| {
+        list.items()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_str().map(|s| (i + 1, n, s)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn path_of(names: &[&str]) -> Vec<Key> {
+    names.iter().map(|n| Key::from(*n)).collect()
+}
+
+fn collect<'v>(context: &LintContext<'_>, view: &'v DomainView<'v>, out: &mut Vec<Target<'v>>) {
+    let mut push = |kind: Kind, path: Vec<Key>, node: &Node, text: &str| {
+        let parsed = match kind {
+            Kind::Ntp => ntp_host(text),
+            Kind::FastdRemote => targets::fastd_remote(text),
+            Kind::WireguardEndpoint => targets::wireguard_endpoint(text),
+            Kind::TunneldiggerBroker => targets::tunneldigger_broker(text),
+        };
+        if kind == Kind::Ntp && parsed.is_err() {
+            return;
+        }
+        out.push(Target {
+            kind,
+            view,
+            span: context.span_of(view, Some(node), &path),
+            path,
+            text: text.to_string(),
+            parsed,
+        });
+    };
+    let merged = &view.merged;
+    for (i, node, text) in strings(merged.at(&["ntp_servers"])) {
+        let mut path = path_of(&["ntp_servers"]);
+        path.push(Key::Index(i));
+        push(Kind::Ntp, path, node, text);
+    }
+    if uses(context, "gluon-mesh-vpn-fastd") {
+        if let Some(groups) = merged.at(&["mesh_vpn", "fastd", "groups"]) {
+            let mut remotes = Vec::new();
+            fastd_remotes(
+                groups,
+                path_of(&["mesh_vpn", "fastd", "groups"]),
+                &mut remotes,
+            );
+            for (path, node, text) in remotes {
+                push(Kind::FastdRemote, path, node, text);
+            }
+        }
+    }
+    if uses(context, "gluon-mesh-vpn-wireguard") {
+        if let Some(peers) = merged.at(&["mesh_vpn", "wireguard", "peers"]) {
+            for (key, peer) in peers.entries() {
+                if let Some(endpoint) = peer.get_name("endpoint") {
+                    if let Some(text) = endpoint.as_str() {
+                        let mut path = path_of(&["mesh_vpn", "wireguard", "peers"]);
+                        path.push(key);
+                        path.push(Key::from("endpoint"));
+                        push(Kind::WireguardEndpoint, path, endpoint, text);
+                    }
+                }
+            }
+        }
+    }
+    if uses(context, "gluon-mesh-vpn-tunneldigger") {
+        for (i, node, text) in strings(merged.at(&["mesh_vpn", "tunneldigger", "brokers"])) {
+            let mut path = path_of(&["mesh_vpn", "tunneldigger", "brokers"]);
+            path.push(Key::Index(i));
+            push(Kind::TunneldiggerBroker, path, node, text);
+        }
+    }
+}
+
+/// Every remote of every peer in a fastd `groups` table and its nested
+/// groups, with its path.
+fn fastd_remotes<'n>(
+    groups: &'n Node,
+    path: Vec<Key>,
+    out: &mut Vec<(Vec<Key>, &'n Node, &'n str)>,
+) {
+    for (name, group) in groups.entries() {
+        let mut group_path = path.clone();
+        group_path.push(name);
+        if let Some(peers) = group.get_name("peers") {
+            for (peer, config) in peers.entries() {
+                let mut remotes_path = group_path.clone();
+                remotes_path.push(Key::from("peers"));
+                remotes_path.push(peer);
+                remotes_path.push(Key::from("remotes"));
+                for (i, node, text) in strings(config.get_name("remotes")) {
+                    let mut item = remotes_path.clone();
+                    item.push(Key::Index(i));
+                    out.push((item, node, text));
+                }
+            }
+        }
+        if let Some(nested) = group.get_name("groups") {
+            let mut nested_path = group_path.clone();
+            nested_path.push(Key::from("groups"));
+            fastd_remotes(nested, nested_path, out);
+        }
+    }
+}
+
+/// An `ntp_servers` entry: a name or an address (an IPv6 address may be
+/// bracketed). Empty entries are left to Gluon's checks.
+fn ntp_host(text: &str) -> Result<Endpoint, String> {
+    let host = text.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() {
+        return Err("empty".into());
+    }
+    Ok(Endpoint {
+        host: host.to_string(),
+        port: ntp::PORT,
+        family: None,
+    })
+}
+
+/// Runs every probe for the site's domains and returns the findings.
+pub fn run(context: &LintContext<'_>, options: &ProbeOptions) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for view in &context.domains {
+        collect(context, view, &mut found);
+    }
+    // Each host is looked up once, each NTP address asked once.
+    let hosts: BTreeSet<String> = found
+        .iter()
+        .filter_map(|t| t.parsed.as_ref().ok())
+        .map(|e| e.host.clone())
+        .collect();
+    let resolved = resolve::resolve_all(
+        hosts.into_iter().collect(),
+        options.workers,
+        options.resolve_budget,
+    );
+    let mut ntp_addresses: BTreeSet<SocketAddr> = BTreeSet::new();
+    for target in found.iter().filter(|t| t.kind == Kind::Ntp) {
+        if let Ok(endpoint) = &target.parsed {
+            if let Some(Resolution::Addresses(addresses)) = resolved.get(&endpoint.host) {
+                ntp_addresses.extend(addresses.iter().map(|a| with_port(*a, ntp::PORT)));
+            }
+        }
+    }
+    let ntp_addresses: Vec<SocketAddr> = ntp_addresses.into_iter().collect();
+    let deadline =
+        Instant::now() + options.ntp_timeout * options.ntp_attempts.max(1) + Duration::from_secs(1);
+    let (timeout, attempts) = (options.ntp_timeout, options.ntp_attempts);
+    let outcomes = pool::run_all(
+        ntp_addresses.clone(),
+        options.workers,
+        deadline,
+        move |address| ntp::probe(address, timeout, attempts),
+    );
+    let answers: BTreeMap<SocketAddr, ntp::Outcome> = ntp_addresses
+        .into_iter()
+        .zip(outcomes)
+        .map(|(address, outcome)| {
+            (
+                address,
+                outcome.unwrap_or_else(|| {
+                    ntp::Outcome::NoAnswer("not asked: the time for NTP requests ran out".into())
+                }),
+            )
+        })
+        .collect();
+    found
+        .iter()
+        .filter_map(|target| report(target, &resolved, &answers, options))
+        .collect()
+}
+
+fn with_port(address: SocketAddr, port: u16) -> SocketAddr {
+    let mut address = address;
+    address.set_port(port);
+    address
+}
+
+fn list(addresses: &[SocketAddr]) -> String {
+    addresses
+        .iter()
+        .map(|a| a.ip().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ms(value: f64) -> String {
+    if value.abs() >= 1000.0 {
+        format!("{:.3} s", value / 1000.0)
+    } else {
+        format!("{value:.2} ms")
+    }
+}
+
+fn signed_ms(value: f64) -> String {
+    let text = ms(value);
+    if value >= 0.0 {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+fn describe(answer: &ntp::Answer) -> String {
+    format!(
+        "stratum {}, delay {}, offset {}",
+        answer.stratum,
+        ms(answer.delay_ms),
+        signed_ms(answer.offset_ms)
+    )
+}
+
+/// The finding for one target, if any.
+fn report(
+    target: &Target<'_>,
+    resolved: &BTreeMap<String, Resolution>,
+    answers: &BTreeMap<SocketAddr, ntp::Outcome>,
+    options: &ProbeOptions,
+) -> Option<Diagnostic> {
+    let label = target.kind.label();
+    let mut data = ProbeData {
+        kind: target.kind.json(),
+        value: target.text.clone(),
+        host: None,
+        port: None,
+        family: None,
+        addresses: Vec::new(),
+        resolve_error: None,
+        answered_by: None,
+        stratum: None,
+        delay_ms: None,
+        offset_ms: None,
+        ntp: Vec::new(),
+    };
+    let endpoint = match &target.parsed {
+        Ok(endpoint) => endpoint,
+        Err(problem) => {
+            let message = format!("{label} `{}` cannot be read: {problem}", target.text);
+            return Some(finding(target, codes::ENDPOINT_UNREADABLE, message, data));
+        }
+    };
+    data.host = Some(endpoint.host.clone());
+    data.port = Some(endpoint.port);
+    data.family = endpoint.family;
+    let host = &endpoint.host;
+    let addresses = match resolved.get(host) {
+        Some(Resolution::Addresses(addresses)) => addresses,
+        Some(Resolution::Failed(error)) => {
+            data.resolve_error = Some(error.clone());
+            let message = format!("{label} `{host}` does not resolve: {error}");
+            return Some(finding(target, unresolvable(target.kind), message, data));
+        }
+        timed_out => {
+            let budget = match timed_out {
+                Some(Resolution::TimedOut(budget)) => *budget,
+                _ => options.resolve_budget,
+            };
+            let error = format!(
+                "the lookup did not finish within {} s",
+                ntp::trim_float(budget.as_secs_f64())
+            );
+            data.resolve_error = Some(error.clone());
+            let message = format!("{label} `{host}` did not resolve: {error}");
+            return Some(finding(target, unresolvable(target.kind), message, data));
+        }
+    };
+    data.addresses = addresses.iter().map(|a| a.ip().to_string()).collect();
+    let literal = endpoint.literal().is_some();
+    match target.kind {
+        Kind::Ntp => Some(ntp_report(target, host, literal, addresses, answers, data)),
+        Kind::FastdRemote => {
+            let family = endpoint.family?;
+            if addresses.iter().any(|a| Family::of(&a.ip()) == family) {
+                return None;
+            }
+            let message = format!(
+                "{label} `{}`: `{host}` has no {} address (it resolves to {})",
+                target.text,
+                family.label(),
+                list(addresses)
+            );
+            Some(finding(target, codes::ENDPOINT_WRONG_FAMILY, message, data))
+        }
+        Kind::WireguardEndpoint => None,
+        Kind::TunneldiggerBroker => {
+            if addresses.iter().any(|a| a.is_ipv4()) {
+                return None;
+            }
+            let message = if literal {
+                format!(
+                    "{label} `{}` is an IPv6 address; tunneldigger connects over IPv4 only",
+                    target.text
+                )
+            } else {
+                format!(
+                    "{label} `{host}` resolves only to IPv6 ({}); tunneldigger connects over IPv4 only",
+                    list(addresses)
+                )
+            };
+            Some(finding(target, codes::BROKER_IPV6_ONLY, message, data))
+        }
+    }
+}
+
+fn unresolvable(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ntp => codes::NTP_UNRESOLVABLE,
+        _ => codes::ENDPOINT_UNRESOLVABLE,
+    }
+}
+
+fn ntp_report(
+    target: &Target<'_>,
+    host: &str,
+    literal: bool,
+    addresses: &[SocketAddr],
+    answers: &BTreeMap<SocketAddr, ntp::Outcome>,
+    mut data: ProbeData,
+) -> Diagnostic {
+    let outcomes: Vec<(SocketAddr, &ntp::Outcome)> = addresses
+        .iter()
+        .filter_map(|a| {
+            let a = with_port(*a, ntp::PORT);
+            answers.get(&a).map(|o| (a, o))
+        })
+        .collect();
+    for (address, outcome) in &outcomes {
+        let (answer, error) = match outcome {
+            ntp::Outcome::Answered(answer) => (Some(answer), None),
+            ntp::Outcome::Unusable(why) | ntp::Outcome::NoAnswer(why) => (None, Some(why.clone())),
+        };
+        data.ntp.push(NtpResult {
+            address: address.ip().to_string(),
+            answered: answer.is_some(),
+            stratum: answer.map(|a| a.stratum),
+            delay_ms: answer.map(|a| a.delay_ms),
+            offset_ms: answer.map(|a| a.offset_ms),
+            reference: answer.map(|a| a.reference.clone()),
+            error,
+        });
+    }
+    // Every address but the one the message is about, as notes.
+    let notes = |skip: Option<SocketAddr>| -> Vec<String> {
+        outcomes
+            .iter()
+            .filter(|(a, _)| Some(*a) != skip)
+            .map(|(a, outcome)| match outcome {
+                ntp::Outcome::Answered(answer) => {
+                    format!("{} answered too: {}", a.ip(), describe(answer))
+                }
+                ntp::Outcome::Unusable(why) => format!("{}: {why}", a.ip()),
+                ntp::Outcome::NoAnswer(why) => format!("{} did not answer: {why}", a.ip()),
+            })
+            .collect()
+    };
+    let name = format!("NTP server `{host}`");
+    let answered = outcomes.iter().find_map(|(a, o)| match o {
+        ntp::Outcome::Answered(answer) => Some((*a, answer)),
+        _ => None,
+    });
+    if let Some((address, answer)) = answered {
+        data.answered_by = Some(address.ip().to_string());
+        data.stratum = Some(answer.stratum);
+        data.delay_ms = Some(answer.delay_ms);
+        data.offset_ms = Some(answer.offset_ms);
+        let from = if literal {
+            String::new()
+        } else {
+            format!(" from {}", address.ip())
+        };
+        let message = format!("{name} answered{from}: {}", describe(answer));
+        let mut d = finding(target, codes::NTP_ANSWERED, message, data);
+        d.notes.extend(notes(Some(address)));
+        return d;
+    }
+    if let Some((address, why)) = outcomes.iter().find_map(|(a, o)| match o {
+        ntp::Outcome::Unusable(why) => Some((*a, why)),
+        _ => None,
+    }) {
+        let at = if literal {
+            String::new()
+        } else {
+            format!(" at {}", address.ip())
+        };
+        let message = format!("{name}{at} answered, but {why}");
+        let mut d = finding(target, codes::NTP_UNUSABLE, message, data);
+        d.notes.extend(notes(Some(address)));
+        return d;
+    }
+    let message = match outcomes.as_slice() {
+        [(_, ntp::Outcome::NoAnswer(why))] if literal => {
+            format!("{name} did not answer: {why}")
+        }
+        [(address, ntp::Outcome::NoAnswer(why))] => {
+            format!("{name} ({}) did not answer: {why}", address.ip())
+        }
+        many => format!(
+            "{name} did not answer on any of its {} addresses",
+            many.len()
+        ),
+    };
+    let mut d = finding(target, codes::NTP_UNREACHABLE, message, data);
+    if outcomes.len() > 1 {
+        d.notes.extend(notes(None));
+    }
+    d
+}
+
+fn finding(
+    target: &Target<'_>,
+    code: &'static str,
+    message: String,
+    data: ProbeData,
+) -> Diagnostic {
+    let mut d = Diagnostic::new(code, message, target.span).with_path(path_to_string(&target.path));
+    if let Some(name) = target.view.name {
+        d = d.with_domain(name);
+    }
+    d.with_probe(serde_json::to_value(&data).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_gv5xx_unique_and_documented() {
+        let mut seen = BTreeSet::new();
+        for info in CODES {
+            assert!(info.code.starts_with("GV5") && info.code.len() == 5);
+            assert!(seen.insert(info.code), "duplicate {}", info.code);
+            assert!(seen.insert(info.name), "duplicate {}", info.name);
+            assert!(info.summary.ends_with('.'), "{}", info.code);
+            assert!(!info.explanation.is_empty());
+            assert_eq!(info.origin, Origin::Gluonvpn);
+            // registered, and found by code and by name
+            assert_eq!(crate::registry::info(info.code).name, info.name);
+            assert_eq!(
+                crate::registry::lookup(info.name).map(|i| i.code),
+                Some(info.code)
+            );
+        }
+        let others = crate::registry::all().filter(|c| !CODES.iter().any(|p| std::ptr::eq(*c, p)));
+        for other in others {
+            assert!(!seen.contains(other.code) && !seen.contains(other.name));
+        }
+    }
+
+    #[test]
+    fn ntp_entries() {
+        assert_eq!(
+            ntp_host(" ntp.example.org ").unwrap().host,
+            "ntp.example.org"
+        );
+        assert_eq!(ntp_host("[2001:db8::1]").unwrap().host, "2001:db8::1");
+        assert!(ntp_host("").is_err());
+    }
+
+    /// The multidomain example with values that need no name lookup: its
+    /// NTP server is the loopback address, one remote cannot be read, one is
+    /// an address literal.
+    #[test]
+    fn findings_are_placed_per_domain_and_shared_ones_merged() {
+        let example =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site-examples/multidomain");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("domains")).expect("mkdir");
+        for file in [
+            "site.conf",
+            "site.mk",
+            "image-customization.lua",
+            "domains/nord.conf",
+            "domains/sued.conf",
+        ] {
+            let text = std::fs::read_to_string(example.join(file)).expect("example");
+            let text = text
+                .replace("'ntp.example.org'", "'127.0.0.1'")
+                .replace(
+                    "'\"gw-nord.example.org\" port 10061'",
+                    "'gw-nord.example.org:10061'",
+                )
+                .replace(
+                    "'\"gw-sued.example.org\" port 10062'",
+                    "'[2001:db8::1]:10062'",
+                );
+            assert!(
+                !text.contains("example.org\" port"),
+                "{file} still names a host"
+            );
+            std::fs::write(dir.path().join(file), text).expect("write");
+        }
+        let mut options =
+            crate::check::CheckOptions::new(crate::gluon_version::GluonVersion::V2025_1);
+        options.online = Some(ProbeOptions {
+            ntp_timeout: Duration::from_millis(300),
+            ntp_attempts: 1,
+            ..ProbeOptions::default()
+        });
+        let outcome = crate::check::check(dir.path(), &options).expect("check");
+        let probes: Vec<&Diagnostic> = outcome
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.starts_with("GV5"))
+            .collect();
+        assert_eq!(probes.len(), 2, "{probes:#?}");
+        // site.conf's NTP server: one finding for both domains (answered
+        // where a local NTP server runs, refused elsewhere).
+        let ntp = probes
+            .iter()
+            .find(|d| d.config_path.as_deref() == Some("ntp_servers.1"))
+            .expect("ntp");
+        assert!(
+            matches!(ntp.code, codes::NTP_ANSWERED | codes::NTP_UNREACHABLE),
+            "{ntp:#?}"
+        );
+        assert_eq!(ntp.domains, ["nord", "sued"]);
+        let file = ntp
+            .span
+            .map(|s| outcome.site.sources.get(s.file).name.clone());
+        assert_eq!(file.as_deref(), Some("site.conf"));
+        // The unreadable remote, in its domain file.
+        let remote = probes
+            .iter()
+            .find(|d| d.code == codes::ENDPOINT_UNREADABLE)
+            .expect("GV508");
+        assert_eq!(remote.domains, ["nord"]);
+        assert_eq!(
+            remote.config_path.as_deref(),
+            Some("mesh_vpn.fastd.groups.backbone.peers.gw_nord.remotes.1")
+        );
+        let span = remote.span.expect("span");
+        let source = outcome.site.sources.get(span.file);
+        assert_eq!(source.name, "domains/nord.conf");
+        assert_eq!(
+            &source.text[span.start as usize..span.end as usize],
+            "'gw-nord.example.org:10061'"
+        );
+        let probe = remote.probe.as_ref().expect("probe data");
+        assert_eq!(probe["kind"], "fastd-remote");
+        assert_eq!(probe["value"], "gw-nord.example.org:10061");
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(ms(0.4137), "0.41 ms");
+        assert_eq!(signed_ms(0.02), "+0.02 ms");
+        assert_eq!(signed_ms(-1500.0), "-1.500 s");
+    }
+}

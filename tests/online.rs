@@ -1,0 +1,735 @@
+//! `gluonvpn check --online` against a real network: two network namespaces
+//! made by the test and joined by a veth pair, a real chrony NTP server in
+//! one, gluonvpn in the other, names from a hosts file that `ip netns exec`
+//! puts over /etc/hosts (/etc/netns/<namespace>/hosts), nsswitch.conf set to
+//! `hosts: files` so that no lookup goes to DNS.
+//!
+//! Addresses are from 198.18.0.0/15 and fd00::/8 only, and exist only inside
+//! the namespaces: nothing reaches the host's network. Every namespace,
+//! process and file the test makes is removed by [`Lab`]'s `Drop`, also when
+//! an assertion fails.
+//!
+//! Needs root, iproute2 (`ip`, `ss`) and chrony (`chronyd`); .ci/run installs
+//! them. Elsewhere the tests say why they skip; under CI (`CI` set) a missing
+//! prerequisite fails them instead.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Namespace names start with this, then the test process's id.
+const PREFIX: &str = "gvonline";
+
+const SERVER_V4: &str = "198.18.0.1";
+const CLIENT_V4: &str = "198.18.0.2";
+/// In the subnet, but nobody has it: ARP goes unanswered.
+const NOBODY_V4: &str = "198.18.0.3";
+const SERVER_V6: &str = "fd00:6c::1";
+const CLIENT_V6: &str = "fd00:6c::2";
+
+/// Why the tests cannot run here, if they cannot.
+fn missing_prerequisite() -> Option<String> {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1).map(str::to_string));
+    if euid.as_deref() != Some("0") {
+        return Some("not running as root (network namespaces need it)".into());
+    }
+    for (tool, args) in [("ip", &["-V"][..]), ("ss", &["-V"][..])] {
+        if !runs(tool, args) {
+            return Some(format!("`{tool}` is missing (apt-get install iproute2)"));
+        }
+    }
+    if chronyd().is_none() {
+        return Some("`chronyd` is missing (apt-get install chrony)".into());
+    }
+    None
+}
+
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn chronyd() -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|dir| Path::new(dir).join("chronyd"))
+        .find(|p| p.is_file());
+    found
+}
+
+/// `true` when the test may run; otherwise says why not (and fails under CI).
+fn prerequisites_met() -> bool {
+    let Some(reason) = missing_prerequisite() else {
+        return true;
+    };
+    if std::env::var_os("CI").is_some() {
+        panic!("tests/online.rs must run in CI, but {reason}");
+    }
+    eprintln!("skipping the online tests: {reason}");
+    false
+}
+
+fn ip(args: &[&str]) -> Output {
+    let out = Command::new("ip").args(args).output().expect("runs ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs a command inside a namespace.
+fn netns_exec(ns: &str, program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("ip");
+    command.args(["netns", "exec", ns, program]).args(args);
+    command
+}
+
+fn etc_netns() -> &'static Path {
+    Path::new("/etc/netns")
+}
+
+/// Whether /etc/netns existed before this process touched it.
+fn etc_netns_existed() -> bool {
+    static EXISTED: OnceLock<bool> = OnceLock::new();
+    *EXISTED.get_or_init(|| etc_netns().exists())
+}
+
+/// The id of the test process that made a namespace or temp dir, from its
+/// name (`gvonline-<pid>-<n>…`).
+fn maker(name: &str) -> Option<&str> {
+    name.strip_prefix(PREFIX)?
+        .strip_prefix('-')?
+        .split('-')
+        .next()
+        .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a name belongs to a run of this test that has ended: it was
+/// killed before its cleanup ran.
+fn stale(name: &str) -> bool {
+    maker(name).is_some_and(|pid| {
+        pid != std::process::id().to_string() && !Path::new("/proc").join(pid).exists()
+    })
+}
+
+/// Removes what an earlier, killed run of this test left behind: its
+/// namespaces with the processes inside them (its chronyd), its /etc/netns
+/// files and its temp dirs.
+fn reap_stale_labs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let mut reaped = false;
+        if let Ok(list) = Command::new("ip").args(["netns", "list"]).output() {
+            for line in String::from_utf8_lossy(&list.stdout).lines() {
+                let Some(name) = line.split_whitespace().next().filter(|n| stale(n)) else {
+                    continue;
+                };
+                eprintln!("removing namespace {name}, left behind by a killed run");
+                if let Ok(pids) = Command::new("ip").args(["netns", "pids", name]).output() {
+                    for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+                        let _ = Command::new("kill").args(["-KILL", pid]).status();
+                    }
+                }
+                let _ = Command::new("ip").args(["netns", "del", name]).status();
+                let _ = fs::remove_dir_all(etc_netns().join(name));
+                reaped = true;
+            }
+        }
+        for dir in [etc_netns().to_path_buf(), std::env::temp_dir()] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name().to_str().is_some_and(stale) {
+                    eprintln!(
+                        "removing {}, left behind by a killed run",
+                        entry.path().display()
+                    );
+                    let _ = fs::remove_dir_all(entry.path());
+                    reaped = true;
+                }
+            }
+        }
+        if reaped {
+            // The killed run made it, unless something else is in it.
+            let _ = fs::remove_dir(etc_netns());
+        }
+    });
+}
+
+/// A server namespace and a client namespace joined by a veth pair, the
+/// client's name service files, and optionally chronyd in the server.
+struct Lab {
+    server: String,
+    client: String,
+    namespaces: Vec<String>,
+    dir: tempfile::TempDir,
+    chronyd: Option<Child>,
+}
+
+impl Lab {
+    /// `hosts`: the client's /etc/hosts; `extra_server`: more addresses of
+    /// the server (CIDR); `ntp`: start chronyd.
+    fn new(hosts: &str, extra_server: &[&str], ntp: bool) -> Lab {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        reap_stale_labs();
+        etc_netns_existed();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let base = format!("{PREFIX}-{}-{n}", std::process::id());
+        let mut lab = Lab {
+            server: format!("{base}-s"),
+            client: format!("{base}-c"),
+            namespaces: Vec::new(),
+            // Named like the namespaces, so that a later run can tell it is
+            // left over from a killed one.
+            dir: tempfile::Builder::new()
+                .prefix(&format!("{base}-"))
+                .tempdir()
+                .expect("tempdir"),
+            chronyd: None,
+        };
+        for ns in [lab.server.clone(), lab.client.clone()] {
+            ip(&["netns", "add", &ns]);
+            lab.namespaces.push(ns);
+        }
+        let (s, c) = (lab.server.as_str(), lab.client.as_str());
+        // Made inside the server namespace, the client's end moved at once:
+        // no interface ever appears in the host's namespace.
+        ip(&[
+            "-n", s, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", c,
+        ]);
+        ip(&["-n", s, "link", "set", "lo", "up"]);
+        ip(&["-n", c, "link", "set", "lo", "up"]);
+        ip(&[
+            "-n",
+            s,
+            "addr",
+            "add",
+            &format!("{SERVER_V4}/24"),
+            "dev",
+            "v0",
+        ]);
+        ip(&[
+            "-n",
+            c,
+            "addr",
+            "add",
+            &format!("{CLIENT_V4}/24"),
+            "dev",
+            "v1",
+        ]);
+        for (ns, dev, address) in [(s, "v0", SERVER_V6), (c, "v1", CLIENT_V6)] {
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{address}/64"),
+                "dev",
+                dev,
+                "nodad",
+            ]);
+        }
+        for address in extra_server {
+            let mut args = vec!["-n", s, "addr", "add", address, "dev", "v0"];
+            if address.contains(':') {
+                args.push("nodad");
+            }
+            ip(&args);
+        }
+        ip(&["-n", s, "link", "set", "v0", "up"]);
+        ip(&["-n", c, "link", "set", "v1", "up"]);
+
+        // Name service of the client: the hosts file only; the resolver, were
+        // it asked, would ask the server namespace (where nothing listens).
+        lab.client_file("hosts", hosts);
+        lab.client_file(
+            "nsswitch.conf",
+            "passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\nprotocols: files\nservices: files\n",
+        );
+        lab.client_file(
+            "resolv.conf",
+            &format!("nameserver {SERVER_V4}\noptions timeout:1 attempts:1\n"),
+        );
+        if ntp {
+            lab.start_chronyd();
+        }
+        lab
+    }
+
+    fn client_file(&self, name: &str, text: &str) {
+        let dir = etc_netns().join(&self.client);
+        // Another test process may remove an empty /etc/netns meanwhile.
+        for attempt in 0.. {
+            match fs::create_dir_all(&dir).and_then(|()| fs::write(dir.join(name), text)) {
+                Ok(()) => return,
+                Err(e) if attempt < 5 && e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => panic!("writing {}: {e}", dir.join(name).display()),
+            }
+        }
+    }
+
+    /// chrony as an NTP server on port 123 with its local clock as the
+    /// reference at stratum 8, never touching the host's clock (`-x`), with
+    /// no command socket and every file in the test's temp dir.
+    fn start_chronyd(&mut self) {
+        let dir = self.dir.path();
+        let conf = dir.join("chrony.conf");
+        fs::write(
+            &conf,
+            format!(
+                "local stratum 8\nallow 198.18.0.0/15\nallow fd00::/8\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {pid}\ndriftfile {drift}\n",
+                pid = dir.join("chronyd.pid").display(),
+                drift = dir.join("chronyd.drift").display(),
+            ),
+        )
+        .expect("write chrony.conf");
+        let log = fs::File::create(dir.join("chronyd.log")).expect("log file");
+        let chronyd = chronyd().expect("chronyd");
+        let child = netns_exec(
+            &self.server,
+            chronyd.to_str().expect("path"),
+            &["-f", conf.to_str().expect("path"), "-d", "-x", "-u", "root"],
+        )
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start chronyd");
+        self.chronyd = Some(child);
+        // Ready when it listens on UDP port 123.
+        let started = Instant::now();
+        loop {
+            let out = netns_exec(&self.server, "ss", &["-Hlun", "sport = :123"])
+                .output()
+                .expect("ss");
+            if String::from_utf8_lossy(&out.stdout).contains(":123") {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.chronyd.as_mut().map(Child::try_wait) {
+                panic!("chronyd exited ({status}): {}", self.chronyd_log());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "chronyd does not listen after 10 s: {}",
+                self.chronyd_log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn chronyd_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("chronyd.log")).unwrap_or_default()
+    }
+
+    /// Runs gluonvpn in the client namespace; returns its output and how
+    /// long it took.
+    fn gluonvpn(&self, args: &[&str]) -> (Output, Duration) {
+        let started = Instant::now();
+        let out = netns_exec(&self.client, env!("CARGO_BIN_EXE_gluonvpn"), args)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("runs gluonvpn");
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "gluonvpn {}: {:?}\n{}\n{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out, elapsed)
+    }
+
+    /// UDP and TCP packets that arrived in the server namespace: from
+    /// /proc/net/snmp and /proc/net/snmp6, which are per namespace.
+    fn server_transport_packets(&self) -> u64 {
+        let read = |file: &str| {
+            let out = netns_exec(&self.server, "cat", &[file])
+                .output()
+                .expect("cat");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let snmp = read("/proc/net/snmp");
+        let mut total = 0;
+        let lines: Vec<&str> = snmp.lines().collect();
+        for pair in lines.chunks(2) {
+            let [header, values] = pair else { continue };
+            let (Some((table, names)), Some((same, numbers))) =
+                (header.split_once(": "), values.split_once(": "))
+            else {
+                continue;
+            };
+            if table != same || !matches!(table, "Udp" | "Tcp") {
+                continue;
+            }
+            for (name, number) in names.split_whitespace().zip(numbers.split_whitespace()) {
+                if matches!(name, "InDatagrams" | "NoPorts" | "InErrors" | "InSegs") {
+                    total += number.parse::<u64>().unwrap_or(0);
+                }
+            }
+        }
+        for line in read("/proc/net/snmp6").lines() {
+            let mut words = line.split_whitespace();
+            if let (Some("Udp6InDatagrams" | "Udp6NoPorts" | "Udp6InErrors"), Some(n)) =
+                (words.next(), words.next())
+            {
+                total += n.parse::<u64>().unwrap_or(0);
+            }
+        }
+        total
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.chronyd.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for ns in self.namespaces.drain(..).rev() {
+            // Deleting a namespace deletes its veth end, and with it the pair.
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+            let _ = fs::remove_dir_all(etc_netns().join(&ns));
+        }
+        if !etc_netns_existed() {
+            // Only when empty: another test may be using it.
+            let _ = fs::remove_dir(etc_netns());
+        }
+    }
+}
+
+/// A site written by the test into the lab's temp dir: `extra` spliced into
+/// site.conf, the features selected in image-customization.lua.
+fn site(lab: &Lab, name: &str, extra: &str, features: &[&str]) -> PathBuf {
+    let dir = lab.dir.path().join(name);
+    fs::create_dir(&dir).expect("site dir");
+    let conf = format!(
+        "{{\n  site_code = 'fft', site_name = 'Test', timezone = 'UTC',\n  domain_seed = '{seed}',\n  prefix4 = '10.0.0.0/16', prefix6 = 'fd00::/64',\n  mesh = {{ vxlan = true, batman_adv = {{ routing_algo = 'BATMAN_IV' }} }},\n{extra}\n}}\n",
+        seed = "ab".repeat(32)
+    );
+    fs::write(dir.join("site.conf"), conf).expect("write");
+    fs::write(dir.join("site.mk"), "GLUON_RELEASE := 1.0\n").expect("write");
+    let list: Vec<String> = features.iter().map(|f| format!("'{f}'")).collect();
+    fs::write(
+        dir.join("image-customization.lua"),
+        format!("features {{ {} }}\n", list.join(", ")),
+    )
+    .expect("write");
+    dir
+}
+
+fn fastd_section(remotes: &[&str]) -> String {
+    let list: Vec<String> = remotes.iter().map(|r| format!("'{r}'")).collect();
+    format!(
+        "  mesh_vpn = {{ fastd = {{ mtu = 1312, methods = {{ 'salsa2012+umac' }}, groups = {{ backbone = {{ limit = 1, peers = {{ gw1 = {{ key = '{key}', remotes = {{ {} }} }} }} }} }} }} }},",
+        list.join(", "),
+        key = "0a".repeat(32)
+    )
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The one diagnostic at a configuration path with a GV5xx code.
+fn probe_finding<'d>(doc: &'d serde_json::Value, path: &str) -> &'d serde_json::Value {
+    let found: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["path"] == path && d["code"].as_str().is_some_and(|c| c.starts_with("GV5")))
+        .collect();
+    assert_eq!(found.len(), 1, "{path}: {found:#?}\n{doc:#}");
+    found[0]
+}
+
+fn probe_codes(doc: &serde_json::Value) -> Vec<String> {
+    doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .filter(|c| c.starts_with("GV5"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn ntp_servers_are_asked_for_the_time() {
+    if !prerequisites_met() {
+        return;
+    }
+    let hosts = format!(
+        "127.0.0.1 localhost\n::1 localhost\n\
+         {SERVER_V4} ntp.gluonvpn.test\n{SERVER_V6} ntp.gluonvpn.test\n\
+         {NOBODY_V4} dual.gluonvpn.test\n{SERVER_V6} dual.gluonvpn.test\n\
+         {SERVER_V4} gw.gluonvpn.test\n"
+    );
+    let lab = Lab::new(&hosts, &[], true);
+    let ntp = format!(
+        "  ntp_servers = {{ '{SERVER_V4}', '{NOBODY_V4}', 'ntp.gluonvpn.test', 'dual.gluonvpn.test', 'missing.gluonvpn.test', '{SERVER_V6}' }},\n{}",
+        fastd_section(&["\"gw.gluonvpn.test\" port 10000"])
+    );
+    let site = site(&lab, "ntp", &ntp, &["mesh-batman-adv-15", "mesh-vpn-fastd"]);
+    let path = site.to_str().expect("path");
+
+    // Offline, nothing changes: no probe, no GV5xx.
+    let (offline, _) = lab.gluonvpn(&["check", path, "--format", "json"]);
+    let offline = json(&offline);
+    assert_eq!(offline["online"], false);
+    assert!(probe_codes(&offline).is_empty(), "{offline:#}");
+
+    let before = lab.server_transport_packets();
+    let (out, elapsed) = lab.gluonvpn(&["check", path, "--online", "--format", "json"]);
+    let doc = json(&out);
+    assert_eq!(doc["online"], true);
+    // Two requests of 2 s to the silent address bound the run.
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "took {elapsed:?}; chronyd: {}",
+        lab.chronyd_log()
+    );
+    assert!(
+        lab.server_transport_packets() > before,
+        "chrony received nothing"
+    );
+
+    // The chrony server, as an IPv4 literal: chrony's `local stratum 8`
+    // serves stratum 8 (measured: the stratum is not raised by one).
+    let d = probe_finding(&doc, "ntp_servers.1");
+    assert_eq!(d["code"], "GV501", "{d:#}");
+    assert_eq!(d["severity"], "info");
+    assert_eq!(d["file"], "site.conf");
+    let probe = &d["probe"];
+    assert_eq!(probe["kind"], "ntp-server");
+    assert_eq!(probe["answered_by"], SERVER_V4);
+    assert_eq!(probe["stratum"], 8);
+    let delay = probe["delay_ms"].as_f64().expect("delay");
+    assert!((0.0..500.0).contains(&delay), "delay {delay} ms");
+    let offset = probe["offset_ms"].as_f64().expect("offset");
+    assert!(offset.abs() < 500.0, "offset {offset} ms (same clock)");
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("stratum 8") && m.contains("delay")),
+        "{d:#}"
+    );
+
+    // An address in the subnet that nobody has: no reply.
+    let d = probe_finding(&doc, "ntp_servers.2");
+    assert_eq!(d["code"], "GV502", "{d:#}");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["probe"]["ntp"][0]["answered"], false);
+
+    // A name with an A and an AAAA record, both chrony: both asked.
+    let d = probe_finding(&doc, "ntp_servers.3");
+    assert_eq!(d["code"], "GV501", "{d:#}");
+    let addresses = d["probe"]["addresses"].as_array().expect("addresses");
+    assert!(
+        addresses.contains(&SERVER_V4.into()) && addresses.contains(&SERVER_V6.into()),
+        "{d:#}"
+    );
+    assert!(
+        d["probe"]["ntp"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r.iter().all(|a| a["answered"] == true)),
+        "{d:#}"
+    );
+
+    // A name whose IPv4 address is dead and whose IPv6 address answers:
+    // reachable, and the dead address is named.
+    let d = probe_finding(&doc, "ntp_servers.4");
+    assert_eq!(d["code"], "GV501", "{d:#}");
+    assert_eq!(d["probe"]["answered_by"], SERVER_V6);
+    assert!(
+        d["notes"].as_array().is_some_and(|notes| notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(NOBODY_V4)))),
+        "{d:#}"
+    );
+
+    // A name the hosts file does not have.
+    let d = probe_finding(&doc, "ntp_servers.5");
+    assert_eq!(d["code"], "GV503", "{d:#}");
+    assert!(d["probe"]["resolve_error"].is_string());
+
+    // The chrony server over IPv6.
+    let d = probe_finding(&doc, "ntp_servers.6");
+    assert_eq!(d["code"], "GV501", "{d:#}");
+    assert_eq!(d["probe"]["stratum"], 8);
+
+    // The fastd remote resolves: nothing to report.
+    assert_eq!(probe_codes(&doc).len(), 6, "{doc:#}");
+
+    // The human output shows what was measured.
+    let small = self::site(
+        &lab,
+        "small",
+        "  ntp_servers = { 'ntp.gluonvpn.test' },\n",
+        &["mesh-batman-adv-15"],
+    );
+    let (out, elapsed) = lab.gluonvpn(&["check", small.to_str().expect("path"), "--online"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("GV501/ntp-server-answered") && text.contains("stratum 8"),
+        "{text}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+}
+
+#[test]
+fn vpn_endpoints_are_resolved_and_not_contacted() {
+    if !prerequisites_met() {
+        return;
+    }
+    // The gateways' addresses exist, on the server side: any packet sent to
+    // them would be counted there.
+    let hosts = "127.0.0.1 localhost\n::1 localhost\n\
+                 198.18.0.10 gw4.gluonvpn.test\n\
+                 fd00:6c::10 gw6.gluonvpn.test\n\
+                 198.18.0.11 gw46.gluonvpn.test\nfd00:6c::11 gw46.gluonvpn.test\n";
+    let lab = Lab::new(
+        hosts,
+        &[
+            "198.18.0.10/24",
+            "198.18.0.11/24",
+            "fd00:6c::10/64",
+            "fd00:6c::11/64",
+        ],
+        false,
+    );
+    let before = lab.server_transport_packets();
+
+    let fastd = site(
+        &lab,
+        "fastd",
+        &fastd_section(&[
+            "\"gw4.gluonvpn.test\" port 10000",
+            "ipv6 \"gw4.gluonvpn.test\" port 10000",
+            "ipv4 \"gw6.gluonvpn.test\" port 10000",
+            "ipv6 \"gw46.gluonvpn.test\" port 10000",
+            "\"nogw.gluonvpn.test\" port 10000",
+            "198.18.0.10:10000",
+            "[fd00:6c::10]:10000",
+            "gw4.gluonvpn.test:10000",
+        ]),
+        &["mesh-batman-adv-15", "mesh-vpn-fastd"],
+    );
+    let (out, elapsed) = lab.gluonvpn(&[
+        "check",
+        fastd.to_str().expect("path"),
+        "--online",
+        "--format",
+        "json",
+    ]);
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    let doc = json(&out);
+    let remotes = "mesh_vpn.fastd.groups.backbone.peers.gw1.remotes";
+    let d = probe_finding(&doc, &format!("{remotes}.2"));
+    assert_eq!(d["code"], "GV506", "{d:#}");
+    assert_eq!(d["probe"]["family"], "ipv6");
+    assert_eq!(d["probe"]["addresses"], serde_json::json!(["198.18.0.10"]));
+    let d = probe_finding(&doc, &format!("{remotes}.3"));
+    assert_eq!(d["code"], "GV506", "{d:#}");
+    let d = probe_finding(&doc, &format!("{remotes}.5"));
+    assert_eq!(d["code"], "GV505", "{d:#}");
+    assert_eq!(d["severity"], "warning");
+    let d = probe_finding(&doc, &format!("{remotes}.8"));
+    assert_eq!(d["code"], "GV508", "{d:#}");
+    // .1, .4, .6 and .7 are fine.
+    assert_eq!(probe_codes(&doc).len(), 4, "{doc:#}");
+    // The finding points at the value in site.conf.
+    let line = d["line"].as_u64().expect("line");
+    let conf = fs::read_to_string(fastd.join("site.conf")).expect("site.conf");
+    let written = conf.lines().nth(line as usize - 1).expect("line");
+    let column = d["column"].as_u64().expect("column") as usize;
+    assert!(
+        written
+            .chars()
+            .skip(column - 1)
+            .collect::<String>()
+            .starts_with("'gw4.gluonvpn.test:10000'"),
+        "{written}"
+    );
+
+    let wireguard = site(
+        &lab,
+        "wireguard",
+        "  mesh_vpn = { wireguard = { mtu = 1370, peers = {\n\
+         \x20   gw1 = { public_key = 'Ty8tNHcdSPVOe1F2DwLLjzqVYqHsP2yJ5iwR2Qc2PnI=', endpoint = 'gw46.gluonvpn.test:51820' },\n\
+         \x20   gw2 = { public_key = 'ZQ3ZpXbqJ1vQ9mK5cT7yW2rN8sL4dF6hA0gE3uB1oIk=', endpoint = 'nogw.gluonvpn.test:51820' },\n\
+         \x20   gw3 = { public_key = 'Ty8tNHcdSPVOe1F2DwLLjzqVYqHsP2yJ5iwR2Qc2PnI=', endpoint = '[fd00:6c::10]:51820' },\n\
+         \x20   gw4 = { public_key = 'ZQ3ZpXbqJ1vQ9mK5cT7yW2rN8sL4dF6hA0gE3uB1oIk=', endpoint = 'gw6.gluonvpn.test' },\n\
+         \x20 } } },",
+        &["mesh-batman-adv-15", "mesh-vpn-wireguard"],
+    );
+    let (out, _) = lab.gluonvpn(&[
+        "check",
+        wireguard.to_str().expect("path"),
+        "--online",
+        "--format",
+        "json",
+    ]);
+    let doc = json(&out);
+    let d = probe_finding(&doc, "mesh_vpn.wireguard.peers.gw2.endpoint");
+    assert_eq!(d["code"], "GV505", "{d:#}");
+    assert_eq!(d["probe"]["host"], "nogw.gluonvpn.test");
+    assert_eq!(d["probe"]["port"], 51820);
+    let d = probe_finding(&doc, "mesh_vpn.wireguard.peers.gw4.endpoint");
+    assert_eq!(d["code"], "GV508", "{d:#}");
+    assert_eq!(probe_codes(&doc).len(), 2, "{doc:#}");
+
+    // tunneldigger exists up to Gluon v2023.2.
+    let tunneldigger = site(
+        &lab,
+        "tunneldigger",
+        "  mesh_vpn = { tunneldigger = { mtu = 1364, brokers = { 'gw4.gluonvpn.test:20004', 'gw6.gluonvpn.test:20004', 'gw46.gluonvpn.test:20004', 'nogw.gluonvpn.test:20004', '[fd00:6c::10]:20004' } } },",
+        &["mesh-batman-adv-15", "mesh-vpn-tunneldigger"],
+    );
+    let (out, _) = lab.gluonvpn(&[
+        "check",
+        tunneldigger.to_str().expect("path"),
+        "--gluon-version",
+        "v2023.2",
+        "--online",
+        "--format",
+        "json",
+    ]);
+    let doc = json(&out);
+    let brokers = "mesh_vpn.tunneldigger.brokers";
+    let d = probe_finding(&doc, &format!("{brokers}.2"));
+    assert_eq!(d["code"], "GV507", "{d:#}");
+    assert_eq!(d["probe"]["addresses"], serde_json::json!(["fd00:6c::10"]));
+    let d = probe_finding(&doc, &format!("{brokers}.4"));
+    assert_eq!(d["code"], "GV505", "{d:#}");
+    let d = probe_finding(&doc, &format!("{brokers}.5"));
+    assert_eq!(d["code"], "GV507", "{d:#}");
+    assert_eq!(probe_codes(&doc).len(), 3, "{doc:#}");
+
+    // Resolution only: not one UDP or TCP packet reached the gateways.
+    assert_eq!(lab.server_transport_packets(), before);
+}
