@@ -2,7 +2,7 @@
 //! outcome to an exit status.
 
 use crate::check::{self, CheckError, CheckOptions};
-use crate::diagnostics::{human, json};
+use crate::diagnostics::{github, human, json, sarif};
 use crate::gluon_version::GluonVersion;
 use crate::lints::config::SeverityConfig;
 use crate::probe::ProbeOptions;
@@ -33,8 +33,22 @@ pub enum Command {
     Targets(TargetsArgs),
 }
 
+/// How `check` reports.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
+    /// Diagnostics with the source line, then a summary.
+    Human,
+    /// One JSON document (book: JSON output).
+    Json,
+    /// A SARIF 2.1.0 log, for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per diagnostic.
+    Github,
+}
+
+/// How `targets` lists.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ListFormat {
     Human,
     Json,
 }
@@ -83,8 +97,8 @@ pub struct TargetsArgs {
     #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
     pub gluon_version: GluonVersion,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
     /// Include targets Gluon marks broken.
     #[arg(long)]
     pub broken: bool,
@@ -123,9 +137,15 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    // serde_json keeps the io::Error inside instead of as its source.
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                c.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -192,6 +212,35 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &document)?;
             writeln!(out)?;
         }
+        Format::Sarif => {
+            let log = sarif::log(
+                &outcome.report,
+                &site.sources,
+                sarif::RunInfo {
+                    root_uri: std::env::current_dir()
+                        .ok()
+                        .and_then(|cwd| sarif::directory_uri(&cwd)),
+                    site_path: github::site_path(&site.dir),
+                    gluon_version: args.gluon_version.label(),
+                    gluon_ok: outcome.gluon_ok(),
+                    checked_packages: outcome.checked_packages.iter().cloned().collect(),
+                    domains,
+                },
+            );
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &log)?;
+            writeln!(out)?;
+        }
+        Format::Github => {
+            let mut out = std::io::stdout().lock();
+            github::render(
+                &mut out,
+                &site.sources,
+                &github::site_path(&site.dir),
+                &outcome.report,
+            )?;
+            out.flush()?;
+        }
     }
     Ok(if outcome.report.has_errors() {
         ExitCode::from(1)
@@ -234,11 +283,11 @@ fn targets(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => {
+        ListFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &targets)?;
             writeln!(out)?;
         }
-        Format::Human => {
+        ListFormat::Human => {
             for t in targets {
                 let broken = if t.broken { " (broken)" } else { "" };
                 writeln!(out, "{}\t{} devices{broken}", t.name, t.devices.len())?;

@@ -122,3 +122,82 @@ fn the_book_builds_with_mdbook() {
     );
     assert!(out.path().join("reference/codes.html").is_file());
 }
+
+/// The CI examples of book/src/ci.md are valid for GitHub and GitLab, as
+/// check-jsonschema's built-in schemas (SchemaStore's, vendored) say. Each
+/// example is the YAML block after a `<!-- check-jsonschema: SCHEMA -->`
+/// comment. check-jsonschema comes from .ci/test-tools; without it this is
+/// skipped loudly (and fails under CI=true).
+#[test]
+fn ci_examples_are_valid_workflows() {
+    let page = std::fs::read_to_string(book().join("src/ci.md")).expect("ci.md");
+    let marker = "<!-- check-jsonschema: ";
+    let mut examples = Vec::new();
+    for (at, _) in page.match_indices(marker) {
+        let rest = &page[at + marker.len()..];
+        let schema = &rest[..rest.find(" -->").expect("end of comment")];
+        let block = rest
+            .split_once("```yaml\n")
+            .expect("a yaml block follows")
+            .1;
+        let yaml = &block[..block.find("\n```").expect("end of block") + 1];
+        examples.push((schema.to_owned(), yaml.to_owned()));
+    }
+    let schemas: Vec<&str> = examples.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        schemas,
+        ["vendor.github-workflows", "vendor.gitlab-ci"],
+        "ci.md's examples"
+    );
+    assert!(examples[0].1.contains("github/codeql-action/upload-sarif@"));
+    assert!(examples[0].1.contains("--format sarif"));
+    assert!(examples[0].1.contains("--format github"));
+
+    let Some(check) = check_jsonschema() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (i, (schema, yaml)) in examples.iter().enumerate() {
+        let file = dir.path().join(format!("example-{i}.yml"));
+        std::fs::write(&file, yaml).expect("write");
+        let out = std::process::Command::new(&check)
+            .args(["--builtin-schema", schema])
+            .arg(&file)
+            .output()
+            .expect("runs check-jsonschema");
+        assert!(
+            out.status.success(),
+            "the {schema} example in ci.md is not valid:\n{}{}\n{yaml}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// check-jsonschema from target/ci/venv (.ci/test-tools) or PATH.
+fn check_jsonschema() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci/venv/bin/check-jsonschema");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let on_path = std::process::Command::new("check-jsonschema")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return Some(PathBuf::from("check-jsonschema"));
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+        "check-jsonschema is missing: CI must run .ci/test-tools first"
+    );
+    loud("\n*** SKIPPING THE CI EXAMPLES' VALIDATION: check-jsonschema is not installed; run .ci/test-tools ***\n");
+    None
+}
+
+/// Says something past the test harness's capture, so that a skipped check
+/// shows even when the test passes.
+fn loud(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}

@@ -377,3 +377,106 @@ fn explain_prints_a_codes_documentation() {
     let out = gluonvpn(&["explain", "XX999"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs gluonvpn in `dir`.
+fn gluonvpn_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gluonvpn"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs gluonvpn")
+}
+
+#[test]
+fn github_annotations_name_files_as_the_workflow_sees_them() {
+    // A repository with the site in site/ and no image-customization.lua:
+    // one problem in site.conf, one that belongs to no file.
+    let repo = tempfile::tempdir().expect("tempdir");
+    let site = repo.path().join("site");
+    std::fs::create_dir(&site).expect("mkdir");
+    std::fs::write(
+        site.join("site.conf"),
+        valid_site_conf("  wifi24 = { channel = 15 },\n  regdom = 'DE',\n"),
+    )
+    .expect("write");
+    std::fs::write(site.join("site.mk"), "GLUON_RELEASE := 1.0\n").expect("write");
+    let expected = |dir: &str, given: &str| {
+        format!(
+            "::error file={dir}site.conf,line=6,col=24,endLine=6,endColumn=26,title=GL003 value-not-allowed::expected wifi24.channel to be one of the given array [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], but it is 15 (a number value)\n\
+             ::error title=GS012 missing-image-customization::{given} has no image-customization.lua, which Gluon v2025.1 requires\n"
+        )
+    };
+    let absolute = site.to_str().expect("utf-8 path");
+    for (given, shown) in [
+        ("site", "site"),
+        ("./site", "./site"),
+        ("site/site.conf", "site"),
+        (absolute, absolute),
+    ] {
+        let out = gluonvpn_in(
+            repo.path(),
+            &[
+                "check",
+                given,
+                "--format",
+                "github",
+                "--gluon-version",
+                "v2025.1",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{given}");
+        assert_eq!(stdout(&out), expected("site/", shown), "{given}");
+        assert_eq!(stderr(&out), "", "{given}");
+    }
+    // from inside the site directory itself
+    let out = gluonvpn_in(&site, &["check", "--format", "github"]);
+    assert_eq!(stdout(&out), expected("", "."));
+}
+
+#[test]
+fn ci_formats_exit_like_the_others() {
+    let mixed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mixed-errors");
+    for format in ["sarif", "github"] {
+        let clean = gluonvpn(&[
+            "check",
+            example("fastd").to_str().expect("path"),
+            "--format",
+            format,
+        ]);
+        assert_eq!(clean.status.code(), Some(0), "{format}: {}", stderr(&clean));
+        if format == "github" {
+            assert_eq!(stdout(&clean), "", "no summary line");
+        }
+        let problems = gluonvpn(&["check", mixed.to_str().expect("path"), "--format", format]);
+        assert_eq!(problems.status.code(), Some(1), "{format}");
+        let failed = gluonvpn(&["check", "/nonexistent/site", "--format", format]);
+        assert_eq!(failed.status.code(), Some(2), "{format}");
+        assert_eq!(stdout(&failed), "", "{format}");
+        assert!(
+            stderr(&failed).contains("no such site directory"),
+            "{format}"
+        );
+    }
+    // `targets` lists only as text or JSON
+    let out = gluonvpn(&["targets", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    // The reading end is closed long before gluonvpn has loaded the site,
+    // so its first write meets a closed pipe.
+    let mixed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mixed-errors");
+    for format in ["sarif", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gluonvpn"))
+            .args(["check", mixed.to_str().expect("path"), "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        assert_ne!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("Broken pipe"), "{format}");
+    }
+}

@@ -1,9 +1,10 @@
 //! Golden tests: what a user sees for the fixture sites in tests/fixtures,
-//! rendered through the real human renderer with colour off. Review changes
-//! with `cargo insta review` (or set INSTA_UPDATE=always and read the diff).
+//! rendered through the real human renderer with colour off, and the
+//! GitHub Actions workflow commands for them. Review changes with
+//! `cargo insta review` (or set INSTA_UPDATE=always and read the diff).
 
 use gluonvpn::check::{check, CheckOptions};
-use gluonvpn::diagnostics::human;
+use gluonvpn::diagnostics::{github, human};
 use gluonvpn::gluon_version::GluonVersion;
 use std::path::Path;
 
@@ -28,6 +29,38 @@ fn render(fixture: &str) -> String {
     )
     .expect("renders");
     String::from_utf8(out.into_inner()).expect("utf-8")
+}
+
+/// `--format github` output, as a workflow running `gluonvpn check
+/// tests/fixtures/<fixture> --format github` at the repository root sees it.
+fn render_github(fixture: &str) -> String {
+    let dir = Path::new("tests/fixtures").join(fixture);
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
+    let outcome = check(&dir, &CheckOptions::new(GluonVersion::V2025_1)).expect("check runs");
+    let mut out = Vec::new();
+    github::render(
+        &mut out,
+        &outcome.site.sources,
+        &github::site_path(&outcome.site.dir),
+        &outcome.report,
+    )
+    .expect("renders");
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn mixed_errors_github() {
+    insta::assert_snapshot!(render_github("mixed-errors"));
+}
+
+#[test]
+fn domain_scope_github() {
+    insta::assert_snapshot!(render_github("domain-scope"));
+}
+
+#[test]
+fn syntax_error_github() {
+    insta::assert_snapshot!(render_github("syntax-error"));
 }
 
 #[test]

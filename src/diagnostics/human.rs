@@ -73,12 +73,7 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
     if !d.packages.is_empty() {
         notes.push(format!("checked by {}", d.packages.join(", ")));
     }
-    match d.domains.len() {
-        0 => {}
-        1 => notes.push(format!("in domain {}", d.domains[0])),
-        n if n <= 5 => notes.push(format!("in domains {}", d.domains.join(", "))),
-        n => notes.push(format!("in {n} domains: {}, …", d.domains[..3].join(", "))),
-    }
+    notes.extend(super::domains_note(&d.domains));
     // What Gluon prints, where it adds something: not when it is the same
     // message behind the name of the file already shown.
     if let Some(gluon) = &d.gluon_message {

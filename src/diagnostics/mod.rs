@@ -1,7 +1,9 @@
 //! One diagnostic model for everything gluonvpn reports, and its renderers.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::registry::{self, Code};
 use crate::site::source::{SourceMap, Span};
@@ -95,6 +97,23 @@ impl Diagnostic {
         self
     }
 
+    /// The message with the notes and the domains it was found in, one per
+    /// line: the whole text for renderers that show a single message (SARIF,
+    /// GitHub annotations).
+    pub fn text_with_notes(&self) -> String {
+        let mut text = self.message.clone();
+        for note in self
+            .notes
+            .iter()
+            .cloned()
+            .chain(domains_note(&self.domains))
+        {
+            text.push('\n');
+            text.push_str(&note);
+        }
+        text
+    }
+
     /// Two diagnostics that say the same about the same place, whatever the
     /// domain, image or package they were found for.
     fn same_finding(&self, other: &Diagnostic) -> bool {
@@ -102,6 +121,17 @@ impl Diagnostic {
             && self.message == other.message
             && self.span == other.span
             && self.config_path == other.config_path
+    }
+}
+
+/// Which domains a diagnostic was found in, as a note ("in domains a, b");
+/// long lists are cut after three names.
+pub fn domains_note(domains: &[String]) -> Option<String> {
+    match domains.len() {
+        0 => None,
+        1 => Some(format!("in domain {}", domains[0])),
+        n if n <= 5 => Some(format!("in domains {}", domains.join(", "))),
+        n => Some(format!("in {n} domains: {}, …", domains[..3].join(", "))),
     }
 }
 

@@ -73,26 +73,6 @@ fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
     }
 }
 
-fn performance_mode_without_gateway_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    if !context.has_package("gluon-web-mesh-vpn-fastd") {
-        return;
-    }
-    for view in &context.domains {
-        if !configurable(view) || methods(view).iter().any(|(m, _)| *m == "null@l2tp") {
-            continue;
-        }
-        let path = p!["mesh_vpn", "fastd", "methods"];
-        let node = view.merged.lookup(&path);
-        out.push(context.diagnostic(
-            &LINTS[2],
-            view,
-            "performance mode asks gateways for `null@l2tp`, which the site's methods do not list: gateways configured from them fall back to the encrypted method".into(),
-            context.span_of(view, node, &path),
-            &path,
-        ));
-    }
-}
-
 pub static LINTS: &[Lint] = &[
     Lint {
         info: CodeInfo {
@@ -128,28 +108,10 @@ pub static LINTS: &[Lint] = &[
         seen_in: &["ffggrz@v2022.1"],
         check: performance_mode_default,
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV133",
-            name: "performance-mode-unsupported-by-gateways",
-            severity: Severity::Info,
-            origin: Origin::Gluonvpn,
-            summary: "Performance mode asks for `null@l2tp`, which the site's methods do not list.",
-            explanation: "A node switched to performance mode offers `null@l2tp`, `null` and then \
-                the site's methods. Gateways whose fastd configuration follows the site's method \
-                list (as `gluonvpn render gateway` writes it) do not offer `null@l2tp`, so those \
-                nodes keep using the encrypted method: the switch seems to do nothing. Make sure \
-                the gateways list `null@l2tp` (fastd v22 or newer).",
-        },
-        example: "fastd = { configurable = true, methods = { 'salsa2012+umac' } }",
-        seen_in: &["ff3l", "ffhb", "ffhh"],
-        check: performance_mode_without_gateway_methods,
-    },
 ];
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnostics::Severity;
     use crate::gluon_version::GluonVersion::V2025_1;
     use crate::lints::testing::{fastd, site_conf, TestSite};
 
@@ -195,21 +157,6 @@ mod tests {
             WEB.get(..2).unwrap_or_default()
         )
         .findings(V2025_1, "GV132")
-        .is_empty());
-    }
-
-    #[test]
-    fn performance_mode_needs_gateways_with_null_l2tp() {
-        let found =
-            site("'salsa2012+umac'", ", configurable = true", WEB).findings(V2025_1, "GV133");
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].severity, Severity::Info);
-        assert!(site(
-            "'salsa2012+umac', 'null@l2tp'",
-            ", configurable = true",
-            WEB
-        )
-        .findings(V2025_1, "GV133")
         .is_empty());
     }
 
