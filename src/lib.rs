@@ -6,10 +6,12 @@
 
 pub mod check;
 pub mod cli;
+pub mod derive;
 pub mod diagnostics;
 pub mod docs;
 pub mod gluon_data;
 pub mod gluon_version;
+pub mod keys;
 pub mod lints;
 pub mod registry;
 pub mod rules;
