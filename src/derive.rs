@@ -10,7 +10,9 @@
 //!   (`gluon_wired.sh`) and by the VXLAN over WireGuard (`gluon_wireguard.sh`).
 //! * [`wireguard_link_local`]: the address a node puts on its WireGuard
 //!   interface, derived from its public key by `gluon_wireguard.sh`'s
-//!   `interface_linklocal_from_wg_public_key`.
+//!   `interface_linklocal_from_wg_public_key` (in gluon-mesh-vpn-core from
+//!   v2022.1 to v2023.2, in gluon-mesh-vpn-wireguard from v2025.1; the
+//!   same rule throughout).
 
 use crate::keys::WgPublicKey;
 use md5::{Digest, Md5};
