@@ -6,11 +6,15 @@
 
 pub mod check;
 pub mod cli;
+pub mod derive;
 pub mod diagnostics;
 pub mod docs;
+pub mod fastd_conf;
 pub mod gluon_data;
 pub mod gluon_version;
+pub mod keys;
 pub mod lints;
+pub mod peers;
 pub mod probe;
 pub mod registry;
 pub mod rules;
