@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod fastd_methods;
+pub mod wireguard;
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
@@ -31,7 +32,7 @@ pub struct Lint {
 }
 
 /// Every lint family's lints.
-pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS];
+pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS, wireguard::LINTS];
 
 /// All lints, in code order.
 pub fn all() -> impl Iterator<Item = &'static Lint> {
