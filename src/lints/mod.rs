@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod fastd_methods;
+pub mod fastd_peers;
 pub mod wireguard;
 
 use crate::diagnostics::{Diagnostic, Severity};
@@ -32,7 +33,7 @@ pub struct Lint {
 }
 
 /// Every lint family's lints.
-pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS, wireguard::LINTS];
+pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS, wireguard::LINTS, fastd_peers::LINTS];
 
 /// All lints, in code order.
 pub fn all() -> impl Iterator<Item = &'static Lint> {
