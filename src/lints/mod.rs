@@ -9,6 +9,7 @@
 pub mod config;
 pub mod fastd_methods;
 pub mod fastd_peers;
+pub mod tunneldigger;
 pub mod wireguard;
 
 use crate::diagnostics::{Diagnostic, Severity};
@@ -33,7 +34,12 @@ pub struct Lint {
 }
 
 /// Every lint family's lints.
-pub static FAMILIES: &[&[Lint]] = &[fastd_methods::LINTS, wireguard::LINTS, fastd_peers::LINTS];
+pub static FAMILIES: &[&[Lint]] = &[
+    fastd_methods::LINTS,
+    wireguard::LINTS,
+    fastd_peers::LINTS,
+    tunneldigger::LINTS,
+];
 
 /// All lints, in code order.
 pub fn all() -> impl Iterator<Item = &'static Lint> {
