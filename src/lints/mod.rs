@@ -9,6 +9,7 @@
 pub mod config;
 pub mod fastd_methods;
 pub mod fastd_peers;
+pub mod mtu;
 pub mod tunneldigger;
 pub mod wireguard;
 
@@ -39,6 +40,7 @@ pub static FAMILIES: &[&[Lint]] = &[
     wireguard::LINTS,
     fastd_peers::LINTS,
     tunneldigger::LINTS,
+    mtu::LINTS,
 ];
 
 /// All lints, in code order.
