@@ -301,7 +301,7 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
                 lint("GV182"),
                 view,
                 format!(
-                    "WireGuard mtu {} is the VXLAN interface's in Gluon {}: its packets of up to {} bytes exceed wg_mesh's default MTU of {}, so large mesh frames are fragmented inside the tunnel ({largest} or less fits); from v2025.1 on wg_mesh is mtu + {} and this mtu makes outer IPv4 packets of {next} bytes",
+                    "WireGuard mtu {} is the VXLAN interface's in Gluon {}: its packets of up to {} bytes exceed wg_mesh's default MTU of {}, so large mesh frames do not fit into the tunnel and are fragmented or lost ({largest} or less fits); from v2025.1 on wg_mesh is mtu + {} and this mtu makes outer IPv4 packets of {next} bytes",
                     vpn.mtu,
                     context.version,
                     vpn.mtu + overhead::VXLAN_IPV6,
@@ -396,8 +396,8 @@ pub static LINTS: &[Lint] = &[
             explanation: "Up to Gluon v2023.2 the site's WireGuard `mtu` only sets the VXLAN \
                 interface (`mesh-vpn`); the WireGuard interface `wg_mesh` keeps Linux's default MTU \
                 of 1420. VXLAN over IPv6 adds 70 bytes, so with an mtu above 1350 full-size mesh \
-                frames no longer fit into `wg_mesh` and are fragmented inside the tunnel (found \
-                while debugging fragmentation, Gluon PR #3258). From v2025.1 on Gluon sets \
+                frames no longer fit into `wg_mesh`: the kernel has to fragment the VXLAN packets \
+                or drops them (Gluon PR #3258 found this while debugging a fragmentation problem). From v2025.1 on Gluon sets \
                 `wg_mesh` to mtu + 70; the message says what the same value does there.",
         },
         example: "wireguard = { mtu = 1406, … } -- up to v2023.2",

@@ -594,7 +594,7 @@ fn invalid_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     lint("GV145"),
                     view,
                     format!(
-                        "endpoint `{endpoint}` of peer `{name}` {problem}: wgpeerselector skips the peer, so nodes never use this gateway"
+                        "endpoint `{endpoint}` of peer `{name}` {problem}: wgpeerselector cannot install the peer, so nodes never use this gateway"
                     ),
                     context.span_of(view, Some(node), &path),
                     &path,
