@@ -9,8 +9,12 @@
 pub mod config;
 pub mod configurable;
 pub mod fastd_methods;
+pub mod fastd_peers;
 pub mod l2tp;
+pub mod mtu;
 pub mod providers;
+pub mod tunneldigger;
+pub mod wireguard;
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
@@ -38,7 +42,11 @@ pub static FAMILIES: &[&[Lint]] = &[
     fastd_methods::LINTS,
     l2tp::LINTS,
     configurable::LINTS,
+    wireguard::LINTS,
+    fastd_peers::LINTS,
+    tunneldigger::LINTS,
     providers::LINTS,
+    mtu::LINTS,
 ];
 
 /// All lints, in code order.

@@ -1,0 +1,597 @@
+//! The mesh VPN's MTU: what fits into the uplink, and what the mesh can
+//! carry without fragmenting.
+//!
+//! In every Gluon release the site's `mtu` becomes the MTU of the node's
+//! `mesh_vpn` interface (gluon-mesh-vpn-core, upgrade script `500-mesh-vpn`),
+//! which is batman-adv's hard interface: fastd's TAP device, Tunneldigger's
+//! L2TP device, or for WireGuard the VXLAN device `mesh-vpn` on top of
+//! `wg_mesh`. What the value means for WireGuard's own interface changed:
+//! up to v2023.2, `wg_mesh` gets no MTU and keeps the kernel's default
+//! (1420); from v2025.1 on (Gluon PR #3258, "fixed setting MTU configured in
+//! site.conf"), `wg_mesh` is `mtu + 70`, room for the VXLAN frame over IPv6
+//! (gluon-mesh-vpn-wireguard, upgrade script `400-mesh-vpn-wireguard`).
+//! Gluon's docs/user/mtu.rst still calls 1376 the recommended WireGuard
+//! value; it took the site's mtu for the WireGuard interface's.
+
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::gluon_version::GluonVersion;
+use crate::registry::{CodeInfo, Origin};
+use crate::site::value::{Key, Node};
+
+/// Header sizes in bytes, as docs/user/mtu.rst lists them ("VPN Protocol
+/// Overhead (IPv4)" and "Intermediate Layer Overhead"), and the sizes they
+/// add up to.
+pub mod overhead {
+    /// The outer IPv4 header.
+    pub const IPV4: u32 = 20;
+    /// An IPv6 header: the outer one over IPv6 uplinks, and the one VXLAN
+    /// uses inside WireGuard (to `fe80::1`).
+    pub const IPV6: u32 = 40;
+    pub const UDP: u32 = 8;
+    /// fastd's packet header and authentication tag (mtu.rst: 24).
+    pub const FASTD: u32 = 24;
+    /// Tunneldigger's L2TPv3 header (mtu.rst: 8).
+    pub const L2TP: u32 = 8;
+    /// WireGuard's data message header and authentication tag (mtu.rst: 32).
+    pub const WIREGUARD: u32 = 32;
+    /// The VXLAN header.
+    pub const VXLAN: u32 = 8;
+    /// The Ethernet header of each tunnelled frame (mtu.rst's "TAP" and
+    /// "Ethernet").
+    pub const ETHERNET: u32 = 14;
+    /// batman-adv v15's unicast header (mtu.rst: "Batman v15", 18).
+    pub const BATMAN_ADV: u32 = 18;
+
+    /// From the mesh VPN interface's MTU to the outer IPv4 packet, fastd:
+    /// IPv4, UDP, fastd, TAP (mtu.rst: 66).
+    pub const FASTD_IPV4: u32 = IPV4 + UDP + FASTD + ETHERNET;
+    /// The same for Tunneldigger: IPv4, UDP, L2TPv3, Ethernet (mtu.rst: 50).
+    pub const TUNNELDIGGER_IPV4: u32 = IPV4 + UDP + L2TP + ETHERNET;
+    /// From `wg_mesh`'s MTU to the outer IPv4 packet: IPv4, UDP, WireGuard
+    /// (mtu.rst: 60).
+    pub const WIREGUARD_IPV4: u32 = IPV4 + UDP + WIREGUARD;
+    /// What VXLAN over IPv6 adds to a mesh frame inside WireGuard: IPv6,
+    /// UDP, VXLAN, Ethernet — the 70 Gluon v2025.1 adds to the site's mtu
+    /// for `wg_mesh`.
+    pub const VXLAN_IPV6: u32 = IPV6 + UDP + VXLAN + ETHERNET;
+    /// What batman-adv adds to a packet of the client network: its header
+    /// and the client frame's Ethernet header (mtu.rst: 32).
+    pub const MESH: u32 = BATMAN_ADV + ETHERNET;
+    /// Over an IPv6 uplink the outer header is this much larger.
+    pub const IPV6_EXTRA: u32 = IPV6 - IPV4;
+}
+
+/// Link sizes in bytes.
+pub mod link {
+    /// IPv6's minimum link MTU (RFC 8200): every IPv6 link must carry
+    /// 1280-byte packets, and Linux turns IPv6 off on an interface below it.
+    pub const IPV6_MINIMUM: u32 = 1280;
+    /// The MTU Linux gives a new WireGuard interface (1500 minus the 80
+    /// bytes of IPv6, UDP and WireGuard): `wg_mesh` up to Gluon v2023.2.
+    pub const WIREGUARD_DEFAULT: u32 = 1420;
+    /// The uplinks mtu.rst reasons about, largest first: plain Ethernet,
+    /// PPPoE (DSL), and DS-Lite's IPv4 tunnel (mtu.rst: 1436, its worst
+    /// case).
+    pub const UPLINKS: [(&str, u32); 3] = [("Ethernet", 1500), ("PPPoE", 1492), ("DS-Lite", 1436)];
+}
+
+fn lint(code: &str) -> &'static Lint {
+    LINTS
+        .iter()
+        .find(|l| l.info.code == code)
+        .expect("a lint of this family")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    Fastd,
+    Tunneldigger,
+    WireGuard,
+}
+
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Protocol::Fastd => "fastd",
+            Protocol::Tunneldigger => "Tunneldigger",
+            Protocol::WireGuard => "WireGuard",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Protocol::Fastd => "fastd",
+            Protocol::Tunneldigger => "tunneldigger",
+            Protocol::WireGuard => "wireguard",
+        }
+    }
+
+    fn in_images(self, context: &LintContext<'_>) -> bool {
+        match self {
+            Protocol::Fastd => context.has_package("gluon-mesh-vpn-fastd"),
+            Protocol::WireGuard => context.has_package("gluon-mesh-vpn-wireguard"),
+            // Gluon's package, or the community feed's ff-mesh-vpn-tunneldigger.
+            Protocol::Tunneldigger => context
+                .packages
+                .iter()
+                .any(|p| p.ends_with("mesh-vpn-tunneldigger")),
+        }
+    }
+}
+
+/// A domain's VPN MTU.
+struct VpnMtu<'n> {
+    protocol: Protocol,
+    mtu: u32,
+    node: &'n Node,
+    path: Vec<Key>,
+}
+
+/// The MTUs of the VPNs that are in the images and configured in a domain.
+fn mtus<'n>(context: &LintContext<'_>, view: &'n DomainView<'_>) -> Vec<VpnMtu<'n>> {
+    [Protocol::Fastd, Protocol::Tunneldigger, Protocol::WireGuard]
+        .into_iter()
+        .filter(|p| p.in_images(context))
+        .filter_map(|protocol| {
+            let node = view.merged.at(&["mesh_vpn", protocol.key(), "mtu"])?;
+            let n = node.as_f64()?;
+            // Gluon's check wants a number; fractions and nonsense are for
+            // Gluon's own message or the node to reject.
+            if n.fract() != 0.0 || !(1.0..=65535.0).contains(&n) {
+                return None;
+            }
+            Some(VpnMtu {
+                protocol,
+                mtu: n as u32,
+                node,
+                path: vec![
+                    Key::from("mesh_vpn"),
+                    Key::from(protocol.key()),
+                    Key::from("mtu"),
+                ],
+            })
+        })
+        .collect()
+}
+
+/// The outer IPv4 packet of a full-size mesh frame, where the site's mtu
+/// decides it; `None` for WireGuard before v2025.1 (`wg_mesh` keeps 1420).
+fn outer_ipv4(protocol: Protocol, mtu: u32, version: GluonVersion) -> Option<u32> {
+    match protocol {
+        Protocol::Fastd => Some(mtu + overhead::FASTD_IPV4),
+        Protocol::Tunneldigger => Some(mtu + overhead::TUNNELDIGGER_IPV4),
+        Protocol::WireGuard if version >= GluonVersion::V2025_1 => {
+            Some(mtu + overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4)
+        }
+        Protocol::WireGuard => None,
+    }
+}
+
+/// The largest mtu whose packets fit an uplink of `size` bytes.
+fn fitting_mtu(protocol: Protocol, size: u32, version: GluonVersion) -> Option<u32> {
+    let overhead = outer_ipv4(protocol, 0, version)?;
+    Some(size - overhead)
+}
+
+fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    // The 32 bytes are batman-adv's; other routing protocols carry IPv6
+    // directly.
+    if !context.has_package("gluon-mesh-batman-adv-15") {
+        return;
+    }
+    let needed = link::IPV6_MINIMUM + overhead::MESH;
+    for view in &context.domains {
+        for vpn in mtus(context, view) {
+            if vpn.mtu >= needed {
+                continue;
+            }
+            let (severity, note) = if vpn.protocol == Protocol::WireGuard {
+                (
+                    Severity::Info,
+                    "; Gluon's documentation accepts this for WireGuard so that the packets fit DS-Lite",
+                )
+            } else {
+                (Severity::Warning, "")
+            };
+            let mut d = context.diagnostic(
+                lint("GV180"),
+                view,
+                format!(
+                    "{} mtu {} leaves {} bytes for packets in the mesh (batman-adv adds {}): batman-adv fragments every packet of IPv6's minimum size {} and up; {needed} carries them whole{note}",
+                    vpn.protocol.name(),
+                    vpn.mtu,
+                    vpn.mtu.saturating_sub(overhead::MESH),
+                    overhead::MESH,
+                    link::IPV6_MINIMUM,
+                ),
+                context.span_of(view, Some(vpn.node), &vpn.path),
+                &vpn.path,
+            );
+            d.severity = severity;
+            out.push(d);
+        }
+    }
+}
+
+fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let version = context.version;
+    for view in &context.domains {
+        for vpn in mtus(context, view) {
+            let Some(outer) = outer_ipv4(vpn.protocol, vpn.mtu, version) else {
+                continue;
+            };
+            let broken: Vec<(&str, u32)> = link::UPLINKS
+                .iter()
+                .copied()
+                .filter(|(_, size)| outer > *size)
+                .collect();
+            let Some(&(largest, largest_size)) = broken.first() else {
+                continue;
+            };
+            let (effect, severity) = if largest_size == link::UPLINKS[0].1 {
+                (
+                    format!(
+                        "larger than {largest_size}-byte {largest}, so fragmented on every uplink"
+                    ),
+                    Severity::Error,
+                )
+            } else {
+                let names: Vec<String> = broken
+                    .iter()
+                    .map(|(name, size)| format!("{name} ({size})"))
+                    .collect();
+                let severity = if broken.len() > 1 {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                (
+                    format!("fragmented on {} uplinks", names.join(" and ")),
+                    severity,
+                )
+            };
+            let interface = if vpn.protocol == Protocol::WireGuard {
+                format!(" wg_mesh {} and", vpn.mtu + overhead::VXLAN_IPV6)
+            } else {
+                String::new()
+            };
+            let over_ipv6 = if vpn.protocol == Protocol::Tunneldigger {
+                String::new()
+            } else {
+                format!(" ({} over IPv6)", outer + overhead::IPV6_EXTRA)
+            };
+            let fits: Vec<String> = link::UPLINKS
+                .iter()
+                .filter_map(|(name, size)| {
+                    let mtu = fitting_mtu(vpn.protocol, *size, version)?;
+                    (mtu < vpn.mtu).then(|| format!("{mtu} fits {name}"))
+                })
+                .collect();
+            let mut d = context.diagnostic(
+                lint("GV181"),
+                view,
+                format!(
+                    "{} mtu {} makes{interface} outer IPv4 packets of {outer} bytes{over_ipv6}: {effect} ({})",
+                    vpn.protocol.name(),
+                    vpn.mtu,
+                    fits.join(", "),
+                ),
+                context.span_of(view, Some(vpn.node), &vpn.path),
+                &vpn.path,
+            );
+            d.severity = severity;
+            out.push(d);
+        }
+    }
+}
+
+fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if context.version >= GluonVersion::V2025_1 {
+        return;
+    }
+    let largest = link::WIREGUARD_DEFAULT - overhead::VXLAN_IPV6;
+    for view in &context.domains {
+        for vpn in mtus(context, view) {
+            if vpn.protocol != Protocol::WireGuard || vpn.mtu <= largest {
+                continue;
+            }
+            let next = outer_ipv4(vpn.protocol, vpn.mtu, GluonVersion::V2025_1).unwrap_or(0);
+            out.push(context.diagnostic(
+                lint("GV182"),
+                view,
+                format!(
+                    "WireGuard mtu {} is the VXLAN interface's in Gluon {}: its packets of up to {} bytes exceed wg_mesh's default MTU of {}, so large mesh frames do not fit into the tunnel and are fragmented or lost ({largest} or less fits); from v2025.1 on wg_mesh is mtu + {} and this mtu makes outer IPv4 packets of {next} bytes",
+                    vpn.mtu,
+                    context.version,
+                    vpn.mtu + overhead::VXLAN_IPV6,
+                    link::WIREGUARD_DEFAULT,
+                    overhead::VXLAN_IPV6,
+                ),
+                context.span_of(view, Some(vpn.node), &vpn.path),
+                &vpn.path,
+            ));
+        }
+    }
+}
+
+fn wireguard_below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    if context.version < GluonVersion::V2025_1 {
+        return;
+    }
+    for view in &context.domains {
+        for vpn in mtus(context, view) {
+            let wg_mesh = vpn.mtu + overhead::VXLAN_IPV6;
+            if vpn.protocol != Protocol::WireGuard || wg_mesh >= link::IPV6_MINIMUM {
+                continue;
+            }
+            out.push(context.diagnostic(
+                lint("GV183"),
+                view,
+                format!(
+                    "WireGuard mtu {} makes wg_mesh {wg_mesh}, below IPv6's minimum MTU of {}: Linux turns IPv6 off on it, and the VXLAN to the gateway runs over IPv6, so the mesh VPN carries nothing ({} is the least that works)",
+                    vpn.mtu,
+                    link::IPV6_MINIMUM,
+                    link::IPV6_MINIMUM - overhead::VXLAN_IPV6,
+                ),
+                context.span_of(view, Some(vpn.node), &vpn.path),
+                &vpn.path,
+            ));
+        }
+    }
+}
+
+pub static LINTS: &[Lint] = &[
+    Lint {
+        info: CodeInfo {
+            code: "GV180",
+            name: "vpn-mtu-below-ipv6-minimum",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "The mesh VPN's mtu is too small to carry 1280-byte IPv6 packets unfragmented.",
+            explanation: "The site's `mtu` is the MTU of batman-adv's interface over the VPN; \
+                batman-adv v15 adds 18 bytes and the client frame's Ethernet header 14. Gluon's \
+                documentation (docs/user/mtu.rst): allow for IPv6's minimum MTU of 1280 bytes, so \
+                the lowest recommended value is 1280 + 32 = 1312 — below it batman-adv fragments \
+                every packet of 1280 bytes and more, which costs throughput on small routers. For \
+                WireGuard from v2025.1 on, a value this low is the price of fitting DS-Lite uplinks, \
+                which the documentation accepts (\"batman-adv will fragment larger packets \
+                transparently\"); that is a note.",
+        },
+        example: "fastd = { mtu = 1280, … }",
+        seen_in: &["ffhb"],
+        check: below_ipv6_minimum,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV181",
+            name: "vpn-packets-exceed-uplink-mtu",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "Full-size mesh VPN packets are larger than common uplinks carry.",
+            explanation: "Each VPN packet carries a mesh frame of up to `mtu` bytes plus the \
+                tunnel's headers (docs/user/mtu.rst): fastd adds 66 bytes over IPv4 (IPv4 20, UDP 8, \
+                fastd 24, TAP 14), Tunneldigger 50, and WireGuard from Gluon v2025.1 on 130 — \
+                `wg_mesh` is `mtu + 70` (VXLAN over IPv6) and WireGuard over IPv4 adds 60; over IPv6 \
+                uplinks 20 more. Packets larger than the uplink are fragmented, which costs \
+                throughput, and some networks drop fragments. Plain Ethernet carries 1500 bytes, \
+                PPPoE (most DSL lines) 1492, DS-Lite's IPv4 tunnel 1436. An error above 1500 (every \
+                uplink fragments), a warning above PPPoE's 1492, a note when only DS-Lite is too \
+                small (those nodes usually reach IPv6 gateways natively). Up to v2023.2 a WireGuard \
+                site's mtu does not change the outer packets (`wg_mesh` keeps 1420); the docs' 1376 \
+                assumed it does, and is too large from v2025.1 on: 1370 fits Ethernet, 1362 PPPoE, \
+                1306 DS-Lite.",
+        },
+        example: "wireguard = { mtu = 1376, … } -- 1506-byte packets at v2025.1",
+        seen_in: &["ffh-wg", "ff3l", "ffmwu"],
+        check: exceeds_uplinks,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV182",
+            name: "wireguard-mtu-exceeds-wg-interface",
+            severity: Severity::Warning,
+            origin: Origin::Gluonvpn,
+            summary: "Up to v2023.2, the WireGuard mtu makes VXLAN packets larger than wg_mesh carries.",
+            explanation: "Up to Gluon v2023.2 the site's WireGuard `mtu` only sets the VXLAN \
+                interface (`mesh-vpn`); the WireGuard interface `wg_mesh` keeps Linux's default MTU \
+                of 1420. VXLAN over IPv6 adds 70 bytes, so with an mtu above 1350 full-size mesh \
+                frames no longer fit into `wg_mesh`: the kernel has to fragment the VXLAN packets \
+                or drops them (Gluon PR #3258 found this while debugging a fragmentation problem). From v2025.1 on Gluon sets \
+                `wg_mesh` to mtu + 70; the message says what the same value does there.",
+        },
+        example: "wireguard = { mtu = 1406, … } -- up to v2023.2",
+        seen_in: &["ffh-wg@v2023.2"],
+        check: exceeds_default_wireguard_mtu,
+    },
+    Lint {
+        info: CodeInfo {
+            code: "GV183",
+            name: "wireguard-interface-below-ipv6-minimum",
+            severity: Severity::Error,
+            origin: Origin::Gluonvpn,
+            summary: "From v2025.1, the WireGuard mtu makes wg_mesh smaller than IPv6 allows.",
+            explanation: "From Gluon v2025.1 on, `wg_mesh` gets the site's mtu + 70. The VXLAN that \
+                carries the mesh runs over IPv6 on that interface (to `fe80::1`), and Linux turns \
+                IPv6 off on an interface whose MTU is below 1280, IPv6's minimum. With an mtu below \
+                1210 the mesh VPN carries nothing.",
+        },
+        example: "wireguard = { mtu = 1200, … }",
+        seen_in: &[],
+        check: wireguard_below_ipv6_minimum,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gluon_version::GluonVersion::*;
+    use crate::lints::testing::{fastd, site_conf, wg_key, wg_peer, wireguard, TestSite};
+
+    #[test]
+    fn the_overheads_add_up_as_gluon_documents_them() {
+        assert_eq!(overhead::FASTD_IPV4, 66);
+        assert_eq!(overhead::TUNNELDIGGER_IPV4, 50);
+        assert_eq!(overhead::WIREGUARD_IPV4, 60);
+        assert_eq!(overhead::VXLAN_IPV6, 70);
+        assert_eq!(overhead::MESH, 32);
+        // mtu.rst's WireGuard "intermediate layer overhead": 102.
+        assert_eq!(overhead::VXLAN_IPV6 + overhead::MESH, 102);
+        // GLUON-FACTS: ≤ 1370 fits 1500, ≤ 1362 PPPoE, ≤ 1306 DS-Lite.
+        let fits: Vec<u32> = link::UPLINKS
+            .iter()
+            .filter_map(|(_, size)| fitting_mtu(Protocol::WireGuard, *size, V2025_1))
+            .collect();
+        assert_eq!(fits, [1370, 1362, 1306]);
+        // mtu.rst's fastd MTU_HIGH for DS-Lite: 1370.
+        assert_eq!(fitting_mtu(Protocol::Fastd, 1436, V2023_2), Some(1370));
+        assert_eq!(fitting_mtu(Protocol::WireGuard, 1500, V2023_2), None);
+    }
+
+    fn fastd_site(mtu: u32) -> TestSite {
+        let conf = site_conf(&fastd("'salsa2012+umac'", ""))
+            .replace("mtu = 1312", &format!("mtu = {mtu}"));
+        TestSite::new(&conf, &["mesh-batman-adv-15", "mesh-vpn-fastd"])
+    }
+
+    fn wg_site(mtu: u32, version: crate::gluon_version::GluonVersion) -> TestSite {
+        let peers = wg_peer("gw1", &wg_key(1), "gw1.example.org:51820");
+        let conf = site_conf(&format!(
+            "ntp_servers = {{ 'pool.ntp.org' }},\n{}",
+            wireguard(&peers, &format!(", mtu = {mtu}"))
+        ));
+        let features = ["mesh-batman-adv-15", "mesh-vpn-wireguard"];
+        if version < V2023_2 {
+            TestSite::legacy(&conf, &features)
+        } else {
+            TestSite::new(&conf, &features)
+        }
+    }
+
+    #[test]
+    fn fastd_below_1312_fragments_ipv6_minimum_packets() {
+        let found = fastd_site(1280).findings(V2025_1, "GV180");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(found[0].config_path.as_deref(), Some("mesh_vpn.fastd.mtu"));
+        assert!(found[0]
+            .message
+            .contains("fastd mtu 1280 leaves 1248 bytes"));
+        assert!(found[0].message.contains("1312 carries them whole"));
+        assert!(fastd_site(1312).findings(V2025_1, "GV180").is_empty());
+        // Without batman-adv there is no such overhead.
+        let conf = site_conf(&fastd("'salsa2012+umac'", "")).replace("mtu = 1312", "mtu = 1280");
+        let babel = TestSite::new(&conf, &["mesh-vpn-fastd"]);
+        assert!(babel.findings(V2025_1, "GV180").is_empty());
+    }
+
+    #[test]
+    fn fastd_packets_against_uplinks() {
+        // 1312 + 66 = 1378: fits everything.
+        assert!(fastd_site(1312).findings(V2025_1, "GV181").is_empty());
+        // 1406 + 66 = 1472: DS-Lite only, a note.
+        let found = fastd_site(1406).findings(V2025_1, "GV181");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(found[0]
+            .message
+            .contains("fastd mtu 1406 makes outer IPv4 packets of 1472 bytes (1492 over IPv6): fragmented on DS-Lite (1436) uplinks (1370 fits DS-Lite)"),
+            "{}", found[0].message);
+        // 1430 + 66 = 1496: PPPoE too, a warning.
+        let found = fastd_site(1430).findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.contains("PPPoE (1492) and DS-Lite (1436)"));
+        // 1440 + 66 = 1506: every uplink.
+        let found = fastd_site(1440).findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0].message.contains("fragmented on every uplink"));
+        assert!(found[0]
+            .message
+            .contains("1434 fits Ethernet, 1426 fits PPPoE, 1370 fits DS-Lite"));
+    }
+
+    #[test]
+    fn tunneldigger_packets_against_uplinks() {
+        let conf = site_conf(
+            "  mesh_vpn = { tunneldigger = { mtu = 1400, brokers = { 'td.example.org:8942' } } },",
+        );
+        let site = TestSite::legacy(&conf, &["mesh-batman-adv-15", "mesh-vpn-tunneldigger"]);
+        let found = site.findings(V2022_1, "GV181");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.contains("Tunneldigger mtu 1400 makes outer IPv4 packets of 1450 bytes: fragmented on DS-Lite (1436) uplinks"), "{}", found[0].message);
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.tunneldigger.mtu")
+        );
+    }
+
+    #[test]
+    fn wireguard_mtu_means_more_from_v2025_1_on() {
+        // The value Gluon's documentation recommends.
+        let site = wg_site(1376, V2025_1);
+        let found = site.findings(V2025_1, "GV181");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.wireguard.mtu")
+        );
+        assert!(
+            found[0].message.contains(
+                "WireGuard mtu 1376 makes wg_mesh 1446 and outer IPv4 packets of 1506 bytes (1526 over IPv6): larger than 1500-byte Ethernet"
+            ),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0]
+            .message
+            .contains("1370 fits Ethernet, 1362 fits PPPoE, 1306 fits DS-Lite"));
+        // Up to v2023.2 the outer packets do not depend on it.
+        let site = wg_site(1376, V2023_2);
+        assert!(site.findings(V2023_2, "GV181").is_empty());
+        // 1370: exactly Ethernet; PPPoE and DS-Lite are too small.
+        let found = wg_site(1370, V2025_1).findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Warning);
+        // 1306: fits all.
+        assert!(wg_site(1306, V2025_1).findings(V2025_1, "GV181").is_empty());
+    }
+
+    #[test]
+    fn wireguard_below_1312_is_a_note() {
+        let found = wg_site(1306, V2025_1).findings(V2025_1, "GV180");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(found[0].message.contains("accepts this for WireGuard"));
+    }
+
+    #[test]
+    fn wireguard_mtu_above_1350_before_v2025_1() {
+        for version in [V2022_1, V2023_1, V2023_2] {
+            let found = wg_site(1406, version).findings(version, "GV182");
+            assert_eq!(found.len(), 1, "{version}");
+            assert_eq!(found[0].severity, Severity::Warning);
+            assert!(
+                found[0]
+                    .message
+                    .contains("up to 1476 bytes exceed wg_mesh's default MTU of 1420"),
+                "{}",
+                found[0].message
+            );
+            assert!(found[0]
+                .message
+                .contains("outer IPv4 packets of 1536 bytes"));
+            assert!(wg_site(1350, version).findings(version, "GV182").is_empty());
+        }
+        assert!(wg_site(1406, V2025_1).findings(V2025_1, "GV182").is_empty());
+    }
+
+    #[test]
+    fn wireguard_interface_below_1280_from_v2025_1() {
+        let found = wg_site(1200, V2025_1).findings(V2025_1, "GV183");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0].message.contains("makes wg_mesh 1270"));
+        assert!(wg_site(1210, V2025_1).findings(V2025_1, "GV183").is_empty());
+        assert!(wg_site(1200, V2023_2).findings(V2023_2, "GV183").is_empty());
+    }
+}
