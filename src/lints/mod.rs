@@ -17,9 +17,9 @@ use crate::gluon_version::GluonVersion;
 use crate::registry::{Code, CodeInfo};
 use crate::site::load::Site;
 use crate::site::locate;
-use crate::site::views;
 use crate::site::source::Span;
 use crate::site::value::{Key, Node};
+use crate::site::views;
 use std::collections::BTreeSet;
 
 /// One lint: its registry entry, documentation and check.
