@@ -798,3 +798,60 @@ fn rendered_scripts_parse() {
         }
     }
 }
+
+/// Every inventory key is documented, and an inventory using all of them
+/// parses (unknown keys are errors, so the list cannot hold a stale key).
+#[test]
+fn the_inventory_page_documents_every_key() {
+    let page = std::fs::read_to_string(repo().join("book/src/inventory.md")).expect("page");
+    let keys = [
+        ("fastd_secret", "\"/s\""),
+        ("wireguard_private_key", "\"/k\""),
+        ("bind", "[\"any\"]"),
+        ("interfaces", "\"systemd-networkd\""),
+        ("offload", "true"),
+        ("peers", "\"directory\""),
+        ("peers_dir", "\"/p\""),
+        ("config_dir", "\"/c\""),
+        ("log_level", "\"debug\""),
+        ("instance", "\"i\""),
+        ("fastd_port", "1"),
+        ("wireguard_port", "2"),
+        ("tunneldigger_port", "3"),
+        ("fastd_interface", "\"f\""),
+        ("peer_interface", "\"p-%k\""),
+        ("batman", "\"bat1\""),
+        ("bridge", "\"br\""),
+        ("wireguard_interface", "\"wg\""),
+        ("vxlan_interface", "\"vx\""),
+        ("uplink", "\"eth1\""),
+    ];
+    let mut text = String::from("[gateways.gw]\n");
+    for (key, value) in keys {
+        assert!(
+            page.contains(&format!("| `{key}` |")),
+            "{key} is not documented"
+        );
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    text.push_str("[gateways.gw.domains.d]\n");
+    for (key, value) in keys {
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    Inventory::parse(&text).expect("every key parses");
+}
+
+/// The book's vxlan.conf example is what gluonvpn renders.
+#[test]
+fn the_book_shows_real_output() {
+    let page = std::fs::read_to_string(repo().join("book/src/render.md")).expect("page");
+    let tree = node_tree("wireguard", GluonVersion::NEWEST);
+    let rendered = tree
+        .get("wireguard/vxlan.conf")
+        .expect("vxlan.conf")
+        .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    assert!(
+        page.contains(&format!("```text\n{rendered}```")),
+        "book/src/render.md's vxlan.conf example is out of date:\n{rendered}"
+    );
+}
