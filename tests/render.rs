@@ -855,3 +855,92 @@ fn the_book_shows_real_output() {
         "book/src/render.md's vxlan.conf example is out of date:\n{rendered}"
     );
 }
+
+/// `uci show`'s view of a parsed package.
+fn uci_show(package: &str, parsed: &uci::Package) -> String {
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let mut out = String::new();
+    for section in &parsed.sections {
+        let name = section.name.as_deref().expect("named sections");
+        out.push_str(&format!("{package}.{name}={}\n", section.kind));
+        for (option, value) in &section.options {
+            let shown = match value {
+                UciValue::Option(v) => quote(v),
+                UciValue::List(vs) => vs.iter().map(|v| quote(v)).collect::<Vec<_>>().join(" "),
+            };
+            out.push_str(&format!("{package}.{name}.{option}={shown}\n"));
+        }
+    }
+    out
+}
+
+/// With OpenWrt's real `uci` (set GLUONVPN_UCI to its path; it is no
+/// Debian package, so CI skips this), every rendered UCI file of the
+/// example sites and the corpus reads the same in uci as in gluonvpn's
+/// parser.
+#[test]
+fn real_uci_reads_the_files_as_gluonvpn_does() {
+    let Some(uci_bin) = std::env::var_os("GLUONVPN_UCI") else {
+        eprintln!("skipped: set GLUONVPN_UCI to an OpenWrt uci binary");
+        return;
+    };
+    let mut sites: Vec<(PathBuf, GluonVersion)> = ["fastd", "wireguard", "multidomain"]
+        .iter()
+        .flat_map(|s| {
+            [
+                (example(s), GluonVersion::V2025_1),
+                (example(s), GluonVersion::V2023_2),
+            ]
+        })
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(repo().join("../shared/corpus")) {
+        for entry in entries.flatten() {
+            if entry.path().is_dir() {
+                sites.push((entry.path(), GluonVersion::V2023_2));
+            }
+        }
+    }
+    let mut compared = 0;
+    for (site, version) in sites {
+        let outcome = load(&site, version);
+        let Ok(tree) = node::render(&outcome.site, &NodeOptions::new(version)) else {
+            continue;
+        };
+        let out = tempfile::tempdir().expect("tempdir");
+        files::write(&tree, out.path(), false)
+            .expect("write")
+            .expect("fresh");
+        for entry in &tree.entries {
+            let Entry::File {
+                path,
+                content,
+                format: Format::Uci,
+                ..
+            } = entry
+            else {
+                continue;
+            };
+            let file = out.path().join(path);
+            let package = file.file_name().expect("name").to_str().expect("utf-8");
+            let o = Command::new(&uci_bin)
+                .arg("-c")
+                .arg(file.parent().expect("dir"))
+                .arg("-P")
+                .arg(out.path().join(".uci-state"))
+                .args(["show", package])
+                .output()
+                .expect("uci");
+            assert!(
+                o.status.success(),
+                "{}: {path}: {}",
+                site.display(),
+                text(&o.stderr)
+            );
+            let ours = uci_show(package, &uci::parse(content).expect("parses"));
+            assert_eq!(text(&o.stdout), ours, "{}: {path}", site.display());
+            compared += 1;
+        }
+    }
+    eprintln!("uci show agreed on {compared} files");
+    assert!(compared > 10);
+}
