@@ -944,3 +944,50 @@ fn real_uci_reads_the_files_as_gluonvpn_does() {
     eprintln!("uci show agreed on {compared} files");
     assert!(compared > 10);
 }
+
+/// A tunneldigger gateway (Gluon up to v2023.2): the broker of the corpus
+/// site ffdus, named by its host's first label.
+#[test]
+fn tunneldigger_broker() {
+    let site = repo().join("../shared/corpus/ffdus");
+    if !site.is_dir() {
+        eprintln!("skipped: ../shared/corpus is not there");
+        return;
+    }
+    let outcome = load(&site, GluonVersion::V2023_1);
+    assert!(outcome.gluon_ok());
+    let tree = gateway::render(
+        &outcome.site,
+        &inventory("[gateways.vpn01-dom0]\nbind = [\"192.0.2.1\", \"[2001:db8::1]\"]\n"),
+        &GatewayOptions {
+            version: GluonVersion::V2023_1,
+            gateway: "vpn01-dom0".into(),
+            domain: None,
+        },
+    )
+    .expect("renders");
+    let cfg = tree
+        .get("tunneldigger/ffddorf_dom0/broker.cfg")
+        .expect("broker.cfg");
+    let ini = gluonvpn::render::formats::parse_ini(cfg).expect("ini");
+    let broker = &ini.iter().find(|(s, _)| s == "broker").expect("[broker]").1;
+    for (key, value) in [("address", "192.0.2.1"), ("port", "11000"), ("pmtu", "0")] {
+        assert!(broker.contains(&(key.into(), value.into())), "{key}\n{cfg}");
+    }
+    assert!(tree
+        .get("tunneldigger/ffddorf_dom0/session-up.sh")
+        .is_some());
+    // Without an IPv4 address the broker cannot listen.
+    let e = gateway::render(
+        &outcome.site,
+        &inventory("[gateways.vpn01-dom0]\n"),
+        &GatewayOptions {
+            version: GluonVersion::V2023_1,
+            gateway: "vpn01-dom0".into(),
+            domain: None,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("IPv4"), "{e}");
+}

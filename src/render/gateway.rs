@@ -286,6 +286,7 @@ pub fn render(
     let mut served = 0;
     let mut peer_patterns: BTreeMap<String, String> = BTreeMap::new();
     let mut names_seen = Vec::new();
+    let mut brokers_rendered = 0;
     for plan in &plans {
         let code = plan.name().unwrap_or("default");
         let settings = gateway.resolve(code);
@@ -375,8 +376,18 @@ pub fn render(
             if let Some(broker) = matching {
                 serves_here = true;
                 tunneldigger(
-                    &mut tree, config, broker, &settings, &instance, &batman, &header,
+                    &mut tree,
+                    config,
+                    broker,
+                    &settings,
+                    &Broker {
+                        instance: &instance,
+                        batman: &batman,
+                        header: &header,
+                        index: brokers_rendered,
+                    },
                 )?;
+                brokers_rendered += 1;
             }
         }
         if serves_here {
@@ -812,15 +823,28 @@ fn wireguard_files(
     Ok(())
 }
 
+/// One tunneldigger broker instance of the gateway; `index` counts them, as
+/// brokers on one machine need disjoint tunnel ports and IDs.
+struct Broker<'a> {
+    instance: &'a str,
+    batman: &'a str,
+    header: &'a str,
+    index: u32,
+}
+
+/// The tunnels of one broker: `max_tunnels` in the template.
+const MAX_TUNNELS: u32 = 1024;
+
 fn tunneldigger(
     tree: &mut Tree,
     config: &Node,
     broker: &str,
     settings: &Resolved,
-    instance: &str,
-    batman: &str,
-    header: &str,
+    b: &Broker<'_>,
 ) -> Result<(), RenderError> {
+    let (instance, batman, header) = (b.instance, b.batman, b.header);
+    let port_base = 20000 + b.index * 2 * MAX_TUNNELS;
+    let tunnel_id_base = 100 + b.index * 100_000;
     let port = match settings.tunneldigger_port {
         Some(p) => p,
         None => broker
@@ -842,6 +866,7 @@ fn tunneldigger(
     let dir = format!("{}/tunneldigger/{instance}", settings.config_dir);
     let ctx = minijinja::context! {
         header, instance, port, address, uplink => &settings.uplink, mtu, batman, dir,
+        port_base, tunnel_id_base, max_tunnels => MAX_TUNNELS,
     };
     tree.file(
         format!("tunneldigger/{instance}/broker.cfg"),
