@@ -17,5 +17,6 @@ pub mod lints;
 pub mod peers;
 pub mod probe;
 pub mod registry;
+pub mod render;
 pub mod rules;
 pub mod site;

@@ -21,9 +21,9 @@ use crate::gluon_version::GluonVersion;
 use crate::registry::{Code, CodeInfo};
 use crate::site::load::Site;
 use crate::site::locate;
-use crate::site::merge::merge;
 use crate::site::source::Span;
 use crate::site::value::{Key, Node};
+use crate::site::views;
 use std::collections::BTreeSet;
 
 /// One lint: its registry entry, documentation and check.
@@ -58,15 +58,7 @@ pub fn find(code: &str) -> Option<&'static Lint> {
     all().find(|l| l.info.code.eq_ignore_ascii_case(code) || l.info.name == code)
 }
 
-/// One domain's configuration (or the single-domain site's), as lints see
-/// it: merged like Gluon's checks see it, with the domain file's own values
-/// for locating.
-pub struct DomainView<'a> {
-    /// The domain code; `None` in single-domain sites.
-    pub name: Option<&'a str>,
-    pub domain: Option<&'a Node>,
-    pub merged: Node,
-}
+pub use crate::site::views::DomainView;
 
 /// What a lint can look at.
 pub struct LintContext<'a> {
@@ -86,26 +78,7 @@ impl<'a> LintContext<'a> {
     /// The context of a loaded site; `None` when site.conf did not load.
     pub fn new(site: &'a Site, only_domain: Option<&str>) -> Option<LintContext<'a>> {
         let site_conf = site.site_conf.as_ref()?;
-        let domains = if site.multidomain {
-            site.domains
-                .iter()
-                .filter(|d| only_domain.is_none_or(|o| o == d.code))
-                .filter_map(|d| {
-                    let config = d.config.as_ref()?;
-                    Some(DomainView {
-                        name: Some(d.code.as_str()),
-                        domain: Some(config),
-                        merged: merge(site_conf, config),
-                    })
-                })
-                .collect()
-        } else {
-            vec![DomainView {
-                name: None,
-                domain: None,
-                merged: site_conf.clone(),
-            }]
-        };
+        let domains = views::domain_views(site, only_domain)?;
         let packages = site
             .images
             .iter()

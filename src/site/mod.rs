@@ -12,3 +12,4 @@ pub mod site_mk;
 pub mod source;
 pub mod spans;
 pub mod value;
+pub mod views;

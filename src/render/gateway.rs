@@ -1,0 +1,953 @@
+//! `gluonvpn render gateway`: one gateway's configuration for every domain
+//! it serves, from the site (its keys, ports, methods, MTUs, domain seeds)
+//! and the [`inventory`](super::inventory) (key files, addresses, interface
+//! names and how interfaces are set up).
+//!
+//! The gateway is named as the site names it: a fastd peer (in any group)
+//! or a WireGuard peer, in one domain or several; a tunneldigger broker
+//! matches when its host is the name or starts with `NAME.`.
+//!
+//! * fastd: one instance per domain, `fastd/<instance>/fastd.conf`. The
+//!   methods are the site's, with `null@l2tp` (and `null` after it, if the
+//!   site lists `null`) in front when the site is `configurable`: nodes in
+//!   performance mode offer those first. fastd answers a node's handshake
+//!   with the first method *in the node's list* that it supports itself, so
+//!   the gateway's order does not choose anything for nodes; what matters is
+//!   that the gateway supports every method a node may offer.
+//! * WireGuard: one interface per listen port (usually per domain), with
+//!   `fe80::1/64`, one VXLAN per domain on it (VNI derived from the domain
+//!   seed, local `fe80::1`, port 4789, UDP checksums off as on the nodes),
+//!   and the wireguard-vxlan-glue configuration pairing them.
+//! * tunneldigger: the broker's `broker.cfg` and session hooks.
+//!
+//! Secrets are never read into a rendered file: they are referenced by path
+//! (`include "…";`, `PrivateKeyFile=`, `wg set … private-key …`). When the
+//! key files are readable, they are checked against the site's public keys.
+
+use super::inventory::{Interfaces, Inventory, Peers, Resolved};
+use super::node::{self, WgPeer, GATEWAY_LINK_LOCAL, VXLAN6_OVERHEAD, VXLAN_PORT};
+use super::{
+    invalid, provenance, scalar_text, sorted_entries, templates, DomainPlan, Format, ImagePackages,
+    Provider, RenderError, Tree,
+};
+use crate::derive;
+use crate::fastd_conf::{self, Includes};
+use crate::gluon_version::GluonVersion;
+use crate::keys::{FastdPublicKey, Secret, WgPublicKey};
+use crate::site::load::Site;
+use crate::site::value::Node;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+#[derive(Clone, Debug)]
+pub struct GatewayOptions {
+    pub version: GluonVersion,
+    pub gateway: String,
+    pub domain: Option<String>,
+}
+
+/// The IPv6 VXLAN overhead on top of the VXLAN's MTU.
+const WG_OVER_VXLAN: u32 = VXLAN6_OVERHEAD;
+
+/// A fastd peer of the site with the group it is in.
+struct FastdPeer<'n> {
+    key: Option<&'n str>,
+    remotes: Vec<String>,
+}
+
+fn find_fastd_peer<'n>(groups: Option<&'n Node>, name: &str) -> Option<FastdPeer<'n>> {
+    for (_, group) in sorted_entries(groups?) {
+        if let Some(peer) = group.get_name("peers").and_then(|p| p.get_name(name)) {
+            return Some(FastdPeer {
+                key: peer.get_name("key").and_then(Node::as_str),
+                remotes: peer
+                    .get_name("remotes")
+                    .map(|r| r.items().iter().filter_map(scalar_text).collect())
+                    .unwrap_or_default(),
+            });
+        }
+        if let Some(found) = find_fastd_peer(group.get_name("groups"), name) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn fastd_peer_names(groups: Option<&Node>, out: &mut Vec<String>) {
+    let Some(groups) = groups else { return };
+    for (_, group) in sorted_entries(groups) {
+        if let Some(peers) = group.get_name("peers") {
+            out.extend(sorted_entries(peers).into_iter().map(|(n, _)| n));
+        }
+        fastd_peer_names(group.get_name("groups"), out);
+    }
+}
+
+/// The port of a fastd remote (`"host" port N`, `ipv4 "host" port N`,
+/// `1.2.3.4 port N`, `[::1] port N`).
+pub fn remote_port(remote: &str) -> Option<u16> {
+    let mut words = remote.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "port" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// The port of a WireGuard endpoint (`host:port`, `[v6]:port`).
+pub fn endpoint_port(endpoint: &str) -> Option<u16> {
+    endpoint.rsplit_once(':')?.1.parse().ok()
+}
+
+/// The routing algorithm batman-adv uses in the site (systemd-networkd's
+/// spelling).
+fn routing_algo(plan: &DomainPlan<'_>) -> &'static str {
+    match plan
+        .view
+        .merged
+        .at(&["mesh", "batman_adv", "routing_algo"])
+        .and_then(Node::as_str)
+    {
+        Some("BATMAN_V") => "batman-v",
+        _ => "batman-iv",
+    }
+}
+
+fn truncate_ifname(name: &str) -> String {
+    name.chars().take(15).collect()
+}
+
+fn check_ifname(name: &str, what: &str) -> Result<(), RenderError> {
+    let pattern_len = name.replace("%k", "").replace("%n", "").len();
+    if name.is_empty()
+        || pattern_len > 15
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.%".contains(c))
+    {
+        return Err(invalid(format!(
+            "'{name}' is not a usable interface name for {what} (at most 15 letters, digits, - _ .)"
+        )));
+    }
+    Ok(())
+}
+
+/// How a bind address from the inventory is written with the port.
+fn bind_statement(address: &str, port: u16) -> Result<String, RenderError> {
+    let ok = address == "any"
+        || address.parse::<std::net::Ipv4Addr>().is_ok()
+        || address
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+    if !ok {
+        return Err(invalid(format!(
+            "bind address '{address}' must be `any`, an IPv4 address or an IPv6 address in brackets"
+        )));
+    }
+    Ok(format!("{address}:{port}"))
+}
+
+/// The key checks' findings.
+#[derive(Default)]
+struct KeyCheck {
+    errors: Vec<String>,
+}
+
+fn read_secret_file(path: &str) -> Result<Zeroizing<String>, String> {
+    let mut text = Zeroizing::new(String::with_capacity(8192));
+    use std::io::Read as _;
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
+impl KeyCheck {
+    fn fastd(&mut self, tree: &mut Tree, label: &str, file: &str, site_key: Option<&str>) {
+        let Some(site_key) = site_key else { return };
+        let text = match read_secret_file(file) {
+            Ok(text) => text,
+            Err(e) => {
+                tree.note(format!(
+                    "{label}fastd secret {file} not checked against the site's key: cannot read it ({e})"
+                ));
+                return;
+            }
+        };
+        let secret = fastd_conf::single_string_statement(&text, "secret", Includes::Skip)
+            .map_err(|e| e.to_string())
+            .and_then(|found| {
+                let value = Zeroizing::new(found.value);
+                Secret::from_fastd_hex(&value).map_err(|e| e.to_string())
+            });
+        let secret = match secret {
+            Ok(s) => s,
+            Err(e) => {
+                self.errors
+                    .push(format!("{label}{file}: no usable fastd secret: {e}"));
+                return;
+            }
+        };
+        match FastdPublicKey::from_hex(site_key) {
+            Ok(key) if key.to_wireguard() == secret.wireguard_public_key() => {}
+            Ok(_) => self.errors.push(format!(
+                "{label}the fastd secret in {file} does not belong to the site's key {site_key} for this gateway"
+            )),
+            Err(e) => tree.note(format!(
+                "{label}the site's fastd key {site_key} is unusable ({e}); {file} not checked"
+            )),
+        }
+    }
+
+    fn wireguard(&mut self, tree: &mut Tree, label: &str, file: &str, site_key: Option<&str>) {
+        let Some(site_key) = site_key else { return };
+        let text = match read_secret_file(file) {
+            Ok(text) => text,
+            Err(e) => {
+                tree.note(format!(
+                    "{label}WireGuard private key {file} not checked against the site's key: cannot read it ({e})"
+                ));
+                return;
+            }
+        };
+        let secret = match Secret::from_wireguard_base64(text.trim()) {
+            Ok(s) => s,
+            Err(e) => {
+                self.errors.push(format!(
+                    "{label}{file}: no usable WireGuard private key: {e}"
+                ));
+                return;
+            }
+        };
+        match WgPublicKey::from_base64(site_key) {
+            Ok(key) if key == secret.wireguard_public_key() => {}
+            Ok(_) => self.errors.push(format!(
+                "{label}the WireGuard private key in {file} does not belong to the site's public key {site_key} for this gateway"
+            )),
+            Err(e) => tree.note(format!(
+                "{label}the site's WireGuard key {site_key} is unusable ({e}); {file} not checked"
+            )),
+        }
+    }
+}
+
+/// One VXLAN on a WireGuard interface.
+#[derive(Clone, Serialize)]
+struct VxlanCtx {
+    domain: String,
+    name: String,
+    vni: u32,
+    mtu: u32,
+    batman: String,
+}
+
+#[derive(Default)]
+struct WgInterface {
+    port: u16,
+    private_key: Option<String>,
+    interfaces: Interfaces,
+    vxlans: Vec<VxlanCtx>,
+    config_dir: String,
+    domains: Vec<String>,
+}
+
+/// Renders the gateway's tree.
+pub fn render(
+    site: &Site,
+    inventory: &Inventory,
+    options: &GatewayOptions,
+) -> Result<Tree, RenderError> {
+    let name = options.gateway.as_str();
+    let Some(gateway) = inventory.gateways.get(name) else {
+        let known: Vec<&str> = inventory.gateways.keys().map(String::as_str).collect();
+        return Err(invalid(format!(
+            "the inventory has no [gateways.{name}] (it has: {})",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let packages = ImagePackages::of(site, "standard");
+    let plans = super::plans(site, &packages, options.domain.as_deref())?;
+    let site_code = site
+        .site_conf
+        .as_ref()
+        .and_then(|c| c.at(&["site_code"]))
+        .and_then(Node::as_str)
+        .unwrap_or("mesh");
+    let mut tree = Tree::default();
+    let mut keys = KeyCheck::default();
+    let mut wg_interfaces: BTreeMap<String, WgInterface> = BTreeMap::new();
+    let mut served = 0;
+    let mut peer_patterns: BTreeMap<String, String> = BTreeMap::new();
+    let mut names_seen = Vec::new();
+    let mut brokers_rendered = 0;
+    for plan in &plans {
+        let code = plan.name().unwrap_or("default");
+        let settings = gateway.resolve(code);
+        let label = plan
+            .name()
+            .map(|d| format!("domain {d}: "))
+            .unwrap_or_default();
+        let instance = settings.instance.clone().unwrap_or_else(|| {
+            plan.name()
+                .map(str::to_string)
+                .unwrap_or_else(|| site_code.to_string())
+        });
+        let multi = site.multidomain;
+        let batman = settings.batman.clone().unwrap_or_else(|| {
+            if multi {
+                truncate_ifname(&format!("bat-{code}"))
+            } else {
+                "bat0".into()
+            }
+        });
+        check_ifname(&batman, "batman-adv")?;
+        let header = provenance(
+            &format!("gluonvpn render gateway --gateway {name}"),
+            site,
+            options.version,
+            plan.name(),
+        );
+        let mut serves_here = false;
+
+        if plan.has(Provider::Fastd) {
+            let config = plan.mesh_vpn(Provider::Fastd).expect("planned");
+            fastd_peer_names(config.get_name("groups"), &mut names_seen);
+            if let Some(peer) = find_fastd_peer(config.get_name("groups"), name) {
+                serves_here = true;
+                if let Some(file) = &settings.fastd_secret {
+                    keys.fastd(&mut tree, &label, file, peer.key);
+                }
+                let port = fastd_port(&peer, &settings, &label, &mut tree)?;
+                fastd(
+                    &mut tree,
+                    plan,
+                    config,
+                    &settings,
+                    &FastdSetup {
+                        instance: &instance,
+                        batman: &batman,
+                        port,
+                        header: &header,
+                        label: &label,
+                        multi,
+                    },
+                    &mut peer_patterns,
+                )?;
+            }
+        }
+        if plan.has(Provider::WireGuard) {
+            let config = plan.mesh_vpn(Provider::WireGuard).expect("planned");
+            let peers = node::wireguard_peers(config);
+            names_seen.extend(peers.iter().map(|p| p.name.clone()));
+            if let Some(peer) = peers.iter().find(|p| p.name == name) {
+                serves_here = true;
+                if let Some(file) = &settings.wireguard_private_key {
+                    keys.wireguard(&mut tree, &label, file, peer.public_key);
+                }
+                wireguard_domain(
+                    &mut wg_interfaces,
+                    plan,
+                    config,
+                    peer,
+                    &settings,
+                    code,
+                    &batman,
+                    &label,
+                )?;
+            }
+        }
+        if plan.has(Provider::Tunneldigger) {
+            let config = plan.mesh_vpn(Provider::Tunneldigger).expect("planned");
+            let brokers: Vec<String> = config
+                .get_name("brokers")
+                .map(|b| b.items().iter().filter_map(scalar_text).collect())
+                .unwrap_or_default();
+            let matching = brokers.iter().find(|b| {
+                let host = b.rsplit_once(':').map_or(b.as_str(), |(h, _)| h);
+                host == name || host.starts_with(&format!("{name}."))
+            });
+            if let Some(broker) = matching {
+                serves_here = true;
+                tunneldigger(
+                    &mut tree,
+                    config,
+                    broker,
+                    &settings,
+                    &Broker {
+                        instance: &instance,
+                        batman: &batman,
+                        header: &header,
+                        index: brokers_rendered,
+                    },
+                )?;
+                brokers_rendered += 1;
+            }
+        }
+        if serves_here {
+            served += 1;
+            if settings.interfaces == Interfaces::SystemdNetworkd {
+                batman_units(&mut tree, plan, &settings, &batman, &header);
+            }
+        }
+    }
+    if served == 0 {
+        names_seen.sort();
+        names_seen.dedup();
+        return Err(invalid(format!(
+            "'{name}' is no fastd peer, WireGuard peer or tunneldigger broker of {}; the site's gateways are: {}",
+            options
+                .domain
+                .as_deref()
+                .map(|d| format!("domain {d}"))
+                .unwrap_or_else(|| "the site".into()),
+            if names_seen.is_empty() {
+                "none".to_string()
+            } else {
+                names_seen.join(", ")
+            }
+        )));
+    }
+    if !wg_interfaces.is_empty() {
+        let header = provenance(
+            &format!("gluonvpn render gateway --gateway {name}"),
+            site,
+            options.version,
+            None,
+        );
+        wireguard_files(&mut tree, &wg_interfaces, &header)?;
+    }
+    if !keys.errors.is_empty() {
+        return Err(invalid(keys.errors.join("\n")));
+    }
+    // Files several domains share (a batman-adv interface) once.
+    let mut seen = std::collections::BTreeSet::new();
+    tree.entries.retain(|e| seen.insert(e.path().to_string()));
+    tree.sort();
+    super::formats::reparse_tree(&tree)?;
+    Ok(tree)
+}
+
+fn fastd_port(
+    peer: &FastdPeer<'_>,
+    settings: &Resolved,
+    label: &str,
+    tree: &mut Tree,
+) -> Result<u16, RenderError> {
+    if let Some(port) = settings.fastd_port {
+        return Ok(port);
+    }
+    let ports: Vec<u16> = peer.remotes.iter().filter_map(|r| remote_port(r)).collect();
+    let Some(&port) = ports.first() else {
+        return Err(invalid(format!(
+            "{label}the site gives no port for this gateway's fastd remotes; set fastd_port in the inventory"
+        )));
+    };
+    if ports.iter().any(|p| *p != port) {
+        tree.note(format!(
+            "{label}the site's remotes for this gateway name several ports ({}); fastd binds {port} (set fastd_port to choose)",
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(port)
+}
+
+struct FastdSetup<'a> {
+    instance: &'a str,
+    batman: &'a str,
+    port: u16,
+    header: &'a str,
+    label: &'a str,
+    multi: bool,
+}
+
+/// The gateway's method list (see the module documentation).
+pub fn gateway_methods(site_methods: &[String], configurable: bool) -> Vec<String> {
+    if !configurable {
+        return site_methods.to_vec();
+    }
+    let mut methods = vec!["null@l2tp".to_string()];
+    if site_methods.iter().any(|m| m == "null") {
+        methods.push("null".into());
+    }
+    methods.extend(
+        site_methods
+            .iter()
+            .filter(|m| *m != "null@l2tp" && *m != "null")
+            .cloned(),
+    );
+    methods
+}
+
+fn fastd(
+    tree: &mut Tree,
+    plan: &DomainPlan<'_>,
+    config: &Node,
+    settings: &Resolved,
+    setup: &FastdSetup<'_>,
+    peer_patterns: &mut BTreeMap<String, String>,
+) -> Result<(), RenderError> {
+    let label = setup.label;
+    let site_methods: Vec<String> = config
+        .get_name("methods")
+        .map(|m| m.items().iter().filter_map(scalar_text).collect())
+        .unwrap_or_default();
+    let configurable = config
+        .get_name("configurable")
+        .and_then(Node::as_bool)
+        .unwrap_or(false);
+    let methods = gateway_methods(&site_methods, configurable);
+    if settings.offload && !methods.iter().any(|m| m == "null@l2tp") {
+        tree.note(format!(
+            "{label}offload is on, but no method is null@l2tp: no connection will be offloaded"
+        ));
+    }
+    let mtu = config
+        .get_name("mtu")
+        .and_then(scalar_text)
+        .ok_or_else(|| invalid(format!("{label}mesh_vpn.fastd.mtu is not set")))?;
+    let interface = if settings.offload {
+        let pattern = settings
+            .peer_interface
+            .clone()
+            .unwrap_or_else(|| "peer-%k".into());
+        if !pattern.contains("%k") && !pattern.contains("%n") {
+            return Err(invalid(format!(
+                "{label}peer_interface '{pattern}' needs %k (the node's key) or %n (its name): with offload every node gets its own interface"
+            )));
+        }
+        check_ifname(&pattern, "fastd peers")?;
+        if settings.interfaces == Interfaces::SystemdNetworkd {
+            if let Some(other) = peer_patterns.insert(pattern.clone(), setup.instance.to_string()) {
+                return Err(invalid(format!(
+                    "{label}instances {other} and {} both name their peer interfaces '{pattern}'; systemd-networkd cannot tell them apart: set peer_interface per domain in the inventory",
+                    setup.instance
+                )));
+            }
+        }
+        pattern
+    } else {
+        let name = settings.fastd_interface.clone().unwrap_or_else(|| {
+            if setup.multi {
+                truncate_ifname(&format!("vpn-{}", setup.instance))
+            } else {
+                "mesh-vpn".into()
+            }
+        });
+        check_ifname(&name, "fastd")?;
+        name
+    };
+    let binds = settings
+        .bind
+        .iter()
+        .map(|b| bind_statement(b, setup.port))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret_file = settings
+        .fastd_secret
+        .clone()
+        .unwrap_or_else(|| format!("/etc/fastd/{}/secret.conf", setup.instance));
+    let peers_dir = match settings.peers {
+        Peers::Any => None,
+        Peers::Directory => Some(
+            settings
+                .peers_dir
+                .clone()
+                .unwrap_or_else(|| format!("/etc/fastd/{}/peers", setup.instance)),
+        ),
+    };
+    let hooks = settings.interfaces == Interfaces::Hooks;
+    let text = templates::render(
+        "gateway/fastd.conf.j2",
+        minijinja::context! {
+            header => setup.header,
+            instance => setup.instance,
+            site_methods => &site_methods,
+            methods => &methods,
+            configurable,
+            mtu => &mtu,
+            secret_file => &secret_file,
+            binds => &binds,
+            log_level => &settings.log_level,
+            offload => settings.offload,
+            interface => &interface,
+            batman => setup.batman,
+            hooks,
+            peers_dir => &peers_dir,
+        },
+    )?;
+    tree.file(
+        format!("fastd/{}/fastd.conf", setup.instance),
+        text,
+        Format::Fastd,
+    );
+    if !hooks {
+        let matched = interface.replace("%k", "*").replace("%n", "*");
+        tree.file(
+            format!("systemd/network/50-{}-fastd.network", setup.instance),
+            templates::render(
+                "gateway/fastd-peers.network.j2",
+                minijinja::context! {
+                    header => setup.header,
+                    instance => setup.instance,
+                    matched,
+                    batman => setup.batman,
+                    offload => settings.offload,
+                },
+            )?,
+            Format::Ini,
+        );
+    }
+    let _ = plan;
+    Ok(())
+}
+
+fn batman_units(
+    tree: &mut Tree,
+    plan: &DomainPlan<'_>,
+    settings: &Resolved,
+    batman: &str,
+    header: &str,
+) {
+    let algo = routing_algo(plan);
+    if let Ok(text) = templates::render(
+        "gateway/batman.netdev.j2",
+        minijinja::context! { header, batman, algo },
+    ) {
+        tree.file(
+            format!("systemd/network/30-{batman}.netdev"),
+            text,
+            Format::Ini,
+        );
+    }
+    if let Some(bridge) = &settings.bridge {
+        if let Ok(text) = templates::render(
+            "gateway/batman.network.j2",
+            minijinja::context! { header, batman, bridge },
+        ) {
+            tree.file(
+                format!("systemd/network/30-{batman}.network"),
+                text,
+                Format::Ini,
+            );
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wireguard_domain(
+    interfaces: &mut BTreeMap<String, WgInterface>,
+    plan: &DomainPlan<'_>,
+    config: &Node,
+    peer: &WgPeer<'_>,
+    settings: &Resolved,
+    code: &str,
+    batman: &str,
+    label: &str,
+) -> Result<(), RenderError> {
+    let port = match settings.wireguard_port {
+        Some(p) => p,
+        None => peer.endpoint.and_then(endpoint_port).ok_or_else(|| {
+            invalid(format!(
+                "{label}the site gives no port in this gateway's WireGuard endpoint; set wireguard_port in the inventory"
+            ))
+        })?,
+    };
+    let mtu = config
+        .get_name("mtu")
+        .and_then(Node::as_f64)
+        .map(|m| m as u32)
+        .ok_or_else(|| invalid(format!("{label}mesh_vpn.wireguard.mtu is not set")))?;
+    let seed = plan
+        .domain_seed()
+        .ok_or_else(|| invalid(format!("{label}domain_seed is not set")))?;
+    let multi = plan.name().is_some();
+    let wg_name = settings.wireguard_interface.clone().unwrap_or_else(|| {
+        if multi {
+            truncate_ifname(&format!("wg-{code}"))
+        } else {
+            "wg-mesh".into()
+        }
+    });
+    check_ifname(&wg_name, "WireGuard")?;
+    let vx_name = settings.vxlan_interface.clone().unwrap_or_else(|| {
+        if multi {
+            truncate_ifname(&format!("vx-{code}"))
+        } else {
+            "vx-mesh".into()
+        }
+    });
+    check_ifname(&vx_name, "VXLAN")?;
+    if let Some((other, _)) = interfaces
+        .iter()
+        .find(|(n, i)| i.port == port && **n != wg_name)
+    {
+        return Err(invalid(format!(
+            "{label}WireGuard interfaces {other} and {wg_name} would both listen on port {port}; give the domains one wireguard_interface"
+        )));
+    }
+    let entry = interfaces.entry(wg_name.clone()).or_default();
+    if entry.vxlans.is_empty() {
+        entry.port = port;
+        entry.private_key = settings.wireguard_private_key.clone();
+        entry.interfaces = settings.interfaces;
+        entry.config_dir = settings.config_dir.clone();
+    } else if entry.port != port {
+        return Err(invalid(format!(
+            "{label}WireGuard interface {wg_name} cannot listen on ports {} and {port}: set wireguard_interface per domain",
+            entry.port
+        )));
+    } else if entry.private_key != settings.wireguard_private_key {
+        return Err(invalid(format!(
+            "{label}WireGuard interface {wg_name} is shared by domains with different private key files"
+        )));
+    }
+    if entry.vxlans.iter().any(|v| v.name == vx_name) {
+        return Err(invalid(format!(
+            "{label}VXLAN interface {vx_name} is used by two domains: set vxlan_interface per domain"
+        )));
+    }
+    entry.domains.push(code.to_string());
+    entry.vxlans.push(VxlanCtx {
+        domain: code.to_string(),
+        name: vx_name,
+        vni: derive::vxlan_vni(seed),
+        mtu,
+        batman: batman.to_string(),
+    });
+    Ok(())
+}
+
+fn wireguard_files(
+    tree: &mut Tree,
+    interfaces: &BTreeMap<String, WgInterface>,
+    header: &str,
+) -> Result<(), RenderError> {
+    let mut glue_wg = Vec::new();
+    let mut glue_vx = Vec::new();
+    for (name, iface) in interfaces {
+        let mtu = iface.vxlans.iter().map(|v| v.mtu).max().unwrap_or(1280) + WG_OVER_VXLAN;
+        let key_file = iface
+            .private_key
+            .clone()
+            .unwrap_or_else(|| format!("/etc/wireguard/{name}.key"));
+        if iface.vxlans.len() > 1 {
+            tree.note(format!(
+                "WireGuard interface {name} carries the VXLANs of domains {}: wireguard-vxlan-glue adds each node's route once per VXLAN and fails on the second; give each domain its own port and interface if you run it",
+                iface.domains.join(", ")
+            ));
+        }
+        let conf_path = format!("{}/wireguard/{name}.conf", iface.config_dir);
+        let ctx = minijinja::context! {
+            header,
+            name,
+            port => iface.port,
+            mtu,
+            key_file => &key_file,
+            conf_path => &conf_path,
+            address => format!("{GATEWAY_LINK_LOCAL}/64"),
+            local => GATEWAY_LINK_LOCAL,
+            vxlan_port => VXLAN_PORT,
+            vxlans => &iface.vxlans,
+        };
+        tree.file(
+            format!("wireguard/{name}.conf"),
+            templates::render("gateway/wg.conf.j2", &ctx)?,
+            Format::WireGuard,
+        );
+        match iface.interfaces {
+            Interfaces::Hooks => {
+                tree.file(
+                    format!("wireguard/{name}-up.sh"),
+                    templates::render("gateway/wg-up.sh.j2", &ctx)?,
+                    Format::Shell,
+                );
+                tree.file(
+                    format!("wireguard/{name}-down.sh"),
+                    templates::render("gateway/wg-down.sh.j2", &ctx)?,
+                    Format::Shell,
+                );
+            }
+            Interfaces::SystemdNetworkd => {
+                tree.file(
+                    format!("systemd/network/40-{name}.netdev"),
+                    templates::render("gateway/wg.netdev.j2", &ctx)?,
+                    Format::Ini,
+                );
+                tree.file(
+                    format!("systemd/network/40-{name}.network"),
+                    templates::render("gateway/wg.network.j2", &ctx)?,
+                    Format::Ini,
+                );
+                for vx in &iface.vxlans {
+                    let vctx = minijinja::context! {
+                        header,
+                        vx,
+                        local => GATEWAY_LINK_LOCAL,
+                        vxlan_port => VXLAN_PORT,
+                    };
+                    tree.file(
+                        format!("systemd/network/45-{}.netdev", vx.name),
+                        templates::render("gateway/vxlan.netdev.j2", &vctx)?,
+                        Format::Ini,
+                    );
+                    tree.file(
+                        format!("systemd/network/45-{}.network", vx.name),
+                        templates::render("gateway/vxlan.network.j2", &vctx)?,
+                        Format::Ini,
+                    );
+                }
+            }
+        }
+        for vx in &iface.vxlans {
+            glue_wg.push(name.clone());
+            glue_vx.push(vx.name.clone());
+        }
+    }
+    // wireguard-vxlan-glue's `-c` file: interfaces paired by position.
+    let glue = serde_json::json!({
+        "interfaces": { "wireguard": glue_wg, "vxlan": glue_vx }
+    });
+    let mut text = serde_json::to_string_pretty(&glue).expect("JSON");
+    text.push('\n');
+    tree.file("wireguard-vxlan-glue/config.json", text, Format::Json);
+    Ok(())
+}
+
+/// One tunneldigger broker instance of the gateway; `index` counts them, as
+/// brokers on one machine need disjoint tunnel ports and IDs.
+struct Broker<'a> {
+    instance: &'a str,
+    batman: &'a str,
+    header: &'a str,
+    index: u32,
+}
+
+/// The tunnels of one broker: `max_tunnels` in the template.
+const MAX_TUNNELS: u32 = 1024;
+
+fn tunneldigger(
+    tree: &mut Tree,
+    config: &Node,
+    broker: &str,
+    settings: &Resolved,
+    b: &Broker<'_>,
+) -> Result<(), RenderError> {
+    let (instance, batman, header) = (b.instance, b.batman, b.header);
+    let port_base = 20000 + b.index * 2 * MAX_TUNNELS;
+    let tunnel_id_base = 100 + b.index * 100_000;
+    let port = match settings.tunneldigger_port {
+        Some(p) => p,
+        None => broker
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .ok_or_else(|| invalid(format!("broker '{broker}' has no port")))?,
+    };
+    let address = settings
+        .bind
+        .iter()
+        .find(|b| b.parse::<std::net::Ipv4Addr>().is_ok())
+        .cloned()
+        .ok_or_else(|| {
+            invalid(
+                "the tunneldigger broker needs an IPv4 address to listen on: put one into the inventory's bind list",
+            )
+        })?;
+    let mtu = config.get_name("mtu").and_then(scalar_text);
+    let dir = format!("{}/tunneldigger/{instance}", settings.config_dir);
+    let ctx = minijinja::context! {
+        header, instance, port, address, uplink => &settings.uplink, mtu, batman, dir,
+        port_base, tunnel_id_base, max_tunnels => MAX_TUNNELS,
+    };
+    tree.file(
+        format!("tunneldigger/{instance}/broker.cfg"),
+        templates::render("gateway/broker.cfg.j2", &ctx)?,
+        Format::Ini,
+    );
+    for (file, up) in [("session-up.sh", true), ("session-down.sh", false)] {
+        tree.file(
+            format!("tunneldigger/{instance}/{file}"),
+            templates::render(
+                "gateway/td-session.sh.j2",
+                minijinja::context! { header, up, mtu, batman },
+            )?,
+            Format::Shell,
+        );
+    }
+    Ok(())
+}
+
+/// The gateway names the site knows (fastd peers, WireGuard peers), for
+/// tests and error messages.
+pub fn gateway_names(site: &Site, provider: Provider) -> Vec<String> {
+    let packages = ImagePackages::of(site, "standard");
+    let Ok(plans) = super::plans(site, &packages, None) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for plan in &plans {
+        let Some(config) = plan.mesh_vpn(provider) else {
+            continue;
+        };
+        match provider {
+            Provider::Fastd => fastd_peer_names(config.get_name("groups"), &mut names),
+            Provider::WireGuard => {
+                names.extend(node::wireguard_peers(config).into_iter().map(|p| p.name))
+            }
+            Provider::Tunneldigger => {}
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_from_the_site() {
+        assert_eq!(remote_port("\"gw1.example.org\" port 10000"), Some(10000));
+        assert_eq!(remote_port("ipv6 \"gw\" port 1"), Some(1));
+        assert_eq!(remote_port("[2001:db8::1] port 655"), Some(655));
+        assert_eq!(remote_port("\"gw\""), None);
+        assert_eq!(endpoint_port("gw1.example.org:51820"), Some(51820));
+        assert_eq!(endpoint_port("[2001:db8::2]:51821"), Some(51821));
+        assert_eq!(endpoint_port("gw"), None);
+    }
+
+    #[test]
+    fn gateway_methods_serve_performance_mode() {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            gateway_methods(&v(&["salsa2012+umac"]), true),
+            v(&["null@l2tp", "salsa2012+umac"])
+        );
+        assert_eq!(
+            gateway_methods(&v(&["salsa2012+umac", "null", "null@l2tp"]), true),
+            v(&["null@l2tp", "null", "salsa2012+umac"])
+        );
+        assert_eq!(
+            gateway_methods(&v(&["null", "salsa2012+umac"]), false),
+            v(&["null", "salsa2012+umac"])
+        );
+    }
+
+    #[test]
+    fn bind_addresses() {
+        assert_eq!(bind_statement("any", 1).unwrap(), "any:1");
+        assert_eq!(bind_statement("[::]", 1).unwrap(), "[::]:1");
+        assert_eq!(bind_statement("192.0.2.1", 1).unwrap(), "192.0.2.1:1");
+        assert!(bind_statement("eth0", 1).is_err());
+    }
+}
