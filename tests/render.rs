@@ -142,7 +142,7 @@ fn wireguard_mtu_differs_between_releases() {
             .get_str("mtu")
             .map(str::to_string)
     };
-    assert_eq!(wg(&new).as_deref(), Some("1440"));
+    assert_eq!(wg(&new).as_deref(), Some("1376"));
     assert_eq!(wg(&old), None);
     let kv = |tree: &Tree| {
         gluonvpn::render::formats::parse_key_values(
@@ -150,9 +150,9 @@ fn wireguard_mtu_differs_between_releases() {
         )
         .expect("parses")
     };
-    assert!(kv(&new).contains(&("wg_mtu".into(), "1440".into())));
+    assert!(kv(&new).contains(&("wg_mtu".into(), "1376".into())));
     assert!(kv(&old).contains(&("wg_mtu".into(), "1420".into())));
-    assert!(kv(&old).contains(&("vxlan_mtu".into(), "1370".into())));
+    assert!(kv(&old).contains(&("vxlan_mtu".into(), "1306".into())));
 }
 
 /// A site written by a test: the fastd example with its site.conf edited.
