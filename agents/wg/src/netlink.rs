@@ -10,12 +10,11 @@
 //! continued peer with only its public key and further allowed IPs.
 
 use crate::{invalid_data, AllowedIp, Device, DeviceConfig, Key, Peer, PeerConfig};
+use netlink_packet_core::{parse_u16, DecodeError, DefaultNla, NetlinkHeader, NlasIterator};
 use netlink_packet_core::{
     Emitable, NetlinkDeserializable, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
     NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
-use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 use netlink_packet_wireguard::{
     WireguardAddressFamily, WireguardAllowedIp, WireguardAllowedIpAttr, WireguardAttribute,
@@ -33,6 +32,62 @@ const MAX_MESSAGE: usize = 16 * 1024;
 
 /// Receive buffer: the kernel's dump messages stay below 32 KiB.
 const RECV_BUFFER: usize = 64 * 1024;
+
+/// The generic netlink controller's `CTRL_CMD_GETFAMILY` for "wireguard"
+/// and the family id in its reply: all this backend asks the controller.
+/// (netlink-packet-generic's `GenlCtrl` parses every attribute of the
+/// reply — operations, policies, multicast groups — into the binary.)
+#[derive(Debug)]
+enum Ctrl {
+    /// The family's name, NUL-terminated.
+    GetFamily(&'static [u8]),
+    FamilyId(Option<u16>),
+}
+
+const GENL_ID_CTRL: u16 = 0x10;
+const CTRL_CMD_GETFAMILY: u8 = 3;
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
+const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+
+fn family_name_nla(name: &[u8]) -> DefaultNla {
+    DefaultNla::new(CTRL_ATTR_FAMILY_NAME, name.to_vec())
+}
+
+impl NetlinkSerializable for Ctrl {
+    fn message_type(&self) -> u16 {
+        GENL_ID_CTRL
+    }
+
+    fn buffer_len(&self) -> usize {
+        match self {
+            Ctrl::GetFamily(name) => 4 + family_name_nla(name).buffer_len(),
+            Ctrl::FamilyId(_) => 0,
+        }
+    }
+
+    fn serialize(&self, buffer: &mut [u8]) {
+        if let Ctrl::GetFamily(name) = self {
+            // genlmsghdr: command, version 2, reserved
+            buffer[..4].copy_from_slice(&[CTRL_CMD_GETFAMILY, 2, 0, 0]);
+            family_name_nla(name).emit(&mut buffer[4..]);
+        }
+    }
+}
+
+impl NetlinkDeserializable for Ctrl {
+    type Error = DecodeError;
+
+    fn deserialize(_: &NetlinkHeader, payload: &[u8]) -> Result<Self, DecodeError> {
+        let mut id = None;
+        for nla in NlasIterator::new(payload.get(4..).unwrap_or_default()) {
+            let nla = nla?;
+            if nla.kind() == CTRL_ATTR_FAMILY_ID {
+                id = Some(parse_u16(nla.value())?);
+            }
+        }
+        Ok(Ctrl::FamilyId(id))
+    }
+}
 
 pub(crate) struct Genl {
     socket: Socket,
@@ -110,11 +165,17 @@ impl Genl {
         if let Some(id) = self.family {
             return Ok(id);
         }
-        let msg = GenlMessage::from_payload(GenlCtrl {
-            cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName("wireguard".into())],
-        });
-        let mut nl = NetlinkMessage::from(msg);
+        let id = self.family_id(b"wireguard\0")?;
+        self.family = Some(id);
+        Ok(id)
+    }
+
+    /// Asks the controller for the id of the family `name` (NUL-terminated).
+    fn family_id(&mut self, name: &'static [u8]) -> io::Result<u16> {
+        let mut nl = NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::InnerMessage(Ctrl::GetFamily(name)),
+        );
         nl.header.flags = NLM_F_REQUEST | NLM_F_ACK;
         let replies = self.request(nl).map_err(|e| {
             if e.raw_os_error() == Some(libc::ENOENT) {
@@ -127,16 +188,13 @@ impl Genl {
                 e
             }
         })?;
-        let id = replies
+        replies
             .iter()
-            .flat_map(|m| m.payload.nlas.iter())
-            .find_map(|a| match a {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
+            .find_map(|m| match m {
+                Ctrl::FamilyId(id) => *id,
+                Ctrl::GetFamily(_) => None,
             })
-            .ok_or_else(|| invalid_data("netlink: no family id for \"wireguard\""))?;
-        self.family = Some(id);
-        Ok(id)
+            .ok_or_else(|| invalid_data("netlink: no family id in the controller's reply"))
     }
 
     fn wg_message(
@@ -490,6 +548,15 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn the_controller_answers_with_family_ids() {
+        // the controller itself is a family on every kernel, with a fixed id
+        let mut genl = Genl::new().unwrap();
+        assert_eq!(genl.family_id(b"nlctrl\0").unwrap(), GENL_ID_CTRL);
+        let e = genl.family_id(b"gvnosuchfamily\0").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound, "{e}");
     }
 
     #[test]
