@@ -64,10 +64,19 @@ impl TestNet {
             eprintln!("SKIPPED {msg}");
             return None;
         }
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        // 4 + up to 2 hex digits: short enough for 15-character interface
-        // names with a prefix and a suffix
-        let id = format!("{:04x}{:x}", std::process::id() & 0xffff, n & 0xff);
+        // the whole process id (up to 6 hex digits with Linux's largest
+        // pid_max) and a counter: short enough for 15-character interface
+        // names with a prefix and a suffix of 3; names still in use (by a
+        // run that was killed before it could clean up) are skipped
+        let id = loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let id = format!("{:x}{:02x}", std::process::id(), n & 0xff);
+            let taken = has_entry("/var/run/netns", &format!("gvt{id}"))
+                || has_entry("/var/run/wireguard", &format!("wg{id}"));
+            if !taken {
+                break id;
+            }
+        };
         let dir = std::env::temp_dir().join(format!("gvt-{id}"));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("temp dir");
@@ -270,6 +279,13 @@ impl Drop for TestNet {
         }
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether `dir` has an entry whose name starts with `prefix`.
+fn has_entry(dir: &str, prefix: &str) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut d| {
+        d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(prefix)))
+    })
 }
 
 /// Runs a command; its standard output, or a panic with its error output.
