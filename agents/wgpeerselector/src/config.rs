@@ -133,6 +133,13 @@ pub fn peers(package: &Package, ifname: &str) -> Peers {
                 0
             }),
         };
+        if let Ok(key) = &public_key {
+            if let Some(first) = out.peers.iter().find(|p| p.public_key == *key) {
+                // WireGuard has one peer per key: the second would replace
+                // the first
+                problems.push(format!("the same public_key as peer {}", first.name));
+            }
+        }
         match (public_key, endpoint) {
             (Ok(public_key), Ok(endpoint)) if problems.is_empty() => out.peers.push(PeerSpec {
                 name: name.clone(),
@@ -174,6 +181,7 @@ mod tests {
     use super::*;
 
     const KEY: &str = "mIDOdscl2R3Dq+YthxdTvvtH4D53VhawzEnmet+E7W0=";
+    const KEY2: &str = "kQ2V1wL3nAV7tpWDiRspCy1sSYy0xdDm2Jtt+Ub+NmI=";
 
     #[test]
     fn endpoints() {
@@ -215,7 +223,8 @@ mod tests {
              config peer 'off'\n\toption enabled 'true'\n\toption endpoint '198.18.0.1:1'\n\toption public_key '{KEY}'\n\toption ifname 'wg_mesh'\n\
              config peer 'other_if'\n\toption enabled '1'\n\toption endpoint '198.18.0.1:1'\n\toption public_key '{KEY}'\n\toption ifname 'vpn'\n\
              config peer 'no_key'\n\toption enabled '1'\n\toption endpoint '198.18.0.1:1'\n\toption ifname 'wg_mesh'\n\
-             config peer 'ka'\n\toption enabled '1'\n\toption endpoint '[fd00::1]:2'\n\toption public_key '{KEY}'\n\toption allowed_ips '198.18.4.0/24'\n\toption persistent_keepalive '25'\n\toption ifname 'wg_mesh'\n\
+             config peer 'ka'\n\toption enabled '1'\n\toption endpoint '[fd00::1]:2'\n\toption public_key '{KEY2}'\n\toption allowed_ips '198.18.4.0/24'\n\toption persistent_keepalive '25'\n\toption ifname 'wg_mesh'\n\
+             config peer 'twin'\n\toption enabled '1'\n\toption endpoint '198.18.0.7:1'\n\toption public_key '{KEY}'\n\toption ifname 'wg_mesh'\n\
              config peer 'broken'\n\toption enabled '1'\n\toption endpoint 'x'\n\toption public_key 'nope'\n\toption ifname 'wg_mesh'\n\
              config other 'x'\n"
         );
@@ -232,9 +241,13 @@ mod tests {
             got.peers[1].allowed_ips,
             vec!["198.18.4.0/24".parse().unwrap()]
         );
-        assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
-        assert!(got.warnings[0].starts_with("peer broken left out: public_key"));
-        assert!(got.warnings[0].contains("endpoint 'x'"));
+        assert_eq!(got.warnings.len(), 2, "{:?}", got.warnings);
+        assert_eq!(
+            got.warnings[0],
+            "peer twin left out: the same public_key as peer gw01"
+        );
+        assert!(got.warnings[1].starts_with("peer broken left out: public_key"));
+        assert!(got.warnings[1].contains("endpoint 'x'"));
     }
 
     #[test]

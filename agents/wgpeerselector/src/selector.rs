@@ -156,8 +156,8 @@ enum Phase {
         /// Peers not started yet, in order.
         queue: VecDeque<usize>,
         active: Vec<Candidate>,
-        /// Peers whose name is being resolved.
-        waiting: Vec<usize>,
+        /// Peers whose name is being resolved, and since when.
+        waiting: Vec<(usize, Instant)>,
         next_launch: Instant,
         started: Instant,
         /// Names of the candidates that did not answer.
@@ -168,7 +168,6 @@ enum Phase {
     },
     Established {
         peer: usize,
-        endpoint: SocketAddr,
         /// When the connection was established (its first handshake).
         since: Instant,
         /// The latest handshake seen, and when it happened on the monotonic
@@ -230,11 +229,6 @@ impl Selector {
             Phase::Established { peer, .. } => Some(&self.peers[*peer].spec),
             _ => None,
         }
-    }
-
-    /// Whether a round has been started (and not [`Self::reset`]).
-    pub fn is_running(&self) -> bool {
-        !matches!(self.phase, Phase::Idle)
     }
 
     /// Forgets everything installed: the interface went away and took its
@@ -299,7 +293,7 @@ impl Selector {
             }
         };
         if let Phase::Probing { queue, waiting, .. } = &mut self.phase {
-            if let Some(i) = waiting.iter().position(|&p| p == index) {
+            if let Some(i) = waiting.iter().position(|&(p, _)| p == index) {
                 waiting.remove(i);
                 if ok {
                     // next in line, as it was when its turn came
@@ -391,7 +385,6 @@ impl Selector {
                 let at = monotonic(now, wall, handshake);
                 self.phase = Phase::Established {
                     peer: winner.peer,
-                    endpoint: winner.endpoint,
                     since: at,
                     handshake: Some(handshake),
                     handshake_at: at,
@@ -455,10 +448,23 @@ impl Selector {
                         self.peers[p].resolving = true;
                         link.resolve(p, &host, port);
                     }
-                    waiting.push(p);
+                    waiting.push((p, now));
                 }
             }
         }
+
+        // names that take too long to resolve are left out of this round
+        // (the resolver goes on; its answer is kept for the next one)
+        waiting.retain(|&(p, since)| {
+            let keep = now < since + params.probe_timeout;
+            if !keep {
+                warn!(
+                    "DNS resolution of {} takes too long; skipping it this round.",
+                    self.peers[p].spec.endpoint
+                );
+            }
+            keep
+        });
 
         // 4. nobody answered
         if queue.is_empty() && active.is_empty() && waiting.is_empty() {
@@ -493,8 +499,12 @@ impl Selector {
             unreachable!()
         };
         let mut next = now + params.watch_interval;
-        if !active.is_empty() || !waiting.is_empty() {
+        if !active.is_empty() {
             next = next.min(now + params.poll_interval);
+        }
+        // an answer wakes the daemon; this is only the deadline
+        for (_, since) in waiting {
+            next = next.min(*since + params.probe_timeout);
         }
         if !queue.is_empty() && active.len() < params.parallel.max(1) {
             next = next.min(*next_launch);
@@ -590,28 +600,6 @@ impl Selector {
         }
         out.push_str("}}");
         out
-    }
-
-    /// What the selector is doing, for `-v` and tests.
-    pub fn describe(&self) -> String {
-        match &self.phase {
-            Phase::Idle => "idle".into(),
-            Phase::Backoff { .. } => "waiting to try again".into(),
-            Phase::Probing { active, .. } => format!(
-                "probing {}",
-                active
-                    .iter()
-                    .map(|c| self.peers[c.peer].spec.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Phase::Established { peer, endpoint, .. } => {
-                format!(
-                    "established with {} ({endpoint})",
-                    self.peers[*peer].spec.name
-                )
-            }
-        }
     }
 }
 
@@ -1018,6 +1006,31 @@ mod tests {
             sel.peers[0].next_remote(&mut rng2),
             Remote::Resolve(..)
         ));
+    }
+
+    #[test]
+    fn a_name_that_never_resolves_does_not_hold_up_the_round() {
+        let t0 = Instant::now();
+        let mut link = FakeLink {
+            wall0: Some((t0, SystemTime::now())),
+            ..FakeLink::default()
+        };
+        let mut sel = Selector::new(vec![spec(1, "gw1.test:51001")], Params::default());
+        let mut rng = SplitMix(6);
+        sel.start(t0, &mut rng);
+        let t = run(
+            &mut sel,
+            &mut link,
+            &mut rng,
+            t0,
+            t0 + Duration::from_secs(30),
+            |s| matches!(s.phase, Phase::Backoff { .. }),
+        );
+        assert_eq!(link.resolves.len(), 1);
+        assert_eq!(t - t0, Duration::from_millis(5500));
+        // the late answer is kept for the next round
+        sel.resolved(0, Ok(vec!["198.18.0.1:51001".parse().unwrap()]));
+        assert_eq!(sel.peers[0].remotes.len(), 1);
     }
 
     #[test]
