@@ -335,14 +335,23 @@ impl Lab {
 
     /// SIGTERM to the selector: it must exit 0 and leave nothing behind.
     pub fn stop_selector_and_check_cleanup(&mut self, selector: usize) {
+        self.stop_selector_with(selector, libc_sigterm(), "SIGTERM");
+    }
+
+    /// A signal (SIGTERM or SIGINT) to the selector: it must exit 0 and
+    /// leave nothing behind.
+    pub fn stop_selector_with(&mut self, selector: usize, signal: i32, name: &str) {
         let p = self.net.proc(selector);
-        p.signal(libc_sigterm());
+        p.signal(signal);
         let status = p.wait(Duration::from_secs(10)).expect("selector exits");
         let log = self.log(selector);
         // shown with --nocapture
         eprintln!("--- the selector's log:\n{log}---");
         assert_eq!(status.code(), Some(0), "{log}");
-        assert!(log.contains("Received SIGTERM. Cleaning up."), "{log}");
+        assert!(
+            log.contains(&format!("Received {name}. Cleaning up.")),
+            "{log}"
+        );
         assert!(
             self.node_peers().is_empty(),
             "peers left: {:?}",
