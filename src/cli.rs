@@ -397,7 +397,9 @@ fn targets(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
         let Some(tag) = &args.tag else {
             anyhow::bail!("--from-gluon needs --tag (the tag the checkout is at, e.g. v2025.1.3)");
         };
-        crate::gluon_data::extract::write_files(checkout, tag, &args.repo_root)?;
+        for note in crate::gluon_data::extract::write_files(checkout, tag, &args.repo_root)? {
+            eprintln!("gluonvpn: note: {note}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let data = crate::gluon_data::embedded(args.gluon_version.label())
@@ -414,9 +416,28 @@ fn targets(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         ListFormat::Human => {
+            use crate::gluon_data::arch::{rust_agents, RustAgents};
             for t in targets {
                 let broken = if t.broken { " (broken)" } else { "" };
-                writeln!(out, "{}\t{} devices{broken}", t.name, t.devices.len())?;
+                let arch = match &t.arch {
+                    Some(a) => {
+                        let tier = a
+                            .rust_tier
+                            .map_or("tier ?".to_string(), |n| format!("tier {n}"));
+                        format!("\t{}\t{} ({tier})", a.package_arch, a.rust_target)
+                    }
+                    None => "\t-\t-".to_string(),
+                };
+                let agents = match rust_agents(&t.board, t.arch.as_ref()) {
+                    RustAgents::Supported => "",
+                    RustAgents::Unsupported(_) => "\tLua agents",
+                };
+                writeln!(
+                    out,
+                    "{}\t{} devices{broken}{arch}{agents}",
+                    t.name,
+                    t.devices.len()
+                )?;
             }
         }
     }
