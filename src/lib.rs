@@ -4,6 +4,7 @@
 //! Data flows one way: site files → [`site`] model (values with spans) →
 //! [`rules`] (Gluon's own checks) → [`diagnostics`] → renderers.
 
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod derive;
