@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod derive;
 pub mod diagnostics;

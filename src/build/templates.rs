@@ -1,5 +1,5 @@
-//! The templates of generated build files (`templates/build/`), rendered
-//! with minijinja like the render templates:
+//! The templates of generated build and CI files (`templates/build/`,
+//! `templates/ci/`), rendered with minijinja like the render templates:
 //! templates only lay out text, undefined variables are errors.
 
 use minijinja::{Environment, UndefinedBehavior};
@@ -19,6 +19,8 @@ pub static TEMPLATES: &[(&str, &str)] = templates![
     "build/image-customization.lua.j2",
     "build/modules.j2",
     "build/site-mk.j2",
+    "ci/github.yml.j2",
+    "ci/gitlab.yml.j2",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -30,6 +32,13 @@ fn environment() -> &'static Environment<'static> {
         env.set_keep_trailing_newline(true);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // `yaml`: a value as a double-quoted YAML scalar (JSON's string
+        // syntax is valid YAML).
+        env.add_filter("yaml", |value: String| {
+            serde_json::to_string(&value).unwrap_or_default()
+        });
+        // `gh`: a GitHub Actions expression, `${{ … }}`.
+        env.add_function("gh", |expr: String| format!("${{{{ {expr} }}}}"));
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
