@@ -68,6 +68,9 @@ pub enum BuildError {
     Internal(String),
 }
 
+/// The packages feed's Rust packaging, in an updated Gluon tree.
+const RUST_PACKAGE_MK: &str = "packages/packages/lang/rust/rust-package.mk";
+
 /// Which agents to build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AgentsChoice {
@@ -244,6 +247,22 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         }
         AgentsChoice::Auto => Vec::new(),
     };
+    if !agents.is_empty() && !gluon_data::arch::packages_feed_has_rust(options.version) {
+        let why = format!(
+            "the packages feed Gluon {} pins has no Rust support (lang/rust), which the agents \
+             feed needs",
+            options.version
+        );
+        if options.agents == AgentsChoice::Auto {
+            ui.note(&format!("building with Gluon's own agents: {why}"));
+            agents.clear();
+        } else {
+            ui.note(&format!(
+                "{why}; going on because --agents asks for them (a site `modules` file may pin \
+                 a newer packages feed)"
+            ));
+        }
+    }
     let mut source = None;
     if !agents.is_empty() {
         let root = match options.agents_src.clone().or_else(default_agents_src) {
@@ -458,6 +477,15 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         }
         if update_error.is_none() {
             update_error = update_trees(&trees, &workdir, &site_dir, ui).err();
+        }
+        let rust = trees[0].path.join(RUST_PACKAGE_MK);
+        if update_error.is_none() && source.is_some() && !rust.is_file() {
+            update_error = Some(BuildError::Usage(format!(
+                "the agents feed needs the packages feed's Rust support, and {} is missing after \
+                 `make update`: build with --agents none, or with a Gluon whose packages feed has \
+                 lang/rust (v2023.2 or later)",
+                rust.display()
+            )));
         }
     }
     if let Some(e) = update_error {

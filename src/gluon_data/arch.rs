@@ -280,6 +280,16 @@ pub fn rust_tier(triple: &str) -> Option<u8> {
     })
 }
 
+/// Whether the packages feed a Gluon release pins has Rust support
+/// (`lang/rust/rust-package.mk`), without which the agents feed cannot
+/// build: openwrt/packages 55eed17 (Gluon v2022.1.4) and 444cedf (v2023.1.2)
+/// have no `lang/rust`; b52dfce (v2023.2.6, Rust 1.85) and 23abaa6
+/// (v2025.1.3, Rust 1.90) have it. A site's `modules` can pin another
+/// packages feed, so the build checks the updated tree as well.
+pub fn packages_feed_has_rust(version: crate::gluon_version::GluonVersion) -> bool {
+    version >= crate::gluon_version::GluonVersion::V2023_2
+}
+
 /// Whether gluonvpn's Rust agents go into a target's images.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RustAgents {

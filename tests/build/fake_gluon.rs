@@ -12,6 +12,7 @@
 //! it includes.
 //!
 //! Environment knobs for the tests: `FAKE_FAIL` (a target that fails),
+//! `FAKE_NO_RUST` (the packages feed without `lang/rust`),
 //! `FAKE_SLEEP_<target with _>` (seconds a target takes), `FAKE_TIMELINE`
 //! (a file that gets a start and an end line per target), `FAKE_PIDS` (a
 //! directory that gets each build's process id).
@@ -91,6 +92,13 @@ for feed in $FEEDS; do
 	git checkout -q -B patched base
 	cd "$GLUONDIR"
 done
+# The packages feed with its Rust support (unless the test says otherwise).
+if [ -z "$FAKE_NO_RUST" ]; then
+	mkdir -p packages/packages/lang/rust
+	echo '# stand-in for openwrt/packages lang/rust/rust-package.mk' > packages/packages/lang/rust/rust-package.mk
+else
+	rm -rf packages/packages
+fi
 "#;
 
 const BUILD_SH: &str = r#"set -e

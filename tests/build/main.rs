@@ -813,3 +813,58 @@ fn a_cached_tag_needs_no_repository() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot reach the Gluon repository"));
 }
+
+/// The packages feeds of Gluon v2022.1 and v2023.1 have no Rust support:
+/// the agents are left out unless asked for, and asked for, a tree without
+/// lang/rust is an error before any target is built.
+#[test]
+fn releases_without_rust_in_their_packages_feed() {
+    let s = Setup::new();
+    let o = s.build(&[
+        "--target",
+        "x86-64",
+        "--gluon-ref",
+        "main",
+        "--gluon-version",
+        "v2023.1",
+        "--agents",
+        "wgpeerselector",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pins has no Rust support"),
+        "{}",
+        stderr(&o)
+    );
+    // Gluon v2023.1 takes features from site.mk.
+    let site_mk = std::fs::read_to_string(s.workdir.join("site/site.mk")).unwrap();
+    assert!(
+        site_mk.contains("GLUON_FEATURES += gluonvpn-agents"),
+        "{site_mk}"
+    );
+
+    let conf = s.site.join("site.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, format!("{text}\n-- changed\n")).unwrap();
+    let o = s
+        .command(&[
+            "--target",
+            "x86-64",
+            "--gluon-ref",
+            "main",
+            "--gluon-version",
+            "v2023.1",
+            "--agents",
+            "wgpeerselector",
+        ])
+        .env("FAKE_NO_RUST", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("packages/packages/lang/rust/rust-package.mk is missing after `make update`"),
+        "{}",
+        stderr(&o)
+    );
+}
