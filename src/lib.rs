@@ -4,7 +4,9 @@
 //! Data flows one way: site files → [`site`] model (values with spans) →
 //! [`rules`] (Gluon's own checks) → [`diagnostics`] → renderers.
 
+pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod derive;
 pub mod diagnostics;

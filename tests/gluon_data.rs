@@ -265,3 +265,57 @@ fn regenerate() {
     let tag = std::env::var("GLUON_TAG").expect("set GLUON_TAG, e.g. v2025.1.3");
     write_files(Path::new(&dir), &tag, Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
 }
+
+/// The CPU facts of v2025.1's targets, extracted from the OpenWrt tree of
+/// an updated v2025.1.3 checkout (`.targetinfo` and the pinned packages
+/// feed's rust-values.mk); older releases have none yet.
+#[test]
+fn v2025_1_target_architectures() {
+    use gluonvpn::gluon_data::arch::{rust_agents, RustAgents};
+    let d = data("v2025.1");
+    for t in &d.targets {
+        let a = t
+            .arch
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no arch", t.name));
+        assert!(a.rust_packages, "{}", t.name);
+        assert!(a.rust_tier.is_some(), "{}: {}", t.name, a.rust_target);
+        assert!(
+            a.package_arch.starts_with(&a.openwrt_arch),
+            "{}: {}",
+            t.name,
+            a.package_arch
+        );
+    }
+    let arch = |name: &str| d.target(name).unwrap().arch.clone().unwrap();
+    let x86 = arch("x86-64");
+    assert_eq!(
+        (
+            x86.package_arch.as_str(),
+            x86.rust_target.as_str(),
+            x86.rust_tier
+        ),
+        ("x86_64", "x86_64-unknown-linux-musl", Some(2))
+    );
+    let ath = arch("ath79-generic");
+    assert_eq!(
+        (
+            ath.package_arch.as_str(),
+            ath.rust_target.as_str(),
+            ath.rust_tier
+        ),
+        ("mips_24kc", "mips-unknown-linux-musl", Some(3))
+    );
+    let ipq = arch("ipq40xx-generic");
+    assert_eq!(ipq.rust_target, "armv7-unknown-linux-musleabihf");
+    assert_eq!(arch("x86-legacy").rust_target, "i586-unknown-linux-musl");
+    let mpc = d.target("mpc85xx-p1020").unwrap();
+    assert_eq!(mpc.arch.as_ref().unwrap().package_arch, "powerpc_8548");
+    assert!(matches!(
+        rust_agents(&mpc.board, mpc.arch.as_ref()),
+        RustAgents::Unsupported(_)
+    ));
+    for r in ["v2022.1", "v2023.1", "v2023.2"] {
+        assert!(data(r).targets.iter().all(|t| t.arch.is_none()), "{r}");
+    }
+}

@@ -4,7 +4,7 @@
 //! in an environment implemented here (recording devices and packages), and
 //! `package/features` is parsed, not run.
 
-use super::{Condition, ConditionalDepend, Device, FeatureRule, GluonData, Package, Target};
+use super::{arch, Condition, ConditionalDepend, Device, FeatureRule, GluonData, Package, Target};
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use full_moon::ast::{self, Expression, Field, FunctionArgs, Prefix, Stmt, Suffix};
 use full_moon::node::Node;
@@ -19,6 +19,15 @@ use std::rc::Rc;
 /// Extracts all facts from the Gluon checkout at `gluon_checkout`.
 /// `version_label` is the full tag, e.g. `v2025.1.3`.
 pub fn extract(gluon_checkout: &Path, version_label: &str) -> Result<GluonData> {
+    Ok(extract_with_notes(gluon_checkout, version_label)?.0)
+}
+
+/// [`extract`], and notes on what could not be extracted (the targets'
+/// CPU facts need an OpenWrt tree: see [`add_arch`]).
+pub fn extract_with_notes(
+    gluon_checkout: &Path,
+    version_label: &str,
+) -> Result<(GluonData, Vec<String>)> {
     let root = gluon_checkout;
     ensure!(
         root.join("targets/targets.mk").is_file(),
@@ -26,25 +35,87 @@ pub fn extract(gluon_checkout: &Path, version_label: &str) -> Result<GluonData> 
         root.display()
     );
     check_feature_fallback(root)?;
-    let targets = extract_targets(root)?;
+    let mut targets = extract_targets(root)?;
+    let notes = add_arch(root, &mut targets)?;
     let packages = extract_packages(root)?;
     let features_path = root.join("package/features");
     let features = parse_features(&read(&features_path)?)
         .with_context(|| format!("parsing {}", features_path.display()))?;
     let feeds = extract_feeds(root)?;
-    Ok(GluonData {
-        version: version_label.to_string(),
-        feeds,
-        targets,
-        packages,
-        features,
-    })
+    Ok((
+        GluonData {
+            version: version_label.to_string(),
+            feeds,
+            targets,
+            packages,
+            features,
+        },
+        notes,
+    ))
+}
+
+/// Where [`add_arch`] reads OpenWrt's derived target metadata, below the
+/// Gluon checkout.
+pub const TARGETINFO: &str = "openwrt/tmp/.targetinfo";
+/// Where [`add_arch`] reads the packages feed's Rust mapping.
+pub const RUST_VALUES: &str = "packages/packages/lang/rust/rust-values.mk";
+
+/// Fills [`Target::arch`] from the OpenWrt tree of a Gluon checkout after
+/// `make update` and OpenWrt's `make prepare-tmpinfo` (Gluon's `make
+/// config` runs it): `openwrt/tmp/.targetinfo` and the packages feed's
+/// `lang/rust/rust-values.mk` (see [`super::arch`]). Returns notes on what
+/// is missing; targets stay without `arch` then.
+pub fn add_arch(root: &Path, targets: &mut [Target]) -> Result<Vec<String>> {
+    let info_path = root.join(TARGETINFO);
+    let rust_path = root.join(RUST_VALUES);
+    let mut notes = Vec::new();
+    if !info_path.is_file() {
+        notes.push(format!(
+            "no {}: run `make update` and `make -C openwrt prepare-tmpinfo` in the checkout \
+             for the targets' package architectures and Rust triples",
+            info_path.display()
+        ));
+    }
+    if !rust_path.is_file() {
+        notes.push(format!(
+            "no {}: the packages feed is not there (run `make update`)",
+            rust_path.display()
+        ));
+    }
+    if !notes.is_empty() {
+        return Ok(notes);
+    }
+    let info = arch::parse_targetinfo(&read(&info_path)?);
+    for t in targets.iter_mut() {
+        let key = if t.subtarget.is_empty() {
+            t.board.clone()
+        } else {
+            format!("{}/{}", t.board, t.subtarget)
+        };
+        let Some(block) = info.get(&key) else {
+            notes.push(format!(
+                "{}: no block 'Target: {key}' for {}",
+                info_path.display(),
+                t.name
+            ));
+            continue;
+        };
+        let rust = arch::rust_values(&rust_path, block)
+            .with_context(|| format!("the Rust triple of {}", t.name))?;
+        t.arch = Some(arch::target_arch(block, &rust));
+    }
+    Ok(notes)
 }
 
 /// Extracts and writes `targets/gluon-<release>.json` and
-/// `data/gluon/<release>.json` below `repo_root`.
-pub fn write_files(gluon_checkout: &Path, version_label: &str, repo_root: &Path) -> Result<()> {
-    let data = extract(gluon_checkout, version_label)?;
+/// `data/gluon/<release>.json` below `repo_root`; returns notes on what
+/// could not be extracted.
+pub fn write_files(
+    gluon_checkout: &Path,
+    version_label: &str,
+    repo_root: &Path,
+) -> Result<Vec<String>> {
+    let (data, notes) = extract_with_notes(gluon_checkout, version_label)?;
     for (rel, contents) in rendered_files(&data)? {
         let path = repo_root.join(&rel);
         if let Some(dir) = path.parent() {
@@ -52,7 +123,7 @@ pub fn write_files(gluon_checkout: &Path, version_label: &str, repo_root: &Path)
         }
         fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(())
+    Ok(notes)
 }
 
 /// The two files for `data` as (path relative to the repo root, contents).
@@ -130,6 +201,7 @@ fn extract_targets(root: &Path) -> Result<Vec<Target>> {
             broken,
             packages,
             devices,
+            arch: None,
         });
     }
     Ok(targets)

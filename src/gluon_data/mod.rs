@@ -5,6 +5,7 @@
 //! devices, `data/gluon/<release>.json` the packages, features and feeds.
 //! [`embedded`] joins both into one [`GluonData`].
 
+pub mod arch;
 pub mod extract;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,11 @@ pub struct Target {
     /// Every declared device, in declaration order, without Gluon's
     /// broken/deprecated filtering.
     pub devices: Vec<Device>,
+    /// The OpenWrt package architecture and the Rust triple and tier for the
+    /// target ([`arch`]); absent when the data was extracted from a Gluon
+    /// checkout without an updated OpenWrt tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<arch::TargetArch>,
 }
 
 /// A `device(image, name, options)` declaration after merging `defaults{}`.
