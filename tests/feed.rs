@@ -298,3 +298,40 @@ fn the_features_file() {
     // gluonvpn's own reader of Gluon's feature files accepts it.
     gluonvpn::gluon_data::extract::parse_features(&text).unwrap();
 }
+
+/// The feed built from this very workspace: the node agent brings the netifd
+/// protocol handler and the (empty) UCI file of the Lua package it replaces,
+/// so Gluon's gluon-mesh-vpn-wireguard can start it by the same name.
+#[test]
+fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let agents: Vec<&'static feed::Agent> = feed::AGENTS.iter().collect();
+    let source = feed::read_source(root, &agents).unwrap();
+    let rendered = feed::render(&source, &agents).unwrap();
+    assert!(
+        rendered.notes.iter().all(|n| !n.contains("wgpeerselector")),
+        "{:?}",
+        rendered.notes
+    );
+    let dir = tempfile::tempdir().unwrap();
+    feed::write(dir.path(), &source, &rendered).unwrap();
+    let package = rendered
+        .packages
+        .iter()
+        .find(|(agent, _, _)| agent.name == "wgpeerselector")
+        .expect("the wgpeerselector package");
+    let files = dir.path().join(&package.1).join("files");
+    let proto = files.join("lib/netifd/proto/wgpeerselector.sh");
+    assert!(proto.is_file(), "{} missing", proto.display());
+    assert!(files.join("etc/config/wgpeerselector").is_file());
+    let syntax = std::process::Command::new("sh")
+        .arg("-n")
+        .arg(&proto)
+        .status()
+        .unwrap();
+    assert!(syntax.success());
+    let text = std::fs::read_to_string(&proto).unwrap();
+    assert!(
+        text.contains("add_protocol wgpeerselector") && text.contains("/usr/bin/wgpeerselector")
+    );
+}
