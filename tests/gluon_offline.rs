@@ -9,8 +9,8 @@
 //! `tree` and `update` steps): a Gluon checkout at `gluon/` whose modules
 //! were updated from local mirrors, and a site whose `modules` points Gluon
 //! at those mirrors (`site/modules`). The test builds the WireGuard example
-//! site with that `modules` file for x86-64 with the agents feed of a
-//! gluonvpn-like workspace:
+//! site with that `modules` file for x86-64 and ath79-generic with the agents
+//! feed of a gluonvpn-like workspace:
 //!
 //! 1. The real `make update` runs with the generated feed and modules
 //!    overlay, and the build stops at the first source download (there is no
@@ -98,7 +98,7 @@ struct Offline {
 }
 
 impl Offline {
-    fn build(&self) -> Output {
+    fn build(&self, target: &str) -> Output {
         let guards =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/gluon-offline/nonet-bin");
         let path = format!(
@@ -112,7 +112,7 @@ impl Offline {
             .arg(&self.site)
             .args([
                 "--target",
-                "x86-64",
+                target,
                 "--gluon-ref",
                 "v2025.1.3",
                 "--agents",
@@ -204,7 +204,7 @@ fn real_gluon_update_config_and_first_download() {
     // 1. update, then the build stops at the first download.
     let lua = tree.join("openwrt/staging_dir/hostpkg/bin/lua");
     let _ = std::fs::remove_file(&lua);
-    let out = t.build();
+    let out = t.build("x86-64");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let report = t.report();
@@ -227,7 +227,8 @@ fn real_gluon_update_config_and_first_download() {
                 .exists()
     );
 
-    // 2. With a host Lua, Gluon's config step completes.
+    // 2. With a host Lua, Gluon's config step completes, for a 64-bit x86
+    // target and for the 32-bit MIPS routers of ath79-generic.
     let system_lua = Command::new("sh")
         .args(["-c", "command -v lua5.1"])
         .output()
@@ -238,24 +239,53 @@ fn real_gluon_update_config_and_first_download() {
     );
     std::fs::create_dir_all(lua.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(String::from_utf8_lossy(&system_lua.stdout).trim(), &lua).unwrap();
-    let out = t.build();
-    assert_eq!(out.status.code(), Some(1));
-    let config = std::fs::read_to_string(tree.join("openwrt/.config")).unwrap();
-    assert!(
-        config.contains("\nCONFIG_PACKAGE_gluonvpn-wgpeerselector=m\n"),
-        "not selected"
-    );
-    let devices = config
-        .lines()
-        .find(|l| l.starts_with("CONFIG_TARGET_DEVICE_PACKAGES_x86_64_DEVICE_generic="))
-        .expect("the x86-64 device's package list");
-    assert!(devices.contains("gluonvpn-wgpeerselector"), "{devices}");
-    assert!(devices.contains("gluon-mesh-vpn-wireguard"), "{devices}");
-    assert!(
-        !config.contains("\nCONFIG_PACKAGE_wgpeerselector=m\n")
-            && !config.contains("\nCONFIG_PACKAGE_wgpeerselector=y\n"),
-        "Gluon's Lua wgpeerselector is still selected"
-    );
-    let report = t.report();
-    assert!(report["targets"][0]["error"]["download"].as_str().is_some());
+    for (target, device_prefix) in [
+        ("x86-64", "CONFIG_TARGET_DEVICE_PACKAGES_x86_64_DEVICE_"),
+        (
+            "ath79-generic",
+            "CONFIG_TARGET_DEVICE_PACKAGES_ath79_generic_DEVICE_",
+        ),
+    ] {
+        let out = t.build(target);
+        assert_eq!(out.status.code(), Some(1), "{target}");
+        let config = std::fs::read_to_string(tree.join("openwrt/.config")).unwrap();
+        assert!(
+            config.contains("\nCONFIG_PACKAGE_gluonvpn-wgpeerselector=m\n"),
+            "{target}: not selected"
+        );
+        let devices: Vec<&str> = config
+            .lines()
+            .filter(|l| l.starts_with(device_prefix))
+            .collect();
+        assert!(!devices.is_empty(), "{target}: no device package lists");
+        let with_agent = devices
+            .iter()
+            .filter(|l| l.contains("gluonvpn-wgpeerselector"))
+            .count();
+        eprintln!(
+            "{target}: gluonvpn-wgpeerselector in {with_agent} of {} device package lists",
+            devices.len()
+        );
+        assert_eq!(
+            with_agent,
+            devices.len(),
+            "{target}: a device without the agent"
+        );
+        assert!(
+            devices
+                .iter()
+                .all(|l| l.contains("gluon-mesh-vpn-wireguard")),
+            "{target}"
+        );
+        assert!(
+            !config.contains("\nCONFIG_PACKAGE_wgpeerselector=m\n")
+                && !config.contains("\nCONFIG_PACKAGE_wgpeerselector=y\n"),
+            "{target}: Gluon's Lua wgpeerselector is still selected"
+        );
+        let report = t.report();
+        assert!(
+            report["targets"][0]["error"]["download"].as_str().is_some(),
+            "{target}"
+        );
+    }
 }
