@@ -20,6 +20,9 @@ pub struct Options {
     pub set_time: SetTime,
     /// `None`: the default for the interface.
     pub status_socket: Option<PathBuf>,
+    /// ubusd's socket (builds with the `ubus` feature); `None`: libubus'
+    /// default.
+    pub ubus_socket: Option<PathBuf>,
     pub parallel: usize,
 }
 
@@ -36,6 +39,7 @@ impl Default for Options {
             ntp_timeout: Duration::from_secs(1),
             set_time: SetTime::Clock,
             status_socket: None,
+            ubus_socket: None,
             parallel: 4,
         }
     }
@@ -56,6 +60,8 @@ pub fn default_status_socket(ifname: &str) -> PathBuf {
 }
 
 /// What was asked for.
+// made once per process: the size of `Run` does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Run(Options),
@@ -86,6 +92,9 @@ Keeps a WireGuard interface connected to one of the gateways configured in
  --set-time-command CMD     Set the clock by running CMD @SECONDS (e.g. \"date -s\")
  --no-set-time              Ask for the time but leave the clock alone
  --status-socket PATH       Status socket (default: /var/run/wgpeerselector.IFACE.sock)
+ --ubus-socket PATH         ubusd's socket, for the status on ubus as
+                            wgpeerselector.IFACE (default: libubus' own;
+                            builds with the ubus feature)
  --parallel N               Probe at most N gateways at once (default: 4; 1: one by one)
 ";
 
@@ -167,6 +176,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 o.set_time = SetTime::Off;
             }
             "--status-socket" => o.status_socket = Some(value(&name, inline, &mut args)?.into()),
+            "--ubus-socket" => o.ubus_socket = Some(value(&name, inline, &mut args)?.into()),
             "--parallel" => {
                 let v = value(&name, inline, &mut args)?;
                 o.parallel = v
@@ -247,6 +257,7 @@ mod tests {
             "date -s",
             "--status-socket",
             "/tmp/s.sock",
+            "--ubus-socket=/tmp/ubus.sock",
             "--parallel",
             "1",
         ])
@@ -259,6 +270,7 @@ mod tests {
         assert_eq!(o.ntp_timeout, Duration::from_millis(500));
         assert_eq!(o.set_time, SetTime::Command("date -s".into()));
         assert_eq!(o.status_socket(), PathBuf::from("/tmp/s.sock"));
+        assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/ubus.sock")));
         assert_eq!(o.parallel, 1);
         let Command::Run(o) = p(&["--no-set-time"]).unwrap() else {
             panic!()

@@ -9,6 +9,10 @@
 //! connects, and starts over when the interface goes away and comes back.
 //! On SIGINT or SIGTERM it removes every configured peer from the interface
 //! (with the routes) and exits.
+//!
+//! With the `ubus` feature the loop also polls the connection to ubusd and
+//! answers `ubus call wgpeerselector.<ifname> status` in it (see
+//! [`crate::selector::Status`] and the `ubus` module: no uloop, no thread).
 
 use crate::cli::Options;
 use crate::config::{self, PeerSpec};
@@ -354,6 +358,22 @@ pub fn run(options: Options) -> i32 {
     };
     ntp_servers.extend(options.ntp_servers.iter().cloned());
 
+    #[cfg(feature = "ubus")]
+    let mut ubus = match crate::ubus::Ubus::new(ifname, options.ubus_socket.as_deref()) {
+        Ok(u) => u,
+        Err(e) => {
+            error!("{e}");
+            return 1;
+        }
+    };
+    #[cfg(not(feature = "ubus"))]
+    if let Some(path) = &options.ubus_socket {
+        warn!(
+            "Built without the ubus feature: no status on ubus ({} ignored).",
+            path.display()
+        );
+    }
+
     let socket_path = options.status_socket();
     let listener = match status_listener(&socket_path) {
         Ok(l) => {
@@ -503,6 +523,18 @@ pub fn run(options: Options) -> i32 {
             }
         }
 
+        #[cfg(feature = "ubus")]
+        {
+            ubus.tick(Instant::now());
+            if let Some(at) = ubus.retry_at() {
+                wake = wake.min(at);
+            }
+        }
+        #[cfg(feature = "ubus")]
+        let ubus_fd = ubus.fd();
+        #[cfg(not(feature = "ubus"))]
+        let ubus_fd = -1;
+
         let mut fds = [
             libc::pollfd {
                 fd: signals,
@@ -516,6 +548,11 @@ pub fn run(options: Options) -> i32 {
             },
             libc::pollfd {
                 fd: listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: ubus_fd,
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -535,6 +572,9 @@ pub fn run(options: Options) -> i32 {
                         warn!("Cleaning up {ifname}: {e}");
                     }
                 }
+                // closing the connection removes the object
+                #[cfg(feature = "ubus")]
+                drop(ubus);
                 drop(files);
                 return 0;
             }
@@ -553,6 +593,13 @@ pub fn run(options: Options) -> i32 {
             if let Some(l) = &listener {
                 serve_status(l, &selector);
             }
+        }
+        #[cfg(feature = "ubus")]
+        if fds[3].revents != 0 {
+            let now = Instant::now();
+            // an empty reply (status too long for a message) answers "no data"
+            let reply = crate::blob::status(&selector.status(now)).unwrap_or_default();
+            ubus.handle(&reply, now);
         }
     }
 }

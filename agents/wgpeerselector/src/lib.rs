@@ -14,9 +14,13 @@
 //! No async runtime: one thread polls, short-lived threads resolve names
 //! and ask NTP servers. Nothing uses 64-bit atomics (32-bit MIPS routers
 //! have none).
+//!
+//! With the cargo feature `ubus` (for OpenWrt) the status is also on ubus,
+//! as the original has it: module `ubus`, with [`blob`] for the message.
 
 pub mod log;
 
+pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -25,4 +29,6 @@ pub mod rng;
 pub mod route;
 pub mod selector;
 pub mod sim;
+#[cfg(feature = "ubus")]
+pub mod ubus;
 pub mod uci;

@@ -22,7 +22,13 @@ fn main() -> ExitCode {
             0
         }
         Ok(Command::Version) => {
-            println!("wgpeerselector {}", env!("CARGO_PKG_VERSION"));
+            // a build with the status on ubus says so
+            let ubus = if cfg!(feature = "ubus") {
+                " (ubus)"
+            } else {
+                ""
+            };
+            println!("wgpeerselector {}{ubus}", env!("CARGO_PKG_VERSION"));
             0
         }
         Ok(Command::Status(socket)) => daemon::print_status(&socket),

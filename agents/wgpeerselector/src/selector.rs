@@ -582,20 +582,52 @@ impl Selector {
     /// the connected one, `[]` for the others — libubus-lua sends the
     /// original's empty Lua table as an empty array, and Gluon's status page
     /// and respondd consumers expect exactly that.
+    pub fn status(&self, now: Instant) -> Status<'_> {
+        let peers = self
+            .peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let established = match &self.phase {
+                    Phase::Established { peer, since, .. } if *peer == i => {
+                        Some(now.saturating_duration_since(*since).as_secs())
+                    }
+                    _ => None,
+                };
+                (p.spec.name.as_str(), established)
+            })
+            .collect();
+        Status { peers }
+    }
+
+    /// [`Selector::status`] as JSON, as the status socket serves it.
     pub fn status_json(&self, now: Instant) -> String {
+        self.status(now).to_json()
+    }
+}
+
+/// The status document: each peer's name, in the configuration's order, and
+/// for the connected one the seconds since its connection was established.
+/// Written as JSON for the status socket ([`Status::to_json`]) and as
+/// blobmsg for ubus ([`crate::blob::status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status<'a> {
+    pub peers: Vec<(&'a str, Option<u64>)>,
+}
+
+impl Status<'_> {
+    /// `{"peers":{"gw1":[],"gw2":{"established":42}}}`
+    pub fn to_json(&self) -> String {
         let mut out = String::from("{\"peers\":{");
-        for (i, p) in self.peers.iter().enumerate() {
+        for (i, (name, established)) in self.peers.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            json_string(&mut out, &p.spec.name);
+            json_string(&mut out, name);
             out.push(':');
-            match &self.phase {
-                Phase::Established { peer, since, .. } if *peer == i => {
-                    let secs = now.saturating_duration_since(*since).as_secs();
-                    out.push_str(&format!("{{\"established\":{secs}}}"));
-                }
-                _ => out.push_str("[]"),
+            match established {
+                Some(secs) => out.push_str(&format!("{{\"established\":{secs}}}")),
+                None => out.push_str("[]"),
             }
         }
         out.push_str("}}");
