@@ -29,7 +29,7 @@ fn workspace(dir: &Path) {
         write(
             dir,
             &format!("agents/{name}/Cargo.toml"),
-            &format!("[package]\nname = \"{name}\"\nversion.workspace = true\nlicense.workspace = true\n"),
+            &format!("[package]\nname = \"{name}\"\nversion.workspace = true\nlicense.workspace = true\n\n[features]\nubus = []\n"),
         );
         write(dir, &format!("agents/{name}/src/main.rs"), "fn main() {}\n");
     }
@@ -47,17 +47,20 @@ fn feed() -> (tempfile::TempDir, tempfile::TempDir, feed::Rendered) {
     (ws, dir, rendered)
 }
 
-/// A package Makefile as make sees its top level: `VAR:=value` lines,
-/// includes and `$(eval …)` lines in order, and `define` blocks.
+/// A package Makefile as make sees its top level: `VAR:=value` and `export
+/// VAR:=value` lines, includes and `$(eval …)` lines in order, and `define`
+/// blocks.
 struct Parsed {
     order: Vec<String>,
     vars: BTreeMap<String, String>,
+    exports: BTreeMap<String, String>,
     defines: BTreeMap<String, Vec<String>>,
 }
 
 fn parse(text: &str) -> Parsed {
     let mut order = Vec::new();
     let mut vars = BTreeMap::new();
+    let mut exports = BTreeMap::new();
     let mut defines = BTreeMap::new();
     let mut current: Option<(String, Vec<String>)> = None;
     for line in text.lines() {
@@ -80,6 +83,12 @@ fn parse(text: &str) -> Parsed {
             order.push(format!("include {path}"));
         } else if line.starts_with("$(eval ") {
             order.push(line.to_string());
+        } else if let Some((name, value)) = line
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once(":="))
+        {
+            order.push(format!("export {}", name.trim()));
+            exports.insert(name.trim().to_string(), value.trim().to_string());
         } else if let Some((name, value)) = line.split_once(":=") {
             order.push(format!("set {}", name.trim()));
             vars.insert(name.trim().to_string(), value.trim().to_string());
@@ -91,6 +100,7 @@ fn parse(text: &str) -> Parsed {
     Parsed {
         order,
         vars,
+        exports,
         defines,
     }
 }
@@ -144,6 +154,17 @@ fn package_makefiles_follow_the_rust_packaging_conventions() {
         assert_eq!(p.vars["CARGO_PKG_PROFILE"], "agent");
         assert!(pos("set CARGO_PKG_PROFILE") > rust);
         assert_eq!(p.vars["MAKE_PATH"], format!("agents/{}", agent.name));
+        // cargo features: the variable rust-package.mk reads, comma-separated
+        match agent.cargo_features {
+            [] => assert!(!p.vars.contains_key("RUST_PKG_FEATURES"), "{name}"),
+            features => assert_eq!(p.vars["RUST_PKG_FEATURES"], features.join(","), "{name}"),
+        }
+        let exports: Vec<(&str, &str)> = p
+            .exports
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(exports, agent.build_env, "{name}");
         assert!(dir
             .path()
             .join(pkg_dir)
@@ -186,6 +207,17 @@ fn package_makefiles_follow_the_rust_packaging_conventions() {
             assert_eq!(field(def, "PROVIDES").as_deref(), Some(lua));
         }
         assert_eq!(field(def, "CONFLICTS"), None);
+        // The node agent: the status on ubus, as the Lua one has it, with
+        // OpenWrt's libubus and libubox (from the staging directory at build
+        // time, in the image at run time).
+        if agent.name == "wgpeerselector" {
+            assert_eq!(p.vars["RUST_PKG_FEATURES"], "ubus");
+            assert_eq!(
+                depends,
+                "$(RUST_ARCH_DEPENDS) +kmod-wireguard +libubus +libubox"
+            );
+            assert_eq!(p.exports["GLUONVPN_UBUS_PREFIX"], "$(STAGING_DIR)/usr");
+        }
         // No host paths: every absolute path starts with a make variable.
         for (i, line) in text.lines().enumerate() {
             if line.starts_with('#') {
@@ -211,7 +243,7 @@ fn package_makefiles_follow_the_rust_packaging_conventions() {
 /// definition evaluated, the install recipe expanded) and print what it
 /// got. The Rust stand-in sets CARGO_PKG_PROFILE as rust-values.mk does, so
 /// the package's own choice must come after it.
-const RULES_MK: &str = "INCLUDE_DIR := $(TOPDIR)/include\nINSTALL_DIR := install -d -m0755\nINSTALL_BIN := install -m0755\nCP := cp -fpR\n";
+const RULES_MK: &str = "INCLUDE_DIR := $(TOPDIR)/include\nSTAGING_DIR := /staging/target-mips_24kc_musl\nINSTALL_DIR := install -d -m0755\nINSTALL_BIN := install -m0755\nCP := cp -fpR\n";
 const PACKAGE_MK: &str = r#"PKG_INSTALL_DIR = $(PKG_BUILD_DIR)/ipkg-install
 PKG_BUILD_DIR = /build/$(PKG_NAME)-$(PKG_VERSION)
 define BuildPackage
@@ -222,6 +254,8 @@ $(info CARGO_PKG_PROFILE=$(CARGO_PKG_PROFILE))
 $(info MAKE_PATH=$(MAKE_PATH))
 $(info DEPENDS=$(DEPENDS))
 $(info PROVIDES=$(PROVIDES))
+$(info RUST_PKG_FEATURES=$(RUST_PKG_FEATURES))
+$(info EXPORTED=$(shell echo "$$GLUONVPN_UBUS_PREFIX"))
 $(info INSTALL=$(strip $(call Package/$(1)/install,/root)))
 endef
 all: ;
@@ -266,6 +300,14 @@ fn package_makefiles_evaluate_in_make() {
             got["DEPENDS"]
         );
         assert_eq!(got["PROVIDES"], agent.replaces.unwrap_or(""));
+        assert_eq!(got["RUST_PKG_FEATURES"], agent.cargo_features.join(","));
+        // what cargo's build script sees
+        let prefix = if agent.name == "wgpeerselector" {
+            "/staging/target-mips_24kc_musl/usr"
+        } else {
+            ""
+        };
+        assert_eq!(got["EXPORTED"], prefix, "{}", agent.package);
         assert!(
             got["INSTALL"].contains(&format!(
                 "install -m0755 /build/{}-0.1.0/ipkg-install/bin/{} /root/usr/bin/",

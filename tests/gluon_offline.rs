@@ -183,7 +183,7 @@ fn real_gluon_update_config_and_first_download() {
     let _ = std::fs::remove_dir_all(&t.agents);
     write(&t.agents, "Cargo.toml", "[workspace]\nmembers = [\"agents/wgpeerselector\"]\n\n[profile.agent]\ninherits = \"release\"\nopt-level = \"z\"\n");
     write(&t.agents, "Cargo.lock", "version = 4\n");
-    write(&t.agents, "agents/wgpeerselector/Cargo.toml", "[package]\nname = \"wgpeerselector\"\nversion = \"0.1.0\"\nlicense = \"GPL-3.0-or-later\"\n");
+    write(&t.agents, "agents/wgpeerselector/Cargo.toml", "[package]\nname = \"wgpeerselector\"\nversion = \"0.1.0\"\nlicense = \"GPL-3.0-or-later\"\n\n[features]\nubus = []\n");
     write(
         &t.agents,
         "agents/wgpeerselector/src/main.rs",

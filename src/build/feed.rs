@@ -7,7 +7,9 @@
 //!   `$(TOPDIR)/feeds/packages/lang/rust/rust-package.mk`,
 //!   `PKG_BUILD_DEPENDS:=rust/host`, `DEPENDS:=$(RUST_ARCH_DEPENDS)`,
 //!   `RustBinPackage`), with `CARGO_PKG_PROFILE:=agent` for the workspace's
-//!   size profile and `MAKE_PATH` naming the agent's crate.
+//!   size profile, `MAKE_PATH` naming the agent's crate, and
+//!   `RUST_PKG_FEATURES` its cargo features for OpenWrt (wgpeerselector:
+//!   `ubus`, which links libubus from the staging directory).
 //! - `net/<package>/src/`: a copy of the workspace (its root manifest,
 //!   Cargo.lock and members: `cargo install --path` builds a member inside
 //!   its workspace, with the workspace's lock file and profiles; the Rust
@@ -49,6 +51,12 @@ pub struct Agent {
     pub description: &'static [&'static str],
     /// Runtime dependencies besides the architecture.
     pub depends: &'static [&'static str],
+    /// Cargo features to build with (`RUST_PKG_FEATURES`); each must be in
+    /// the agent's Cargo.toml.
+    pub cargo_features: &'static [&'static str],
+    /// Variables for the agent's build script, exported by the package
+    /// Makefile (values in make syntax).
+    pub build_env: &'static [(&'static str, &'static str)],
     /// The package it replaces: the agent's package PROVIDES it.
     ///
     /// Gluon's packages depend on the Lua agent by name (gluon-mesh-vpn-wireguard
@@ -76,7 +84,13 @@ pub const AGENTS: &[Agent] = &[
             "Chooses the WireGuard gateway a Gluon node connects to. gluonvpn's",
             "Rust implementation of Gluon's Lua wgpeerselector, which it replaces.",
         ],
-        depends: &["kmod-wireguard"],
+        // libubus and libubox: the status on ubus (cargo feature `ubus`),
+        // linked dynamically; Gluon's images have them already
+        // (gluon-mesh-vpn-wireguard depends on both).
+        depends: &["kmod-wireguard", "libubus", "libubox"],
+        cargo_features: &["ubus"],
+        // its build.rs: link search path PREFIX/lib
+        build_env: &[("GLUONVPN_UBUS_PREFIX", "$(STAGING_DIR)/usr")],
         replaces: Some("wgpeerselector"),
         feature: Some("mesh-vpn-wireguard"),
     },
@@ -90,6 +104,8 @@ pub const AGENTS: &[Agent] = &[
             "the WireGuard peers that have a recent handshake.",
         ],
         depends: &["kmod-wireguard", "kmod-vxlan"],
+        cargo_features: &[],
+        build_env: &[],
         replaces: None,
         feature: None,
     },
@@ -216,6 +232,9 @@ struct PackageContext<'a> {
     description: &'a [&'a str],
     /// ` +pkg` for each runtime dependency.
     depends: String,
+    /// Comma-separated, as rust-package.mk passes them to `--features`.
+    features: String,
+    build_env: &'a [(&'a str, &'a str)],
     replaces: Option<&'a str>,
     binary: &'a str,
     files: bool,
@@ -239,6 +258,20 @@ pub fn render(source: &Source, agents: &[&'static Agent]) -> Result<Rendered, Bu
         let crate_dir = format!("agents/{}", a.name);
         let manifest = read_manifest(&source.root.join(&crate_dir).join("Cargo.toml"))?;
         let field = |name: &str| crate_field(&manifest, &root_manifest, name);
+        // a feature the crate lacks would fail only in OpenWrt's build
+        let declared = manifest.get("features").and_then(|f| f.as_table());
+        for feature in a.cargo_features {
+            if !declared.is_some_and(|f| f.contains_key(*feature)) {
+                return Err(BuildError::AgentsSource {
+                    root: source.root.clone(),
+                    what: format!(
+                        "{crate_dir}/Cargo.toml has no feature `{feature}`, which the {} \
+                         package is built with",
+                        a.package
+                    ),
+                });
+            }
+        }
         let files_dir = PathBuf::from(&crate_dir).join("openwrt/files");
         let has_files = source.entries.iter().any(|e| e.rel.starts_with(&files_dir));
         if !has_files && a.replaces.is_some() {
@@ -262,6 +295,8 @@ pub fn render(source: &Source, agents: &[&'static Agent]) -> Result<Rendered, Bu
             title: a.title,
             description: a.description,
             depends: a.depends.iter().map(|d| format!(" +{d}")).collect(),
+            features: a.cargo_features.join(","),
+            build_env: a.build_env,
             replaces: a.replaces,
             binary: a.name,
             files: has_files,
@@ -415,7 +450,7 @@ mod tests {
         write("Cargo.lock", "version = 4\n");
         write(
             "agents/wgpeerselector/Cargo.toml",
-            "[package]\nname = \"wgpeerselector\"\nversion.workspace = true\nlicense.workspace = true\n",
+            "[package]\nname = \"wgpeerselector\"\nversion.workspace = true\nlicense.workspace = true\n\n[features]\nubus = []\n",
         );
         write("agents/wgpeerselector/src/main.rs", "fn main() {}\n");
         write("docs/Makefile", "all:\n");
@@ -438,13 +473,36 @@ mod tests {
         assert!(makefile.contains("PKG_LICENSE:=GPL-3.0-or-later\n"));
         assert!(makefile.contains("MAKE_PATH:=agents/wgpeerselector\n"));
         assert!(makefile.contains("  PROVIDES:=wgpeerselector\n"));
-        assert!(makefile.contains("  DEPENDS:=$(RUST_ARCH_DEPENDS) +kmod-wireguard\n"));
+        assert!(makefile
+            .contains("  DEPENDS:=$(RUST_ARCH_DEPENDS) +kmod-wireguard +libubus +libubox\n"));
+        assert!(
+            makefile.contains("\nRUST_PKG_FEATURES:=ubus\n"),
+            "{makefile}"
+        );
+        assert!(makefile.contains("\nexport GLUONVPN_UBUS_PREFIX:=$(STAGING_DIR)/usr\n"));
         assert!(!makefile.contains("./files"));
         assert_eq!(rendered.notes.len(), 1, "{:?}", rendered.notes);
         let features = &rendered.files[1].1;
         assert!(features.contains(
             "when(_'gluonvpn-agents' and _'mesh-vpn-wireguard', {'gluonvpn-wgpeerselector'})"
         ));
+    }
+
+    #[test]
+    fn a_feature_the_crate_lacks_is_an_error_before_the_build() {
+        let ws = workspace();
+        std::fs::write(
+            ws.path().join("agents/wgpeerselector/Cargo.toml"),
+            "[package]\nname = \"wgpeerselector\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
+        let agents = [agent("wgpeerselector").unwrap()];
+        let source = read_source(ws.path(), &agents).unwrap();
+        let err = render(&source, &agents).unwrap_err().to_string();
+        assert!(
+            err.contains("agents/wgpeerselector/Cargo.toml has no feature `ubus`"),
+            "{err}"
+        );
     }
 
     #[test]

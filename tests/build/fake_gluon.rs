@@ -255,7 +255,7 @@ pub fn agents_workspace(dir: &Path) {
         write(
             dir,
             &format!("agents/{name}/Cargo.toml"),
-            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition.workspace = true\nlicense.workspace = true\n"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition.workspace = true\nlicense.workspace = true\n\n[features]\nubus = []\n"),
         );
         write(dir, &format!("agents/{name}/src/main.rs"), "fn main() {}\n");
     }
