@@ -47,20 +47,20 @@ fn feed() -> (tempfile::TempDir, tempfile::TempDir, feed::Rendered) {
     (ws, dir, rendered)
 }
 
-/// A package Makefile as make sees its top level: `VAR:=value` and `export
-/// VAR:=value` lines, includes and `$(eval …)` lines in order, and `define`
-/// blocks.
+/// A package Makefile as make sees its top level: `VAR:=value` lines,
+/// additions to cargo's environment (`CARGO_PKG_VARS+=NAME=value`), includes
+/// and `$(eval …)` lines in order, and `define` blocks.
 struct Parsed {
     order: Vec<String>,
     vars: BTreeMap<String, String>,
-    exports: BTreeMap<String, String>,
+    cargo_env: Vec<(String, String)>,
     defines: BTreeMap<String, Vec<String>>,
 }
 
 fn parse(text: &str) -> Parsed {
     let mut order = Vec::new();
     let mut vars = BTreeMap::new();
-    let mut exports = BTreeMap::new();
+    let mut cargo_env = Vec::new();
     let mut defines = BTreeMap::new();
     let mut current: Option<(String, Vec<String>)> = None;
     for line in text.lines() {
@@ -84,11 +84,11 @@ fn parse(text: &str) -> Parsed {
         } else if line.starts_with("$(eval ") {
             order.push(line.to_string());
         } else if let Some((name, value)) = line
-            .strip_prefix("export ")
-            .and_then(|l| l.split_once(":="))
+            .strip_prefix("CARGO_PKG_VARS+=")
+            .and_then(|l| l.split_once('='))
         {
-            order.push(format!("export {}", name.trim()));
-            exports.insert(name.trim().to_string(), value.trim().to_string());
+            order.push("add CARGO_PKG_VARS".to_string());
+            cargo_env.push((name.trim().to_string(), value.trim().to_string()));
         } else if let Some((name, value)) = line.split_once(":=") {
             order.push(format!("set {}", name.trim()));
             vars.insert(name.trim().to_string(), value.trim().to_string());
@@ -100,7 +100,7 @@ fn parse(text: &str) -> Parsed {
     Parsed {
         order,
         vars,
-        exports,
+        cargo_env,
         defines,
     }
 }
@@ -159,12 +159,16 @@ fn package_makefiles_follow_the_rust_packaging_conventions() {
             [] => assert!(!p.vars.contains_key("RUST_PKG_FEATURES"), "{name}"),
             features => assert_eq!(p.vars["RUST_PKG_FEATURES"], features.join(","), "{name}"),
         }
-        let exports: Vec<(&str, &str)> = p
-            .exports
+        let cargo_env: Vec<(&str, &str)> = p
+            .cargo_env
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        assert_eq!(exports, agent.build_env, "{name}");
+        assert_eq!(cargo_env, agent.build_env, "{name}");
+        // added to rust-package.mk's, so after its include
+        if !cargo_env.is_empty() {
+            assert!(pos("add CARGO_PKG_VARS") > rust, "{name}");
+        }
         assert!(dir
             .path()
             .join(pkg_dir)
@@ -216,7 +220,13 @@ fn package_makefiles_follow_the_rust_packaging_conventions() {
                 depends,
                 "$(RUST_ARCH_DEPENDS) +kmod-wireguard +libubus +libubox"
             );
-            assert_eq!(p.exports["GLUONVPN_UBUS_PREFIX"], "$(STAGING_DIR)/usr");
+            assert_eq!(
+                p.cargo_env,
+                [(
+                    "GLUONVPN_UBUS_PREFIX".to_string(),
+                    "$(STAGING_DIR)/usr".to_string()
+                )]
+            );
         }
         // No host paths: every absolute path starts with a make variable.
         for (i, line) in text.lines().enumerate() {
@@ -255,12 +265,12 @@ $(info MAKE_PATH=$(MAKE_PATH))
 $(info DEPENDS=$(DEPENDS))
 $(info PROVIDES=$(PROVIDES))
 $(info RUST_PKG_FEATURES=$(RUST_PKG_FEATURES))
-$(info EXPORTED=$(shell echo "$$GLUONVPN_UBUS_PREFIX"))
+$(info CARGO_PKG_VARS=$(strip $(CARGO_PKG_VARS)))
 $(info INSTALL=$(strip $(call Package/$(1)/install,/root)))
 endef
 all: ;
 "#;
-const RUST_PACKAGE_MK: &str = "RUST_ARCH_DEPENDS:=@(aarch64||arm||mips||x86_64)\nCARGO_PKG_PROFILE:=release\nRustBinPackage = $(info RustBinPackage=$(1))\n";
+const RUST_PACKAGE_MK: &str = "RUST_ARCH_DEPENDS:=@(aarch64||arm||mips||x86_64)\nCARGO_PKG_PROFILE:=release\nCARGO_PKG_VARS= CARGO_BUILD_TARGET=mips-unknown-linux-musl CC=gcc\nRustBinPackage = $(info RustBinPackage=$(1))\n";
 
 #[test]
 fn package_makefiles_evaluate_in_make() {
@@ -301,13 +311,13 @@ fn package_makefiles_evaluate_in_make() {
         );
         assert_eq!(got["PROVIDES"], agent.replaces.unwrap_or(""));
         assert_eq!(got["RUST_PKG_FEATURES"], agent.cargo_features.join(","));
-        // what cargo's build script sees
-        let prefix = if agent.name == "wgpeerselector" {
-            "/staging/target-mips_24kc_musl/usr"
-        } else {
-            ""
-        };
-        assert_eq!(got["EXPORTED"], prefix, "{}", agent.package);
+        // the environment of cargo, so of the build script: rust-package.mk's
+        // and the agent's additions
+        let mut cargo_env = "CARGO_BUILD_TARGET=mips-unknown-linux-musl CC=gcc".to_string();
+        if agent.name == "wgpeerselector" {
+            cargo_env += " GLUONVPN_UBUS_PREFIX=/staging/target-mips_24kc_musl/usr";
+        }
+        assert_eq!(got["CARGO_PKG_VARS"], cargo_env, "{}", agent.package);
         assert!(
             got["INSTALL"].contains(&format!(
                 "install -m0755 /build/{}-0.1.0/ipkg-install/bin/{} /root/usr/bin/",
@@ -375,5 +385,36 @@ fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
     let text = std::fs::read_to_string(&proto).unwrap();
     assert!(
         text.contains("add_protocol wgpeerselector") && text.contains("/usr/bin/wgpeerselector")
+    );
+}
+
+/// The book's example (agents-feed.md, the first `make` block) is the
+/// Makefile generated for this workspace's wgpeerselector, word for word.
+#[test]
+fn the_books_example_makefile_is_the_generated_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let agents: Vec<&'static feed::Agent> = feed::AGENTS.iter().collect();
+    let source = feed::read_source(root, &agents).unwrap();
+    let rendered = feed::render(&source, &agents).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    feed::write(dir.path(), &source, &rendered).unwrap();
+    let package = rendered
+        .packages
+        .iter()
+        .find(|(agent, _, _)| agent.name == "wgpeerselector")
+        .expect("the wgpeerselector package");
+    let generated = std::fs::read_to_string(dir.path().join(&package.1).join("Makefile")).unwrap();
+    // after the header comment, which names the source's hash
+    let generated = &generated[generated.find("include ").unwrap()..];
+    let book = std::fs::read_to_string(root.join("book/src/agents-feed.md")).unwrap();
+    let start = book
+        .find("```make\n")
+        .expect("a make block in agents-feed.md")
+        + "```make\n".len();
+    let end = start + book[start..].find("```").unwrap();
+    assert_eq!(
+        &book[start..end],
+        generated,
+        "book/src/agents-feed.md's example differs from the generated Makefile"
     );
 }

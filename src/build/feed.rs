@@ -54,8 +54,9 @@ pub struct Agent {
     /// Cargo features to build with (`RUST_PKG_FEATURES`); each must be in
     /// the agent's Cargo.toml.
     pub cargo_features: &'static [&'static str],
-    /// Variables for the agent's build script, exported by the package
-    /// Makefile (values in make syntax).
+    /// Variables for the agent's build script: the package Makefile adds
+    /// them to cargo's environment (`CARGO_PKG_VARS`, as openwrt/packages'
+    /// Rust packages do; values in make syntax).
     pub build_env: &'static [(&'static str, &'static str)],
     /// The package it replaces: the agent's package PROVIDES it.
     ///
@@ -479,7 +480,7 @@ mod tests {
             makefile.contains("\nRUST_PKG_FEATURES:=ubus\n"),
             "{makefile}"
         );
-        assert!(makefile.contains("\nexport GLUONVPN_UBUS_PREFIX:=$(STAGING_DIR)/usr\n"));
+        assert!(makefile.contains("\nCARGO_PKG_VARS+=GLUONVPN_UBUS_PREFIX=$(STAGING_DIR)/usr\n"));
         assert!(!makefile.contains("./files"));
         assert_eq!(rendered.notes.len(), 1, "{:?}", rendered.notes);
         let features = &rendered.files[1].1;

@@ -221,6 +221,7 @@ fn same_status_on_ubus(lab: &Lab, prefix: &Path, socket: &Path, object: &str) ->
     let before = json(&lab.status());
     let text = ubus(prefix, socket, &["call", object, "status"]).expect("ubus call");
     let after = json(&lab.status());
+    eprintln!("ubus call {object} status:\n{text}");
     let got = json(&text);
     assert!(
         got == before || got == after,
