@@ -351,20 +351,13 @@ fn the_features_file() {
     gluonvpn::gluon_data::extract::parse_features(&text).unwrap();
 }
 
-/// The feed built from this very workspace: the node agent brings the netifd
-/// protocol handler and the (empty) UCI file of the Lua package it replaces,
-/// so Gluon's gluon-mesh-vpn-wireguard can start it by the same name.
-#[test]
-fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
+/// The feed generated from this very workspace, written to a temporary
+/// directory: its notes and the wgpeerselector package's directory there.
+fn real_wgpeerselector_package() -> (tempfile::TempDir, Vec<String>, std::path::PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let agents: Vec<&'static feed::Agent> = feed::AGENTS.iter().collect();
     let source = feed::read_source(root, &agents).unwrap();
     let rendered = feed::render(&source, &agents).unwrap();
-    assert!(
-        rendered.notes.iter().all(|n| !n.contains("wgpeerselector")),
-        "{:?}",
-        rendered.notes
-    );
     let dir = tempfile::tempdir().unwrap();
     feed::write(dir.path(), &source, &rendered).unwrap();
     let package = rendered
@@ -372,7 +365,21 @@ fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
         .iter()
         .find(|(agent, _, _)| agent.name == "wgpeerselector")
         .expect("the wgpeerselector package");
-    let files = dir.path().join(&package.1).join("files");
+    let package_dir = dir.path().join(&package.1);
+    (dir, rendered.notes.clone(), package_dir)
+}
+
+/// The feed built from this very workspace: the node agent brings the netifd
+/// protocol handler and the (empty) UCI file of the Lua package it replaces,
+/// so Gluon's gluon-mesh-vpn-wireguard can start it by the same name.
+#[test]
+fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
+    let (_dir, notes, package_dir) = real_wgpeerselector_package();
+    assert!(
+        notes.iter().all(|n| !n.contains("wgpeerselector")),
+        "{notes:?}"
+    );
+    let files = package_dir.join("files");
     let proto = files.join("lib/netifd/proto/wgpeerselector.sh");
     assert!(proto.is_file(), "{} missing", proto.display());
     assert!(files.join("etc/config/wgpeerselector").is_file());
@@ -392,20 +399,11 @@ fn the_real_wgpeerselector_package_replaces_the_lua_one_completely() {
 /// Makefile generated for this workspace's wgpeerselector, word for word.
 #[test]
 fn the_books_example_makefile_is_the_generated_one() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let agents: Vec<&'static feed::Agent> = feed::AGENTS.iter().collect();
-    let source = feed::read_source(root, &agents).unwrap();
-    let rendered = feed::render(&source, &agents).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    feed::write(dir.path(), &source, &rendered).unwrap();
-    let package = rendered
-        .packages
-        .iter()
-        .find(|(agent, _, _)| agent.name == "wgpeerselector")
-        .expect("the wgpeerselector package");
-    let generated = std::fs::read_to_string(dir.path().join(&package.1).join("Makefile")).unwrap();
+    let (_dir, _, package_dir) = real_wgpeerselector_package();
+    let generated = std::fs::read_to_string(package_dir.join("Makefile")).unwrap();
     // after the header comment, which names the source's hash
     let generated = &generated[generated.find("include ").unwrap()..];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let book = std::fs::read_to_string(root.join("book/src/agents-feed.md")).unwrap();
     let start = book
         .find("```make\n")
