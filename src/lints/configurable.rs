@@ -26,12 +26,12 @@ fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnost
         }
         let path = p!["mesh_vpn", "fastd", "configurable"];
         let node = view.merged.lookup(&path);
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             &LINTS[0],
             view,
-            "`configurable = true` without the web-mesh-vpn-fastd feature: nobody can switch the mode; nodes keep whichever mode the site's methods imply".into(),
-            context.span_of(view, node, &path),
+            node,
             &path,
+            "`configurable = true` without the web-mesh-vpn-fastd feature: nobody can switch the mode; nodes keep whichever mode the site's methods imply".into(),
         ));
     }
 }
@@ -60,15 +60,15 @@ fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
         }
         let mut path = p!["mesh_vpn", "fastd", "methods"];
         path.push(Key::Index(index + 1));
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             &LINTS[1],
             view,
+            Some(list[index].1),
+            &path,
             format!(
                 "`{}` in the methods of a configurable site makes performance mode (unencrypted) the default of every node",
                 list[index].0
             ),
-            context.span_of(view, Some(list[index].1), &path),
-            &path,
         ));
     }
 }

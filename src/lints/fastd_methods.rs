@@ -77,12 +77,12 @@ fn null_before_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         if let (Some(null), Some(l2tp)) = (null, l2tp) {
             if null < l2tp {
                 let path = item_path(null);
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     &LINTS[0],
                     view,
-                    "`null` comes before `null@l2tp`: fastd picks `null`, so the L2TP offload is never used".into(),
-                    context.span_of(view, Some(list[null].1), &path),
+                    Some(list[null].1),
                     &path,
+                    "`null` comes before `null@l2tp`: fastd picks `null`, so the L2TP offload is never used".into(),
                 ));
             }
         }
@@ -100,12 +100,12 @@ fn null_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) 
         }
         if let Some(index) = list.iter().position(|(m, _)| *m == "null") {
             let path = item_path(index);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 &LINTS[1],
                 view,
-                "`null` without `null@l2tp`: the newer `null@l2tp` is as unprotected and can be offloaded to the kernel".into(),
-                context.span_of(view, Some(list[index].1), &path),
+                Some(list[index].1),
                 &path,
+                "`null` without `null@l2tp`: the newer `null@l2tp` is as unprotected and can be offloaded to the kernel".into(),
             ));
         }
     }
@@ -134,14 +134,14 @@ fn weaker_method_first(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     _ => "unencrypted",
                 };
                 let path = item_path(i);
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     &LINTS[2],
                     view,
+                    Some(node),
+                    &path,
                     format!(
                         "`{method}` comes before `{better}`: every node uses {effect} transport whenever its gateway offers `{method}`; `{better}` is only a fallback"
                     ),
-                    context.span_of(view, Some(node), &path),
-                    &path,
                 ));
                 break;
             }
@@ -169,13 +169,7 @@ fn only_null_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic"
         };
-        let mut d = context.diagnostic(
-            &LINTS[3],
-            view,
-            message.into(),
-            context.span_of(view, node, &path),
-            &path,
-        );
+        let mut d = context.diagnostic_at(&LINTS[3], view, node, &path, message.into());
         if configurable(view) {
             d.severity = Severity::Error;
         }
@@ -192,12 +186,12 @@ fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         for (i, (method, node)) in list.iter().enumerate() {
             if list[..i].iter().any(|(earlier, _)| earlier == method) {
                 let path = item_path(i);
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     &LINTS[4],
                     view,
-                    format!("`{method}` is listed twice"),
-                    context.span_of(view, Some(node), &path),
+                    Some(node),
                     &path,
+                    format!("`{method}` is listed twice"),
                 ));
             }
         }

@@ -13,7 +13,7 @@
 //! Measured with fastd v22 (`fastd --verify-config` and running it on peer
 //! directories).
 
-use super::{DomainView, Lint, LintContext};
+use super::{lint, DomainView, Lint, LintContext};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::p;
 use crate::registry::{CodeInfo, Origin};
@@ -22,27 +22,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 const PACKAGE: &str = "gluon-mesh-vpn-fastd";
 
-fn lint(code: &str) -> &'static Lint {
-    LINTS
-        .iter()
-        .find(|l| l.info.code == code)
-        .expect("a lint of this family")
-}
-
 /// The domains in which the fastd provider is active.
 fn fastd_domains<'c, 'a>(context: &'c LintContext<'a>) -> Vec<&'c DomainView<'a>> {
     if !context.has_package(PACKAGE) {
         return Vec::new();
     }
-    context
-        .domains
-        .iter()
-        .filter(|v| {
-            v.merged
-                .at(&["mesh_vpn", "fastd"])
-                .is_some_and(Node::is_table)
-        })
-        .collect()
+    context.domains_with_table(&["mesh_vpn", "fastd"])
 }
 
 fn extended(base: &[Key], more: &[&str]) -> Vec<Key> {
@@ -166,16 +151,16 @@ fn invalid_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let path = extended(&peer.path, &["key"]);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV150"),
                 view,
+                Some(node),
+                &path,
                 format!(
                     "the key of peer `{}` has {} hex digits, not 64: fastd ignores the peer (\"no valid key configured\"), so nodes never connect to this gateway",
                     peer.name,
                     key.len()
                 ),
-                context.span_of(view, Some(node), &path),
-                &path,
             ));
         }
     }
@@ -201,15 +186,15 @@ fn duplicate_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 .position(|e| e.as_ref().is_some_and(|(k, _)| k == key));
             if let Some(first) = first {
                 let path = extended(&peers[i].path, &["key"]);
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     lint("GV151"),
                     view,
+                    Some(node),
+                    &path,
                     format!(
                         "peer `{}` has the same key as peer `{}`: fastd disables both (\"duplicate key used by peers\"), so nodes connect to neither",
                         peers[i].name, peers[first].name
                     ),
-                    context.span_of(view, Some(node), &path),
-                    &path,
                 ));
             }
         }
@@ -392,15 +377,15 @@ fn invalid_remote(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 let mut path = extended(&peer.path, &["remotes"]);
                 path.push(Key::Index(i + 1));
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     lint("GV152"),
                     view,
+                    Some(node),
+                    &path,
                     format!(
                         "remote `{remote}` of peer `{}` {problem}; fastd skips the peer file, so nodes never connect to this gateway",
                         peer.name
                     ),
-                    context.span_of(view, Some(node), &path),
-                    &path,
                 ));
             }
         }
@@ -417,15 +402,15 @@ fn peer_without_remotes(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let path = extended(&peer.path, &["remotes"]);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV153"),
                 view,
+                Some(remotes),
+                &path,
                 format!(
                     "peer `{}` has no remotes: nodes never connect to it (gateways do not connect to nodes)",
                     peer.name
                 ),
-                context.span_of(view, Some(remotes), &path),
-                &path,
             ));
         }
     }
@@ -451,15 +436,15 @@ fn limit_exceeds_peers(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 )
             };
             let path = extended(&group.path, &["limit"]);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV154"),
                 view,
+                Some(node),
+                &path,
                 format!(
                     "group `{}` has limit {limit} but can reach only {reach}: the limit never takes effect",
                     group.name
                 ),
-                context.span_of(view, Some(node), &path),
-                &path,
             ));
         }
     }
@@ -489,17 +474,17 @@ fn limit_zero(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 "fastd never connects to its peers"
             };
-            let mut d = context.diagnostic(
+            let mut d = context.diagnostic_at(
                 lint("GV155"),
                 view,
+                Some(node),
+                &path,
                 format!(
                     "group `{}` has limit 0 ({} peer{} below it): {effect}",
                     group.name,
                     group.peers,
                     plural(group.peers)
                 ),
-                context.span_of(view, Some(node), &path),
-                &path,
             );
             if all_blocked {
                 d.severity = Severity::Error;
@@ -522,15 +507,15 @@ fn invalid_limit(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             }
             let written = crate::site::value::lua_number_to_string(n);
             let path = extended(&group.path, &["limit"]);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV156"),
                 view,
+                Some(node),
+                &path,
                 format!(
                     "group `{}` has limit {written}, which fastd cannot read (only whole numbers from 0 to 2147483647 are limits): fastd reports a syntax error and does not start, so no node connects",
                     group.name
                 ),
-                context.span_of(view, Some(node), &path),
-                &path,
             ));
         }
     }
@@ -546,12 +531,12 @@ fn without_peers(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         if !tree(view).peers.is_empty() {
             continue;
         }
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             lint("GV157"),
             view,
-            "fastd has no peers in any group: nodes have no gateway to connect to".into(),
-            context.span_of(view, Some(groups), &path),
+            Some(groups),
             &path,
+            "fastd has no peers in any group: nodes have no gateway to connect to".into(),
         ));
     }
 }

@@ -25,12 +25,12 @@ fn offload_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic
         }
         let path = p!["mesh_vpn", "fastd", "methods"];
         let node = view.merged.lookup(&path);
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             &LINTS[0],
             view,
-            "the L2TP offload (mesh-vpn-fastd-l2tp) is in the images, but no domain method is `null@l2tp`: nothing is ever offloaded".into(),
-            context.span_of(view, node, &path),
+            node,
             &path,
+            "the L2TP offload (mesh-vpn-fastd-l2tp) is in the images, but no domain method is `null@l2tp`: nothing is ever offloaded".into(),
         ));
     }
 }
@@ -45,12 +45,12 @@ fn null_l2tp_gateways(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let path = p!["mesh_vpn", "fastd", "methods"];
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             &LINTS[1],
             view,
-            "`null@l2tp` needs fastd v22 or newer on the gateways, with `null@l2tp` in their method list (and `offload l2tp yes;` to offload there too)".into(),
-            context.span_of(view, Some(node), &path),
+            Some(node),
             &path,
+            "`null@l2tp` needs fastd v22 or newer on the gateways, with `null@l2tp` in their method list (and `offload l2tp yes;` to offload there too)".into(),
         ));
     }
 }

@@ -54,6 +54,14 @@ pub fn all() -> impl Iterator<Item = &'static Lint> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
+/// The lint with exactly this code, for a family's checks (whose codes are
+/// constants, each in the registry).
+fn lint(code: &str) -> &'static Lint {
+    all()
+        .find(|l| l.info.code == code)
+        .expect("a registered lint code")
+}
+
 pub fn find(code: &str) -> Option<&'static Lint> {
     all().find(|l| l.info.code.eq_ignore_ascii_case(code) || l.info.name == code)
 }
@@ -99,6 +107,15 @@ impl<'a> LintContext<'a> {
         self.packages.contains(package)
     }
 
+    /// The domains whose merged configuration has a table at `path` (a VPN
+    /// provider's section, say).
+    pub fn domains_with_table(&self, path: &[&str]) -> Vec<&DomainView<'a>> {
+        self.domains
+            .iter()
+            .filter(|v| v.merged.at(path).is_some_and(Node::is_table))
+            .collect()
+    }
+
     /// Where `path` is written for a domain (see [`locate::locate`]).
     pub fn locate(&self, view: &DomainView<'_>, path: &[Key]) -> Option<Span> {
         locate::locate(self.site_conf, view.domain, path)
@@ -113,6 +130,20 @@ impl<'a> LintContext<'a> {
     ) -> Option<Span> {
         node.and_then(|n| n.span)
             .or_else(|| self.locate(view, path))
+    }
+
+    /// A finding of `lint` for a domain about the value `node` at `path`:
+    /// at the value's own span, else where the path is written.
+    pub fn diagnostic_at(
+        &self,
+        lint: &Lint,
+        view: &DomainView<'_>,
+        node: Option<&Node>,
+        path: &[Key],
+        message: String,
+    ) -> Diagnostic {
+        let span = self.span_of(view, node, path);
+        self.diagnostic(lint, view, message, span, path)
     }
 
     /// A finding of `lint` for a domain.

@@ -13,7 +13,7 @@
 //! Gluon's docs/user/mtu.rst still calls 1376 the recommended WireGuard
 //! value; it took the site's mtu for the WireGuard interface's.
 
-use super::{DomainView, Lint, LintContext};
+use super::{lint, DomainView, Lint, LintContext};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
 use crate::registry::{CodeInfo, Origin};
@@ -74,13 +74,6 @@ pub mod link {
     /// PPPoE (DSL), and DS-Lite's IPv4 tunnel (mtu.rst: 1436, its worst
     /// case).
     pub const UPLINKS: [(&str, u32); 3] = [("Ethernet", 1500), ("PPPoE", 1492), ("DS-Lite", 1436)];
-}
-
-fn lint(code: &str) -> &'static Lint {
-    LINTS
-        .iter()
-        .find(|l| l.info.code == code)
-        .expect("a lint of this family")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,9 +187,11 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 (Severity::Warning, "")
             };
-            let mut d = context.diagnostic(
+            let mut d = context.diagnostic_at(
                 lint("GV180"),
                 view,
+                Some(vpn.node),
+                &vpn.path,
                 format!(
                     "{} mtu {} leaves {} bytes for packets in the mesh (batman-adv adds {}): batman-adv fragments every packet of IPv6's minimum size {} and up; {needed} carries them whole{note}",
                     vpn.protocol.name(),
@@ -205,8 +200,6 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     overhead::MESH,
                     link::IPV6_MINIMUM,
                 ),
-                context.span_of(view, Some(vpn.node), &vpn.path),
-                &vpn.path,
             );
             d.severity = severity;
             out.push(d);
@@ -268,17 +261,17 @@ fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     (mtu < vpn.mtu).then(|| format!("{mtu} fits {name}"))
                 })
                 .collect();
-            let mut d = context.diagnostic(
+            let mut d = context.diagnostic_at(
                 lint("GV181"),
                 view,
+                Some(vpn.node),
+                &vpn.path,
                 format!(
                     "{} mtu {} makes{interface} outer IPv4 packets of {outer} bytes{over_ipv6}: {effect} ({})",
                     vpn.protocol.name(),
                     vpn.mtu,
                     fits.join(", "),
                 ),
-                context.span_of(view, Some(vpn.node), &vpn.path),
-                &vpn.path,
             );
             d.severity = severity;
             out.push(d);
@@ -297,9 +290,11 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
                 continue;
             }
             let next = outer_ipv4(vpn.protocol, vpn.mtu, GluonVersion::V2025_1).unwrap_or(0);
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV182"),
                 view,
+                Some(vpn.node),
+                &vpn.path,
                 format!(
                     "WireGuard mtu {} is the VXLAN interface's in Gluon {}: its packets of up to {} bytes exceed wg_mesh's default MTU of {}, so large mesh frames do not fit into the tunnel and are fragmented or lost ({largest} or less fits); from v2025.1 on wg_mesh is mtu + {} and this mtu makes outer IPv4 packets of {next} bytes",
                     vpn.mtu,
@@ -308,8 +303,6 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
                     link::WIREGUARD_DEFAULT,
                     overhead::VXLAN_IPV6,
                 ),
-                context.span_of(view, Some(vpn.node), &vpn.path),
-                &vpn.path,
             ));
         }
     }
@@ -325,17 +318,17 @@ fn wireguard_below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnos
             if vpn.protocol != Protocol::WireGuard || wg_mesh >= link::IPV6_MINIMUM {
                 continue;
             }
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV183"),
                 view,
+                Some(vpn.node),
+                &vpn.path,
                 format!(
                     "WireGuard mtu {} makes wg_mesh {wg_mesh}, below IPv6's minimum MTU of {}: Linux turns IPv6 off on it, and the VXLAN to the gateway runs over IPv6, so the mesh VPN carries nothing ({} is the least that works)",
                     vpn.mtu,
                     link::IPV6_MINIMUM,
                     link::IPV6_MINIMUM - overhead::VXLAN_IPV6,
                 ),
-                context.span_of(view, Some(vpn.node), &vpn.path),
-                &vpn.path,
             ));
         }
     }

@@ -10,24 +10,17 @@
 //! broker lint applies to both packages: they share the broker list
 //! `mesh_vpn.tunneldigger.brokers`.
 
-use super::{DomainView, Lint, LintContext};
+use super::{lint, DomainView, Lint, LintContext};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
 use crate::p;
 use crate::registry::{CodeInfo, Origin};
 use crate::site::source::Span;
-use crate::site::value::{Key, Node};
+use crate::site::value::Key;
 use std::net::Ipv6Addr;
 
 /// Gluon's package, up to v2023.2.
 const GLUON_PACKAGE: &str = "gluon-mesh-vpn-tunneldigger";
-
-fn lint(code: &str) -> &'static Lint {
-    LINTS
-        .iter()
-        .find(|l| l.info.code == code)
-        .expect("a lint of this family")
-}
 
 /// Whether an image has Gluon's Tunneldigger package or a feed package
 /// built from it (`ff-mesh-vpn-tunneldigger`).
@@ -42,15 +35,7 @@ fn tunneldigger_domains<'c, 'a>(context: &'c LintContext<'a>) -> Vec<&'c DomainV
     if !has_tunneldigger(context) {
         return Vec::new();
     }
-    context
-        .domains
-        .iter()
-        .filter(|v| {
-            v.merged
-                .at(&["mesh_vpn", "tunneldigger"])
-                .is_some_and(Node::is_table)
-        })
-        .collect()
+    context.domains_with_table(&["mesh_vpn", "tunneldigger"])
 }
 
 /// Where the site selects Tunneldigger: the package or the feature name in
@@ -149,14 +134,14 @@ fn ipv6_broker(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let path = p!["mesh_vpn", "tunneldigger", "brokers", Key::Index(i + 1)];
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV162"),
                 view,
+                Some(node),
+                &path,
                 format!(
                     "broker `{broker}` is an IPv6 address, but Tunneldigger has no IPv6 support: nodes can never reach this broker"
                 ),
-                context.span_of(view, Some(node), &path),
-                &path,
             ));
         }
     }

@@ -13,7 +13,7 @@
 //! (the provider is active). Community WireGuard packages from site feeds
 //! (ffmuc's, ff-kbu's) have their own formats and are left alone.
 
-use super::{DomainView, Lint, LintContext};
+use super::{lint, DomainView, Lint, LintContext};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::p;
 use crate::registry::{CodeInfo, Origin};
@@ -22,27 +22,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const PACKAGE: &str = "gluon-mesh-vpn-wireguard";
 
-fn lint(code: &str) -> &'static Lint {
-    LINTS
-        .iter()
-        .find(|l| l.info.code == code)
-        .expect("a lint of this family")
-}
-
 /// The domains in which Gluon's WireGuard provider is active.
 fn wireguard_domains<'c, 'a>(context: &'c LintContext<'a>) -> Vec<&'c DomainView<'a>> {
     if !context.has_package(PACKAGE) {
         return Vec::new();
     }
-    context
-        .domains
-        .iter()
-        .filter(|v| {
-            v.merged
-                .at(&["mesh_vpn", "wireguard"])
-                .is_some_and(Node::is_table)
-        })
-        .collect()
+    context.domains_with_table(&["mesh_vpn", "wireguard"])
 }
 
 // ---------------------------------------------------------------------------
@@ -336,14 +321,14 @@ fn ntp_servers_missing(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             "`ntp_servers` is not set"
         };
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             lint("GV140"),
             view,
+            node,
+            &path,
             format!(
                 "{what}: freshly flashed nodes fall back to OpenWrt's pool servers, but nodes upgraded from a firmware that had NTP servers keep those, and WireGuard cannot connect until the clock is set"
             ),
-            context.span_of(view, node, &path),
-            &path,
         ));
     }
 }
@@ -380,12 +365,12 @@ fn ntp_server_not_public_lint(context: &LintContext<'_>, out: &mut Vec<Diagnosti
                     Severity::Error,
                 )
             };
-            let mut d = context.diagnostic(
+            let mut d = context.diagnostic_at(
                 lint("GV141"),
                 view,
-                format!("NTP server `{server}` is {reason}: {effect}"),
-                context.span_of(view, Some(node), &path),
+                Some(node),
                 &path,
+                format!("NTP server `{server}` is {reason}: {effect}"),
             );
             d.severity = severity;
             out.push(d);
@@ -453,14 +438,14 @@ fn old_peer_format(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             "peers with `publickey`"
         };
-        out.push(context.diagnostic(
+        out.push(context.diagnostic_at(
             lint("GV142"),
             view,
+            Some(node),
+            &path,
             format!(
                 "`mesh_vpn.wireguard.peers` is written for an older community WireGuard package ({shape}); Gluon's gluon-mesh-vpn-wireguard needs named peers with `public_key` and `endpoint` (`gw1 = {{ public_key = '…', endpoint = 'gw1.example.org:51820' }}`), otherwise wgpeerselector finds no peer and the node never connects"
             ),
-            context.span_of(view, Some(node), &path),
-            &path,
         ));
     }
 }
@@ -480,14 +465,14 @@ fn duplicate_public_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             });
             if let Some((first, _)) = earlier {
                 let path = peer_path(name, "public_key");
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     lint("GV143"),
                     view,
+                    Some(key_node),
+                    &path,
                     format!(
                         "peer `{name}` has the same public key as `{first}`: if they are two gateways, one key is a copy and nodes picking that gateway never complete a handshake; if it is one gateway, give it one peer with a host name that resolves to all its addresses"
                     ),
-                    context.span_of(view, Some(key_node), &path),
-                    &path,
                 ));
             }
         }
@@ -590,14 +575,14 @@ fn invalid_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             if let Err(problem) = parse_endpoint(endpoint) {
                 let path = peer_path(&name, "endpoint");
-                out.push(context.diagnostic(
+                out.push(context.diagnostic_at(
                     lint("GV145"),
                     view,
+                    Some(node),
+                    &path,
                     format!(
                         "endpoint `{endpoint}` of peer `{name}` {problem}: wgpeerselector cannot install the peer, so nodes never use this gateway"
                     ),
-                    context.span_of(view, Some(node), &path),
-                    &path,
                 ));
             }
         }
@@ -628,12 +613,12 @@ fn duplicate_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             let path = peer_path(name, "endpoint");
             let written = node.as_str().unwrap_or_default();
-            out.push(context.diagnostic(
+            out.push(context.diagnostic_at(
                 lint("GV144"),
                 view,
-                format!("peer `{name}` has the endpoint `{written}` of peer `{first}`: {effect}"),
-                context.span_of(view, Some(node), &path),
+                Some(node),
                 &path,
+                format!("peer `{name}` has the endpoint `{written}` of peer `{first}`: {effect}"),
             ));
         }
     }
