@@ -10,8 +10,8 @@
 //! the same inputs, so every target is skipped and the job only writes the
 //! complete report and, with an autoupdater branch, the manifest.
 
-use crate::build::templates;
 use crate::gluon_version::GluonVersion;
+use crate::templates;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

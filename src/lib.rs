@@ -22,3 +22,4 @@ pub mod registry;
 pub mod render;
 pub mod rules;
 pub mod site;
+pub mod templates;

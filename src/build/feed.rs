@@ -26,8 +26,8 @@
 //! same `PACKAGES_GLUONVPN_COMMIT`.
 
 use super::fsutil::{self, Entry};
-use super::templates;
 use super::BuildError;
+use crate::templates;
 use git2::{Repository, Signature, Time};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

@@ -19,7 +19,6 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod site;
-pub mod templates;
 
 use crate::gluon_data::{self, arch::RustAgents};
 use crate::gluon_version::GluonVersion;

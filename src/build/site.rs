@@ -22,8 +22,9 @@
 
 use super::fsutil::{self, Entry};
 use super::gluon::SiteRepo;
-use super::{feed, templates, BuildError};
+use super::{feed, BuildError};
 use crate::gluon_version::GluonVersion;
+use crate::templates;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
