@@ -2,6 +2,9 @@
 //! every page in SUMMARY.md exists, and (where mdbook is installed, as in CI)
 //! the book builds.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::path::{Path, PathBuf};
 
 fn book() -> PathBuf {
@@ -154,7 +157,7 @@ fn ci_examples_are_valid_workflows() {
     assert!(examples[0].1.contains("--format sarif"));
     assert!(examples[0].1.contains("--format github"));
 
-    let Some(check) = check_jsonschema() else {
+    let Some(check) = tools::check_jsonschema("THE CI EXAMPLES' VALIDATION") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -173,32 +176,4 @@ fn ci_examples_are_valid_workflows() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-}
-
-/// check-jsonschema from target/ci/venv (.ci/test-tools) or PATH.
-fn check_jsonschema() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci/venv/bin/check-jsonschema");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    let on_path = std::process::Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if on_path {
-        return Some(PathBuf::from("check-jsonschema"));
-    }
-    assert!(
-        std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-        "check-jsonschema is missing: CI must run .ci/test-tools first"
-    );
-    loud("\n*** SKIPPING THE CI EXAMPLES' VALIDATION: check-jsonschema is not installed; run .ci/test-tools ***\n");
-    None
-}
-
-/// Says something past the test harness's capture, so that a skipped check
-/// shows even when the test passes.
-fn loud(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }

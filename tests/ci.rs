@@ -3,8 +3,11 @@
 //! and GitLab CI as check-jsonschema's built-in schemas (SchemaStore's,
 //! vendored) say.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use serde_norway::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn gluonvpn(dir: &Path, args: &[&str]) -> Output {
@@ -285,7 +288,7 @@ fn ci_refuses_what_it_cannot_write() {
 
 /// check-jsonschema's built-in schema for the CI system accepts the file.
 fn validate(schema: &str, text: &str) {
-    let Some(check) = check_jsonschema() else {
+    let Some(check) = tools::check_jsonschema("THE PIPELINES' SCHEMA VALIDATION") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -302,30 +305,4 @@ fn validate(schema: &str, text: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// check-jsonschema from target/ci/venv (.ci/test-tools) or PATH; missing,
-/// the schema validation is skipped loudly, and fails under CI=true.
-fn check_jsonschema() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci/venv/bin/check-jsonschema");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    let on_path = Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if on_path {
-        return Some(PathBuf::from("check-jsonschema"));
-    }
-    assert!(
-        std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-        "check-jsonschema is missing: CI must run .ci/test-tools first"
-    );
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPING THE PIPELINES' SCHEMA VALIDATION: check-jsonschema is not installed; run .ci/test-tools ***\n"
-    );
-    None
 }

@@ -7,6 +7,9 @@
 //! CI always runs it. Without it the schema checks are skipped loudly (and
 //! fail under CI=true); everything else here runs anyway.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,10 +57,6 @@ fn schema_path() -> PathBuf {
         .unwrap_or_else(|| manifest_dir().join("target/ci/sarif-schema-2.1.0.json"))
 }
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
 /// The official schema as a validator, or `None` (with a loud message) when
 /// it has not been fetched.
 fn validator() -> Option<&'static jsonschema::Validator> {
@@ -67,11 +66,11 @@ fn validator() -> Option<&'static jsonschema::Validator> {
             let path = schema_path();
             let Ok(text) = std::fs::read_to_string(&path) else {
                 assert!(
-                    !in_ci(),
+                    !tools::in_ci(),
                     "{} is missing: CI must run .ci/test-tools first",
                     path.display()
                 );
-                loud(&format!(
+                tools::loud(&format!(
                     "\n*** SKIPPING SARIF SCHEMA VALIDATION: {} is missing; run .ci/test-tools to fetch it ***\n",
                     path.display()
                 ));
@@ -464,11 +463,11 @@ fn the_schema_check_catches_broken_logs() {
 /// check-jsonschema, which .ci/test-tools installs) agrees.
 #[test]
 fn python_jsonschema_agrees() {
-    let Some(check) = check_jsonschema() else {
+    let Some(check) = tools::check_jsonschema("THE SARIF LOGS' SCHEMA VALIDATION") else {
         return;
     };
     if !schema_path().is_file() {
-        assert!(!in_ci(), "{} is missing", schema_path().display());
+        assert!(!tools::in_ci(), "{} is missing", schema_path().display());
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -497,32 +496,4 @@ fn python_jsonschema_agrees() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// check-jsonschema from target/ci/venv (.ci/test-tools) or PATH.
-fn check_jsonschema() -> Option<PathBuf> {
-    let venv = manifest_dir().join("target/ci/venv/bin/check-jsonschema");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    let on_path = Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if on_path {
-        return Some(PathBuf::from("check-jsonschema"));
-    }
-    assert!(
-        !in_ci(),
-        "check-jsonschema is missing: CI must run .ci/test-tools first"
-    );
-    loud("\n*** SKIPPING check-jsonschema VALIDATION: not installed; run .ci/test-tools ***\n");
-    None
-}
-
-/// Says something past the test harness's capture, so that a skipped check
-/// shows even when the test passes.
-fn loud(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }

@@ -1,0 +1,43 @@
+//! The test tools that .ci/test-tools installs (check-jsonschema, from
+//! PyPI, into target/ci/venv), shared by the tests that use them.
+//!
+//! A missing tool skips the check with a loud message, and fails under
+//! CI=true, where .ci/run installs it first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether the tests run in CI (`CI` set and not empty).
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// A message on the test's standard error, past the test harness' capture.
+pub fn loud(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// check-jsonschema from target/ci/venv or PATH; `None` when missing, after
+/// saying loudly that `what` is skipped (under CI=true: a failure).
+pub fn check_jsonschema(what: &str) -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci/venv/bin/check-jsonschema");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let on_path = Command::new("check-jsonschema")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return Some(PathBuf::from("check-jsonschema"));
+    }
+    assert!(
+        !in_ci(),
+        "check-jsonschema is missing: CI must run .ci/test-tools first"
+    );
+    loud(&format!(
+        "\n*** SKIPPING {what}: check-jsonschema is not installed; run .ci/test-tools ***\n"
+    ));
+    None
+}
