@@ -7,27 +7,15 @@
 //! Where a tool is missing these tests say so and pass, except in CI
 //! (`CI` set), where .ci/run installs every tool and a missing one fails.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use gluonvpn::derive::{domain_seed_bytes, vxlan_vni, wireguard_link_local};
 use gluonvpn::keys::{FastdPublicKey, KeyError, Secret, WgPublicKey};
 use std::io::{Read, Write};
 use std::net::Ipv6Addr;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
-
-fn tool(name: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is missing; .ci/run installs it"
-        );
-        eprintln!("skipped: {name} is not installed (apt-get install fastd wireguard-tools wireguard-go python3)");
-    }
-    found
-}
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -103,7 +91,7 @@ const KEY_PAIRS: usize = 256;
 
 #[test]
 fn fresh_fastd_key_pairs_translate_to_wireguard_key_pairs() {
-    if !tool("fastd") || !tool("wg") {
+    if !tools::installed("fastd") || !tools::installed("wg") {
         return;
     }
     let start = Instant::now();
@@ -155,7 +143,7 @@ fn fastd_accepts(own: &FastdPair, key_hex: &str) -> bool {
 
 #[test]
 fn fastd_and_gluonvpn_agree_on_which_bytes_are_points() {
-    if !tool("fastd") {
+    if !tools::installed("fastd") {
         return;
     }
     let own = fastd_generate_key();
@@ -255,7 +243,7 @@ fn random_seed(n: usize) -> String {
 
 #[test]
 fn vxlan_ids_agree_with_an_independent_implementation() {
-    if !tool("python3") {
+    if !tools::installed("python3") {
         return;
     }
     let seeds: Vec<String> = (0..300).map(random_seed).collect();
@@ -281,7 +269,7 @@ fn vxlan_ids_agree_with_an_independent_implementation() {
 
 #[test]
 fn link_local_addresses_agree_with_an_independent_implementation() {
-    if !tool("python3") {
+    if !tools::installed("python3") {
         return;
     }
     let mut keys: Vec<WgPublicKey> = (0..200)
@@ -380,7 +368,7 @@ fn cli_translates_a_secret_from_stdin() {
         secret.wireguard_public_key().to_base64(),
         expected_wg_public()
     );
-    if tool("wg") {
+    if tools::installed("wg") {
         assert_eq!(wg_pubkey(private.trim()), expected_wg_public());
     }
     // a gateway's fastd.conf (one fastd itself accepts) works too
@@ -393,7 +381,7 @@ fn cli_translates_a_secret_from_stdin() {
     .expect("write");
     let conf = dir.path().join("fastd.conf");
     std::fs::write(&conf, GATEWAY_CONF.replace("SECRET", SECRET)).expect("write");
-    if tool("fastd") {
+    if tools::installed("fastd") {
         let verify = Command::new("fastd")
             .args(["--verify-config", "-c"])
             .arg(&conf)
@@ -632,7 +620,7 @@ fn cli_translates_a_peer_directory_and_reports_bad_files() {
 /// `wg show` lists each node with its link-local address.
 #[test]
 fn wireguard_loads_the_translated_peers() {
-    if !tool("wireguard-go") || !tool("wg") || !tool("ip") {
+    if !tools::installed("wireguard-go") || !tools::installed("wg") || !tools::installed("ip") {
         return;
     }
     let dir = peer_dir();

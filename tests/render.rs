@@ -4,6 +4,9 @@
 //! network namespace, UCI read back, release differences, the tree
 //! writer's flags and exit codes, and secrets kept out of every file.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use gluonvpn::check::{self, CheckOptions, Outcome};
 use gluonvpn::gluon_version::GluonVersion;
 use gluonvpn::keys::Secret;
@@ -21,21 +24,6 @@ fn repo() -> &'static Path {
 
 fn example(name: &str) -> PathBuf {
     repo().join("site-examples").join(name)
-}
-
-fn tool(name: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is missing; .ci/run installs it"
-        );
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
 }
 
 fn load(path: &Path, version: GluonVersion) -> Outcome {
@@ -349,7 +337,7 @@ fn fastd_configs(tree: &Tree) -> Vec<(&str, &str)> {
 /// its peer directories, pass the real fastd's check.
 #[test]
 fn fastd_accepts_every_rendered_config() {
-    if !tool("fastd") {
+    if !tools::installed("fastd") {
         return;
     }
     let work = tempfile::tempdir().expect("tempdir");
@@ -407,7 +395,7 @@ fn fastd_accepts_every_rendered_config() {
 /// would refuse them) when their fastd section is usable.
 #[test]
 fn fastd_accepts_the_corpus_gateways() {
-    if !tool("fastd") {
+    if !tools::installed("fastd") {
         return;
     }
     let corpus = repo().join("../shared/corpus");
@@ -572,7 +560,7 @@ fn cli_refuses_sites_with_gluon_errors() {
 /// rendered file (nor any message) contains a secret.
 #[test]
 fn secrets_stay_out_of_the_output() {
-    if !tool("fastd") {
+    if !tools::installed("fastd") {
         return;
     }
     let work = tempfile::tempdir().expect("tempdir");
@@ -700,7 +688,7 @@ impl Drop for Netns {
 /// wireguard-go interface in a network namespace of the test's own.
 #[test]
 fn wireguard_takes_the_rendered_configs() {
-    if !tool("wireguard-go") || !tool("wg") || !tool("ip") {
+    if !tools::installed("wireguard-go") || !tools::installed("wg") || !tools::installed("ip") {
         return;
     }
     let ns = Netns(unique("gvr"));

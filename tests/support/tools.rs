@@ -4,6 +4,9 @@
 //! A missing tool skips the check with a loud message, and fails under
 //! CI=true, where .ci/run installs it first.
 
+// each test target uses a part of it
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,4 +43,18 @@ pub fn check_jsonschema(what: &str) -> Option<PathBuf> {
         "\n*** SKIPPING {what}: check-jsonschema is not installed; run .ci/test-tools ***\n"
     ));
     None
+}
+
+/// Whether `program` is on PATH; when not, says the test is skipped (under
+/// CI=true: a failure, .ci/run installs it).
+pub fn installed(program: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(!in_ci(), "{program} is missing; .ci/run installs it");
+        loud(&format!("skipped: {program} is not installed"));
+    }
+    found
 }
