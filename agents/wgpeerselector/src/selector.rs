@@ -755,6 +755,19 @@ mod tests {
         t
     }
 
+    /// [`run`] until a gateway is established, for at most `within`.
+    fn until_established(
+        sel: &mut Selector,
+        link: &mut FakeLink,
+        rng: &mut dyn Rng,
+        from: Instant,
+        within: Duration,
+    ) -> Instant {
+        run(sel, link, rng, from, from + within, |s| {
+            s.established().is_some()
+        })
+    }
+
     fn setup(n: u8) -> (Selector, FakeLink, Instant) {
         let peers = (1..=n)
             .map(|i| spec(i, &format!("198.18.0.{i}:5100{i}")))
@@ -773,14 +786,7 @@ mod tests {
         link.answer_after.insert(key(3), Duration::from_millis(30));
         let mut rng = SplitMix(1);
         sel.start(t0, &mut rng);
-        let t = run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t0,
-            t0 + Duration::from_secs(30),
-            |s| s.established().is_some(),
-        );
+        let t = until_established(&mut sel, &mut link, &mut rng, t0, Duration::from_secs(30));
         assert_eq!(sel.established().unwrap().name, "gw3");
         // at most 3 dead ones before it, 200 ms apart, plus its 30 ms and a poll
         assert!(
@@ -809,14 +815,7 @@ mod tests {
             Phase::Probing { queue, .. } => queue[0],
             _ => unreachable!(),
         };
-        run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t0,
-            t0 + Duration::from_secs(30),
-            |s| s.established().is_some(),
-        );
+        until_established(&mut sel, &mut link, &mut rng, t0, Duration::from_secs(30));
         assert_eq!(sel.established().unwrap().name, sel.peers[first].spec.name);
         assert_eq!(link.installed.len(), 1);
     }
@@ -847,14 +846,7 @@ mod tests {
         assert!(until - t >= Duration::from_secs(1) && until - t <= Duration::from_secs(2));
         // a gateway comes back; the next round finds it
         link.answer_after.insert(key(2), Duration::from_millis(10));
-        run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t,
-            t + Duration::from_secs(60),
-            |s| s.established().is_some(),
-        );
+        until_established(&mut sel, &mut link, &mut rng, t, Duration::from_secs(60));
         assert_eq!(sel.established().unwrap().name, "gw2");
         assert_eq!(sel.failures, 0);
     }
@@ -884,14 +876,7 @@ mod tests {
         link.answer_after.insert(key(2), Duration::from_millis(10));
         let mut rng = SplitMix(11);
         sel.start(t0, &mut rng);
-        let t = run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t0,
-            t0 + Duration::from_secs(5),
-            |s| s.established().is_some(),
-        );
+        let t = until_established(&mut sel, &mut link, &mut rng, t0, Duration::from_secs(5));
         let first = sel.established().unwrap().public_key;
         // no new handshake: lost 150 s after the first
         let t = run(
@@ -936,14 +921,7 @@ mod tests {
         link.answer_after.insert(key(1), Duration::from_millis(10));
         let mut rng = SplitMix(2);
         sel.start(t0, &mut rng);
-        let mut t = run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t0,
-            t0 + Duration::from_secs(5),
-            |s| s.established().is_some(),
-        );
+        let mut t = until_established(&mut sel, &mut link, &mut rng, t0, Duration::from_secs(5));
         // renew the handshake every 120 s for 10 minutes; step the wall
         // clock by a year at 300 s
         let mut renewed = t;
@@ -1013,14 +991,7 @@ mod tests {
                 "[fd00::1]:51001".parse().unwrap(),
             ]),
         );
-        let t = run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t1,
-            t1 + Duration::from_secs(10),
-            |s| s.established().is_some(),
-        );
+        let t = until_established(&mut sel, &mut link, &mut rng, t1, Duration::from_secs(10));
         assert_eq!(sel.established().unwrap().name, "gw1");
         assert!(
             t - t1 <= Duration::from_millis(200 + 20 + 50),
@@ -1077,14 +1048,7 @@ mod tests {
         };
         let last = sel.peers[order[2]].spec.public_key;
         link.answer_after.insert(last, Duration::from_millis(10));
-        let t = run(
-            &mut sel,
-            &mut link,
-            &mut rng,
-            t0,
-            t0 + Duration::from_secs(60),
-            |s| s.established().is_some(),
-        );
+        let t = until_established(&mut sel, &mut link, &mut rng, t0, Duration::from_secs(60));
         // two dead ones of 5.5 s each before it
         assert!(t - t0 >= Duration::from_secs(11) && t - t0 <= Duration::from_millis(11_100));
     }
