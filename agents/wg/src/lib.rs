@@ -125,6 +125,22 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// A peer with nothing but its key, to be filled in from a device's
+    /// report.
+    pub fn new(public_key: Key) -> Peer {
+        Peer {
+            public_key,
+            has_preshared_key: false,
+            endpoint: None,
+            allowed_ips: Vec::new(),
+            latest_handshake: None,
+            persistent_keepalive: None,
+            rx_bytes: 0,
+            tx_bytes: 0,
+            protocol_version: 0,
+        }
+    }
+
     /// The latest handshake in whole seconds since the Unix epoch, 0 if
     /// there was none — what `wg show IF latest-handshakes` prints.
     pub fn latest_handshake_secs(&self) -> u64 {

@@ -262,17 +262,7 @@ fn allowed_ip_from(attrs: &[WireguardAllowedIpAttr]) -> Option<AllowedIp> {
 
 fn peer_from(attrs: Vec<WireguardPeerAttribute>) -> io::Result<Peer> {
     let mut key = None;
-    let mut peer = Peer {
-        public_key: Key([0; 32]),
-        has_preshared_key: false,
-        endpoint: None,
-        allowed_ips: Vec::new(),
-        latest_handshake: None,
-        persistent_keepalive: None,
-        rx_bytes: 0,
-        tx_bytes: 0,
-        protocol_version: 0,
-    };
+    let mut peer = Peer::new(Key([0; 32]));
     for a in attrs {
         match a {
             WireguardPeerAttribute::PublicKey(k) => key = Some(Key(k)),

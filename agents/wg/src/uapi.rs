@@ -74,20 +74,6 @@ fn parse_endpoint(value: &str) -> io::Result<SocketAddr> {
     Err(invalid_data(format!("UAPI: bad endpoint {value:?}")))
 }
 
-fn new_peer(public_key: Key) -> Peer {
-    Peer {
-        public_key,
-        has_preshared_key: false,
-        endpoint: None,
-        allowed_ips: Vec::new(),
-        latest_handshake: None,
-        persistent_keepalive: None,
-        rx_bytes: 0,
-        tx_bytes: 0,
-        protocol_version: 0,
-    }
-}
-
 /// Reads the reply to `get=1` from `reader`, line by line (10,000 peers are
 /// about 4 MB of text; they are never held as text at once).
 pub(crate) fn parse_get(reader: &mut impl BufRead, ifname: &str) -> io::Result<Device> {
@@ -134,7 +120,7 @@ pub(crate) fn parse_get(reader: &mut impl BufRead, ifname: &str) -> io::Result<D
         if key == "public_key" {
             finish(device.peers.last_mut(), &mut hs);
             let k = Key::from_hex(value).map_err(|e| invalid_data(format!("UAPI: {e}")))?;
-            device.peers.push(new_peer(k));
+            device.peers.push(Peer::new(k));
             continue;
         }
         match device.peers.last_mut() {
