@@ -107,6 +107,19 @@ pub fn tree_hash(root: &Path, entries: &[Entry]) -> std::io::Result<String> {
 /// Copies the entries from `from` to `to` (files with their permissions,
 /// symlinks as symlinks).
 pub fn copy_entries(from: &Path, to: &Path, entries: &[Entry]) -> std::io::Result<()> {
+    place_entries(from, to, entries, false)
+}
+
+/// Mirrors the tree at `from` into `to` with hard links (symlinks copied),
+/// falling back to copies where linking fails.
+pub fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    place_entries(from, to, &list(from, &[], &[])?, true)
+}
+
+/// Puts each entry of `from` at the same place below `to`: symlinks as
+/// symlinks, files hard-linked (when `link` and the file system lets) or
+/// copied.
+fn place_entries(from: &Path, to: &Path, entries: &[Entry], link: bool) -> std::io::Result<()> {
     for e in entries {
         let src = from.join(&e.rel);
         let dst = to.join(&e.rel);
@@ -115,25 +128,7 @@ pub fn copy_entries(from: &Path, to: &Path, entries: &[Entry]) -> std::io::Resul
         }
         if e.symlink {
             std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst)?;
-        }
-    }
-    Ok(())
-}
-
-/// Mirrors the tree at `from` into `to` with hard links (symlinks copied),
-/// falling back to copies where linking fails.
-pub fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    for e in list(from, &[], &[])? {
-        let src = from.join(&e.rel);
-        let dst = to.join(&e.rel);
-        if let Some(dir) = dst.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        if e.symlink {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-        } else if std::fs::hard_link(&src, &dst).is_err() {
+        } else if !link || std::fs::hard_link(&src, &dst).is_err() {
             std::fs::copy(&src, &dst)?;
         }
     }

@@ -480,12 +480,7 @@ pub fn gateway_methods(site_methods: &[String], configurable: bool) -> Vec<Strin
     if site_methods.iter().any(|m| m == "null") {
         methods.push("null".into());
     }
-    methods.extend(
-        site_methods
-            .iter()
-            .filter(|m| *m != "null@l2tp" && *m != "null")
-            .cloned(),
-    );
+    methods.extend(super::node::methods_but_null(site_methods));
     methods
 }
 

@@ -149,13 +149,17 @@ pub fn node_methods(site_methods: &[String], configurable: bool) -> Vec<String> 
         methods.push("null@l2tp".to_string());
         methods.push("null".to_string());
     }
-    methods.extend(
-        site_methods
-            .iter()
-            .filter(|m| *m != "null@l2tp" && *m != "null")
-            .cloned(),
-    );
+    methods.extend(methods_but_null(site_methods));
     methods
+}
+
+/// The site's methods but `null@l2tp` and `null`, in the site's order: what
+/// follows the null methods in a configurable list.
+pub fn methods_but_null(site_methods: &[String]) -> impl Iterator<Item = String> + '_ {
+    site_methods
+        .iter()
+        .filter(|m| *m != "null@l2tp" && *m != "null")
+        .cloned()
 }
 
 /// A fastd peer group of the site, flattened as Gluon names it.
