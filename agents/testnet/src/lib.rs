@@ -311,6 +311,28 @@ pub fn try_run(args: &[&str]) -> Result<String, String> {
     }
 }
 
+/// A WireGuard key pair from wireguard-tools (`wg genkey`, `wg pubkey`):
+/// (private, public), base64.
+pub fn wg_keypair() -> (String, String) {
+    use std::io::Write;
+    let private = run(&["wg", "genkey"]).trim().to_string();
+    let mut child = Command::new("wg")
+        .arg("pubkey")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs wg pubkey");
+    child
+        .stdin
+        .take()
+        .expect("wg pubkey's stdin")
+        .write_all(private.as_bytes())
+        .expect("writes to wg pubkey");
+    let out = child.wait_with_output().expect("wg pubkey");
+    let public = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (private, public)
+}
+
 /// Polls `f` every 10 ms until it returns `Some`, at most `timeout`.
 pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;

@@ -3,7 +3,7 @@
 //! independent UAPI client) reports; and the kernel backend's errors where
 //! the kernel has no WireGuard.
 
-use gluonvpn_testnet::{run, wait_for, TestNet};
+use gluonvpn_testnet::{wait_for, wg_keypair, TestNet};
 use gluonvpn_wg::{
     AllowedIp, Backend, BackendKind, DeviceConfig, Key, PeerConfig, SecretKey, WireGuard,
 };
@@ -12,31 +12,11 @@ use std::io::ErrorKind;
 use std::time::{Duration, SystemTime};
 
 fn genkey() -> (SecretKey, Key) {
-    let private = run(&["wg", "genkey"]);
-    let public = pubkey(private.trim());
+    let (private, public) = wg_keypair();
     (
         SecretKey::from_base64(&private).unwrap(),
         public.parse().unwrap(),
     )
-}
-
-fn pubkey(private: &str) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("wg")
-        .arg("pubkey")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(private.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// One peer line of `wg show IF dump`.

@@ -2,7 +2,7 @@
 //! gateway namespace, four configured gateways (see tests/netns.rs).
 #![allow(dead_code)]
 
-use gluonvpn_testnet::{run, wait_for, TestNet};
+use gluonvpn_testnet::{wait_for, TestNet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,17 +39,12 @@ pub struct Keys {
 }
 
 pub fn keys(dir: &Path, name: &str) -> Keys {
-    let private = run(&["wg", "genkey"]);
+    let (private, public) = gluonvpn_testnet::wg_keypair();
     let private_file = dir.join(format!("{name}.key"));
-    fs::write(&private_file, private.trim()).unwrap();
-    let out = std::process::Command::new("wg")
-        .arg("pubkey")
-        .stdin(fs::File::open(&private_file).unwrap())
-        .output()
-        .unwrap();
+    fs::write(&private_file, private).unwrap();
     Keys {
         private_file,
-        public: String::from_utf8(out.stdout).unwrap().trim().to_string(),
+        public,
     }
 }
 

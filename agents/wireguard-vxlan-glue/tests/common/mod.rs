@@ -15,7 +15,7 @@
 
 #![allow(dead_code)]
 
-use gluonvpn_testnet::{run, TestNet};
+use gluonvpn_testnet::TestNet;
 use gluonvpn_wg::{Backend, WireGuard};
 use std::net::Ipv6Addr;
 use std::process::{Command, Stdio};
@@ -59,25 +59,7 @@ for key in sys.stdin.read().split():
 
 /// A key pair from `wg genkey` / `wg pubkey`: (private, public).
 pub fn genkey() -> (String, String) {
-    let private = run(&["wg", "genkey"]).trim().to_string();
-    use std::io::Write;
-    let mut child = Command::new("wg")
-        .arg("pubkey")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(private.as_bytes())
-        .unwrap();
-    let public = String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_string();
-    (private, public)
+    gluonvpn_testnet::wg_keypair()
 }
 
 pub struct Node {
