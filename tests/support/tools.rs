@@ -58,3 +58,26 @@ pub fn installed(program: &str) -> bool {
     }
     found
 }
+
+/// check-jsonschema's built-in schema `schema` (e.g. `vendor.github-workflows`)
+/// on a YAML document: `Err` with check-jsonschema's report when it rejects
+/// it.
+pub fn builtin_schema_accepts(check: &Path, schema: &str, yaml: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("document.yml");
+    std::fs::write(&file, yaml).expect("write");
+    let out = Command::new(check)
+        .args(["--builtin-schema", schema])
+        .arg(&file)
+        .output()
+        .expect("runs check-jsonschema");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}

@@ -172,6 +172,20 @@ pub struct Device {
     pub peers: Vec<Peer>,
 }
 
+impl Device {
+    /// A device with nothing but its name, to be filled in from its report.
+    pub fn new(ifname: &str) -> Device {
+        Device {
+            ifname: ifname.to_string(),
+            public_key: None,
+            has_private_key: false,
+            listen_port: 0,
+            fwmark: 0,
+            peers: Vec::new(),
+        }
+    }
+}
+
 /// A change to one peer: creates it, updates it, or removes it. Fields left
 /// at `None` (and an empty `allowed_ips` without `replace_allowed_ips`)
 /// leave the peer's current value.

@@ -307,14 +307,7 @@ pub(crate) fn device_from_dump(
     ifname: &str,
     messages: impl IntoIterator<Item = WireguardMessage>,
 ) -> io::Result<Device> {
-    let mut device = Device {
-        ifname: ifname.to_string(),
-        public_key: None,
-        has_private_key: false,
-        listen_port: 0,
-        fwmark: 0,
-        peers: Vec::new(),
-    };
+    let mut device = Device::new(ifname);
     for message in messages {
         let mut first_peer_of_message = true;
         for attribute in message.attributes {

@@ -77,14 +77,7 @@ fn parse_endpoint(value: &str) -> io::Result<SocketAddr> {
 /// Reads the reply to `get=1` from `reader`, line by line (10,000 peers are
 /// about 4 MB of text; they are never held as text at once).
 pub(crate) fn parse_get(reader: &mut impl BufRead, ifname: &str) -> io::Result<Device> {
-    let mut device = Device {
-        ifname: ifname.to_string(),
-        public_key: None,
-        has_private_key: false,
-        listen_port: 0,
-        fwmark: 0,
-        peers: Vec::new(),
-    };
+    let mut device = Device::new(ifname);
     // seconds and nanoseconds of the current peer's handshake
     let mut hs: (u64, u32) = (0, 0);
     let finish = |peer: Option<&mut Peer>, hs: &mut (u64, u32)| {
