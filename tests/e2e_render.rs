@@ -56,6 +56,35 @@ fn repo() -> &'static Path {
 }
 
 /// Runs gluonvpn, which must succeed; returns what it printed.
+/// `gluonvpn render node` and `render gateway --gateway gw1` of a site; what
+/// the latter prints.
+fn render_node_and_gw1(
+    site: &Path,
+    inventory: &Path,
+    node_out: &Path,
+    gateway_out: &Path,
+) -> String {
+    let site = site.to_str().expect("path");
+    gluonvpn(&[
+        "render",
+        "node",
+        site,
+        "--out",
+        node_out.to_str().expect("path"),
+    ]);
+    gluonvpn(&[
+        "render",
+        "gateway",
+        site,
+        "--gateway",
+        "gw1",
+        "--inventory",
+        inventory.to_str().expect("path"),
+        "--out",
+        gateway_out.to_str().expect("path"),
+    ])
+}
+
 fn gluonvpn(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_gluonvpn"))
         .args(args)
@@ -365,25 +394,7 @@ fn render_fastd(lab: &Lab, case: &FastdCase) -> (PathBuf, PathBuf, String, Strin
     .expect("write inventory");
     let node_out = dir.join("node");
     let gateway_out = dir.join("gateway");
-    let site = site.to_str().expect("path");
-    gluonvpn(&[
-        "render",
-        "node",
-        site,
-        "--out",
-        node_out.to_str().expect("path"),
-    ]);
-    let rendered = gluonvpn(&[
-        "render",
-        "gateway",
-        site,
-        "--gateway",
-        "gw1",
-        "--inventory",
-        inventory.to_str().expect("path"),
-        "--out",
-        gateway_out.to_str().expect("path"),
-    ]);
+    let rendered = render_node_and_gw1(&site, &inventory, &node_out, &gateway_out);
     // The inventory's secret is readable, so it was checked against the
     // site's key for gw1.
     assert!(!rendered.contains("not checked"), "{rendered}");
@@ -756,25 +767,7 @@ fn wireguard_vxlan() {
     )
     .expect("write inventory");
     let node_out = dir.join("node");
-    let site = site.to_str().expect("path");
-    gluonvpn(&[
-        "render",
-        "node",
-        site,
-        "--out",
-        node_out.to_str().expect("path"),
-    ]);
-    let rendered = gluonvpn(&[
-        "render",
-        "gateway",
-        site,
-        "--gateway",
-        "gw1",
-        "--inventory",
-        inventory.to_str().expect("path"),
-        "--out",
-        gateway_out.to_str().expect("path"),
-    ]);
+    let rendered = render_node_and_gw1(&site, &inventory, &node_out, &gateway_out);
     assert!(!rendered.contains("not checked"), "{rendered}");
     let vx = vxlan_conf(&fs::read_to_string(node_out.join("wireguard/vxlan.conf")).unwrap());
     let value = |key: &str| {
