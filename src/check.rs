@@ -3,19 +3,20 @@
 
 use crate::diagnostics::{Diagnostic, Report};
 use crate::gluon_version::GluonVersion;
-use crate::lints::config::SeverityConfig;
-use crate::lints::{self, LintContext};
+use crate::lints;
 use crate::probe::{self, ProbeOptions};
-use crate::registry::codes;
 use crate::rules::lua_pattern::LuaPatterns;
 use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
 use crate::rules::{self, PackageRules};
+use crate::severity::{self, SeverityConfig};
+use crate::site::codes;
 use crate::site::load::{self, LoadError, LoadOptions, Site};
 use crate::site::lua::Watch;
 use crate::site::merge::merge;
 use crate::site::site_mk;
-use crate::site::source::Span;
 use crate::site::value::{Node, Value};
+use crate::site::views::SiteView;
+use crate::source::Span;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -68,10 +69,11 @@ pub struct Outcome {
 impl Outcome {
     /// Gluon's verdict: would a build get past every site check?
     pub fn gluon_ok(&self) -> bool {
-        !self.report.diagnostics.iter().any(|d| {
-            d.severity == crate::diagnostics::Severity::Error
-                && crate::registry::info(d.code).origin != crate::registry::Origin::Gluonvpn
-        })
+        !self
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diagnostics::Severity::Error && d.from_gluon())
     }
 }
 
@@ -100,9 +102,9 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
     if options.gluon_only {
         report
             .diagnostics
-            .retain(|d| crate::registry::info(d.code).origin != crate::registry::Origin::Gluonvpn);
+            .retain(crate::diagnostics::Diagnostic::from_gluon);
     } else {
-        if let Some(context) = LintContext::new(&site, options.domain.as_deref()) {
+        if let Some(context) = SiteView::new(&site, options.domain.as_deref()) {
             report.extend(lints::run(&context));
             if let Some(probe_options) = &options.online {
                 report.extend(probe::run(&context, probe_options));
@@ -188,14 +190,12 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
 
 /// The site's own severity settings (gluonvpn.toml), if it has any.
 fn site_severities(site: &mut Site, report: &mut Report) -> SeverityConfig {
-    let path = site.dir.join(lints::config::FILE_NAME);
+    let path = site.dir.join(severity::FILE_NAME);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return SeverityConfig::default();
     };
-    let file = site
-        .sources
-        .add(lints::config::FILE_NAME.into(), path, text);
-    match lints::config::from_site_file(file, site.sources.get(file)) {
+    let file = site.sources.add(severity::FILE_NAME.into(), path, text);
+    match severity::from_site_file(file, site.sources.get(file)) {
         Ok(config) => config,
         Err(diagnostic) => {
             report.push(*diagnostic);

@@ -2,12 +2,12 @@
 //! outcome to an exit status.
 
 use crate::check::{self, CheckError, CheckOptions};
-use crate::diagnostics::{github, human, json, sarif};
 use crate::gluon_version::GluonVersion;
 use crate::keys::{FastdPublicKey, Secret};
-use crate::lints::config::SeverityConfig;
+use crate::output::{github, human, json, sarif};
 use crate::probe::ProbeOptions;
-use crate::{derive, fastd_conf, keys, peers, registry};
+use crate::severity::SeverityConfig;
+use crate::{catalog, derive, fastd_conf, keys, peers};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
@@ -498,7 +498,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn explain(code: &str) -> anyhow::Result<ExitCode> {
-    let Some(info) = registry::lookup(code) else {
+    let Some(info) = catalog::lookup(code) else {
         anyhow::bail!("unknown code '{code}'; the book's reference lists every code");
     };
     let mut out = std::io::stdout().lock();

@@ -1,17 +1,18 @@
 //! The book's reference pages, generated from the registries so they cannot
 //! drift from the code: `book/src/reference/codes.md` from every code in
-//! [`crate::registry::all`] and `book/src/reference/gluon-checks.md` from
+//! [`crate::catalog::all`] and `book/src/reference/gluon-checks.md` from
 //! [`crate::rules::PACKAGES`]. A test compares the files with these functions
 //! (and rewrites them with `GLUONVPN_BLESS=1`).
 
+use crate::catalog;
+use crate::diagnostics::Origin;
 use crate::gluon_version::GluonVersion;
 use crate::lints::{self, Lint};
-use crate::registry::{self, Origin};
 use crate::rules::explore::{explore, KeyRequirement, Scope};
 use crate::rules::PACKAGES;
 use std::fmt::Write;
 
-const GENERATED: &str = "<!-- Generated from gluonvpn's registry by `GLUONVPN_BLESS=1 cargo test --test book`; do not edit. -->\n\n";
+const GENERATED: &str = "<!-- Generated from gluonvpn's catalogue of codes by `GLUONVPN_BLESS=1 cargo test --test book`; do not edit. -->\n\n";
 
 /// The page listing every diagnostic code.
 pub fn codes_page() -> String {
@@ -25,7 +26,7 @@ pub fn codes_page() -> String {
          `gluonvpn explain CODE` prints an entry on the terminal.\n\n",
     );
     page.push_str("| code | name | severity | reported by | summary |\n|---|---|---|---|---|\n");
-    for c in registry::all() {
+    for c in catalog::all() {
         let _ = writeln!(
             page,
             "| [{code}](#{anchor}) | `{name}` | {severity} | {origin} | {summary} |",
@@ -37,7 +38,7 @@ pub fn codes_page() -> String {
             summary = c.summary,
         );
     }
-    for c in registry::all() {
+    for c in catalog::all() {
         let _ = write!(
             page,
             "\n## {code}\n\n**{name}** · {severity} · reported by {origin}\n\n{summary}\n\n{explanation}\n",

@@ -1,10 +1,14 @@
 //! gluonvpn: load a Gluon site exactly as Gluon does, check it, and render and
 //! build from it.
 //!
-//! Data flows one way: site files → [`site`] model (values with spans) →
-//! [`rules`] (Gluon's own checks) → [`diagnostics`] → renderers.
+//! Data flows one way: site files → [`site`] model (values with spans, each
+//! domain's mesh VPN) → [`rules`] (Gluon's own checks), [`lints`] and
+//! [`probe`] → [`diagnostics`] → [`output`] formats → commands ([`cli`]).
+//! Modules are layered (README, "Layout"); `tests/layers.rs` keeps every
+//! `use crate::…` pointing down.
 
 pub mod build;
+pub mod catalog;
 pub mod check;
 pub mod ci;
 pub mod cli;
@@ -16,10 +20,12 @@ pub mod gluon_data;
 pub mod gluon_version;
 pub mod keys;
 pub mod lints;
+pub mod output;
 pub mod peers;
 pub mod probe;
-pub mod registry;
 pub mod render;
 pub mod rules;
+pub mod severity;
 pub mod site;
+pub mod source;
 pub mod templates;

@@ -19,7 +19,7 @@ fn compare_or_bless(path: &Path, expected: &str) {
     let actual = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         actual == expected,
-        "{} is out of date with the registry; regenerate it with `GLUONVPN_BLESS=1 cargo test --test book`",
+        "{} is out of date with the catalogue of codes; regenerate it with `GLUONVPN_BLESS=1 cargo test --test book`",
         path.display()
     );
 }
@@ -75,7 +75,7 @@ fn lint_pages_are_current() {
 fn every_code_has_a_reference_entry() {
     // The generated page; that the file equals it is checked above.
     let page = gluonvpn::docs::codes_page();
-    for code in gluonvpn::registry::all() {
+    for code in gluonvpn::catalog::all() {
         assert!(
             page.contains(&format!("## {}", code.code)),
             "{} missing",

@@ -4,7 +4,7 @@
 
 use gluonvpn::check::{check, CheckOptions, Outcome};
 use gluonvpn::gluon_version::GluonVersion;
-use gluonvpn::registry::{self, codes, Origin};
+use gluonvpn::site::codes;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -49,7 +49,7 @@ fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>
     let diagnostics = &outcome.report.diagnostics;
     let gluon_says: Vec<&str> = diagnostics
         .iter()
-        .filter(|d| registry::info(d.code).origin != Origin::Gluonvpn)
+        .filter(|d| d.from_gluon())
         .filter_map(|d| d.gluon_message.as_deref())
         .collect();
 
@@ -57,7 +57,7 @@ fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>
     if outcome.gluon_ok() != expected_ok {
         let listed: Vec<String> = diagnostics
             .iter()
-            .map(|d| format!("{} {}", d.code, d.message))
+            .map(|d| format!("{} {}", d.code(), d.message))
             .collect();
         fail(format!(
             "verdict {} but Gluon says {}; found: {listed:#?}",
@@ -103,7 +103,7 @@ fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>
             let list = list.split(';').next().unwrap_or(list);
             for package in list.split_whitespace() {
                 let said = diagnostics.iter().any(|d| {
-                    d.code == codes::UNCHECKED_FEED_PACKAGE
+                    d.info == codes::UNCHECKED_FEED_PACKAGE
                         && d.message.contains(&format!("'{package}'"))
                 });
                 if !said && verdict.get("stopped_at").is_none() {

@@ -29,7 +29,7 @@ fn lint_findings(site: &str, version: GluonVersion) -> Vec<String> {
         .report
         .diagnostics
         .iter()
-        .filter(|d| d.code.starts_with("GV") && !d.code.starts_with("GV5"))
+        .filter(|d| d.code().starts_with("GV") && !d.code().starts_with("GV5"))
         .map(|d| {
             let place = d.span.map_or("-".to_string(), |s| {
                 let file = outcome.site.sources.get(s.file);
@@ -37,7 +37,7 @@ fn lint_findings(site: &str, version: GluonVersion) -> Vec<String> {
             });
             format!(
                 "{} {} {place} ({} domains)",
-                d.code,
+                d.code(),
                 d.severity.as_str(),
                 d.domains.len()
             )

@@ -178,11 +178,11 @@ fn assert_agrees(sarif: &Value, json: &Value) {
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     assert_eq!(run["invocations"][0]["executionSuccessful"], true);
 
-    // a rule for every code, in the registry's order
+    // a rule for every code, in the catalogue's order
     let rules = driver["rules"].as_array().expect("rules");
-    let registry: Vec<_> = gluonvpn::registry::all().collect();
-    assert_eq!(rules.len(), registry.len());
-    for (rule, info) in rules.iter().zip(&registry) {
+    let catalog: Vec<_> = gluonvpn::catalog::all().collect();
+    assert_eq!(rules.len(), catalog.len());
+    for (rule, info) in rules.iter().zip(&catalog) {
         assert_eq!(rule["id"], info.code);
         assert_eq!(rule["name"], info.name);
         assert_eq!(rule["shortDescription"]["text"], info.summary);

@@ -4,8 +4,8 @@
 //! `cargo insta review` (or set INSTA_UPDATE=always and read the diff).
 
 use gluonvpn::check::{check, CheckOptions};
-use gluonvpn::diagnostics::{github, human};
 use gluonvpn::gluon_version::GluonVersion;
+use gluonvpn::output::{github, human};
 use std::path::Path;
 
 fn render(fixture: &str) -> String {

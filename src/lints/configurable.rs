@@ -9,9 +9,9 @@
 
 use super::fastd_methods::{configurable, methods, protection, Protection};
 use super::{Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
+use crate::site::value::p;
 use crate::site::value::Key;
 
 fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -27,7 +27,7 @@ fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnost
         let path = p!["mesh_vpn", "fastd", "configurable"];
         let node = view.merged.lookup(&path);
         out.push(context.diagnostic_at(
-            &LINTS[0],
+            &CONFIGURABLE_WITHOUT_WEB_UI.info,
             view,
             node,
             &path,
@@ -61,7 +61,7 @@ fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
         let mut path = p!["mesh_vpn", "fastd", "methods"];
         path.push(Key::Index(index + 1));
         out.push(context.diagnostic_at(
-            &LINTS[1],
+            &PERFORMANCE_MODE_DEFAULT.info,
             view,
             Some(list[index].1),
             &path,
@@ -73,42 +73,45 @@ fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV131",
-            name: "configurable-without-web-ui",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "`mesh_vpn.fastd.configurable = true` without the web-mesh-vpn-fastd feature.",
-            explanation: "The mode switch lives in the config mode page of the web-mesh-vpn-fastd \
-                feature (package gluon-web-mesh-vpn-fastd). Without it nobody can switch, and \
-                `configurable = true` only makes Gluon reorder the methods on the node: a null \
-                method anywhere in the site's list moves `null@l2tp` and `null` to the front. Add \
-                the feature, or drop `configurable`.",
-        },
-        example: "fastd = { configurable = true, methods = { 'salsa2012+umac' }, ... }\n-- image-customization.lua without 'web-mesh-vpn-fastd'",
-        seen_in: &["ffh", "ffmwu"],
-        check: configurable_without_web_ui,
+pub static CONFIGURABLE_WITHOUT_WEB_UI: Lint = Lint {
+    info: CodeInfo {
+        code: "GV131",
+        name: "configurable-without-web-ui",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "`mesh_vpn.fastd.configurable = true` without the web-mesh-vpn-fastd feature.",
+        explanation: "The mode switch lives in the config mode page of the web-mesh-vpn-fastd \
+            feature (package gluon-web-mesh-vpn-fastd). Without it nobody can switch, and \
+            `configurable = true` only makes Gluon reorder the methods on the node: a null \
+            method anywhere in the site's list moves `null@l2tp` and `null` to the front. Add \
+            the feature, or drop `configurable`.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV132",
-            name: "performance-mode-default",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A null method in a configurable site's methods makes performance mode the default.",
-            explanation: "With `configurable = true`, Gluon starts every node in performance mode \
-                (`null@l2tp`, `null` first: unencrypted and unauthenticated) as soon as the site \
-                lists any null method, and in security mode otherwise. Gluon's documentation \
-                calls performance mode as the default \"not recommended\". Leave the null methods \
-                out of the list; owners who want performance mode can still choose it.",
-        },
-        example: "fastd = { configurable = true, methods = { 'null@l2tp', 'salsa2012+umac' } }",
-        seen_in: &["ffggrz@v2022.1"],
-        check: performance_mode_default,
+    example: "fastd = { configurable = true, methods = { 'salsa2012+umac' }, ... }\n-- image-customization.lua without 'web-mesh-vpn-fastd'",
+    seen_in: &["ffh", "ffmwu"],
+    check: configurable_without_web_ui,
+};
+
+pub static PERFORMANCE_MODE_DEFAULT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV132",
+        name: "performance-mode-default",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary:
+            "A null method in a configurable site's methods makes performance mode the default.",
+        explanation: "With `configurable = true`, Gluon starts every node in performance mode \
+            (`null@l2tp`, `null` first: unencrypted and unauthenticated) as soon as the site \
+            lists any null method, and in security mode otherwise. Gluon's documentation \
+            calls performance mode as the default \"not recommended\". Leave the null methods \
+            out of the list; owners who want performance mode can still choose it.",
     },
-];
+    example: "fastd = { configurable = true, methods = { 'null@l2tp', 'salsa2012+umac' } }",
+    seen_in: &["ffggrz@v2022.1"],
+    check: performance_mode_default,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[&CONFIGURABLE_WITHOUT_WEB_UI, &PERFORMANCE_MODE_DEFAULT];
 
 #[cfg(test)]
 mod tests {

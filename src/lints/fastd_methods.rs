@@ -7,9 +7,9 @@
 //! order lints do not apply there; see the configurable lints instead.
 
 use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
+use crate::site::value::p;
 use crate::site::value::{Key, Node};
 
 /// How much a method protects.
@@ -78,7 +78,7 @@ fn null_before_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if null < l2tp {
                 let path = item_path(null);
                 out.push(context.diagnostic_at(
-                    &LINTS[0],
+                    &NULL_BEFORE_NULL_L2TP.info,
                     view,
                     Some(list[null].1),
                     &path,
@@ -101,7 +101,7 @@ fn null_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) 
         if let Some(index) = list.iter().position(|(m, _)| *m == "null") {
             let path = item_path(index);
             out.push(context.diagnostic_at(
-                &LINTS[1],
+                &NULL_WITHOUT_NULL_L2TP.info,
                 view,
                 Some(list[index].1),
                 &path,
@@ -135,7 +135,7 @@ fn weaker_method_first(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 let path = item_path(i);
                 out.push(context.diagnostic_at(
-                    &LINTS[2],
+                    &WEAKER_METHOD_FIRST.info,
                     view,
                     Some(node),
                     &path,
@@ -169,7 +169,8 @@ fn only_null_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic"
         };
-        let mut d = context.diagnostic_at(&LINTS[3], view, node, &path, message.into());
+        let mut d =
+            context.diagnostic_at(&ONLY_NULL_METHODS.info, view, node, &path, message.into());
         if configurable(view) {
             d.severity = Severity::Error;
         }
@@ -187,7 +188,7 @@ fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if list[..i].iter().any(|(earlier, _)| earlier == method) {
                 let path = item_path(i);
                 out.push(context.diagnostic_at(
-                    &LINTS[4],
+                    &DUPLICATE_METHOD.info,
                     view,
                     Some(node),
                     &path,
@@ -198,89 +199,100 @@ fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV101",
-            name: "null-before-null-l2tp",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "`null` is listed before `null@l2tp` in the fastd methods.",
-            explanation: "fastd uses the first method in the node's list that the gateway also \
-                supports. Gluon's documentation says `null@l2tp` must come before `null` when both \
-                are listed: otherwise every node and gateway agree on `null`, and the L2TP kernel \
-                offload — the reason to offer unencrypted transport at all — is never used. Move \
-                `null@l2tp` in front of `null`.",
-        },
-        example: "methods = { 'null', 'null@l2tp', 'salsa2012+umac' }",
-        seen_in: &[],
-        check: null_before_null_l2tp,
+pub static NULL_BEFORE_NULL_L2TP: Lint = Lint {
+    info: CodeInfo {
+        code: "GV101",
+        name: "null-before-null-l2tp",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "`null` is listed before `null@l2tp` in the fastd methods.",
+        explanation: "fastd uses the first method in the node's list that the gateway also \
+            supports. Gluon's documentation says `null@l2tp` must come before `null` when both \
+            are listed: otherwise every node and gateway agree on `null`, and the L2TP kernel \
+            offload — the reason to offer unencrypted transport at all — is never used. Move \
+            `null@l2tp` in front of `null`.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV102",
-            name: "null-without-null-l2tp",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "The old `null` method is listed without the newer `null@l2tp`.",
-            explanation: "`null@l2tp` (fastd v22 and later) is exactly as unprotected as `null`, \
-                but nodes with the `mesh-vpn-fastd-l2tp` feature and gateways with `offload l2tp \
-                yes;` hand its packets to the kernel, which is much faster, while the speed-up of \
-                `null` over the encrypted methods is small. Gluon's documentation recommends \
-                `null@l2tp` over `null`; list it before `null`.",
-        },
-        example: "methods = { 'null', 'salsa2012+umac' }",
-        seen_in: &["ffoh@v2022.1"],
-        check: null_without_null_l2tp,
+    example: "methods = { 'null', 'null@l2tp', 'salsa2012+umac' }",
+    seen_in: &[],
+    check: null_before_null_l2tp,
+};
+
+pub static NULL_WITHOUT_NULL_L2TP: Lint = Lint {
+    info: CodeInfo {
+        code: "GV102",
+        name: "null-without-null-l2tp",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "The old `null` method is listed without the newer `null@l2tp`.",
+        explanation: "`null@l2tp` (fastd v22 and later) is exactly as unprotected as `null`, \
+            but nodes with the `mesh-vpn-fastd-l2tp` feature and gateways with `offload l2tp \
+            yes;` hand its packets to the kernel, which is much faster, while the speed-up of \
+            `null` over the encrypted methods is small. Gluon's documentation recommends \
+            `null@l2tp` over `null`; list it before `null`.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV103",
-            name: "weaker-method-first",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A less protected fastd method is listed before a more protected one.",
-            explanation: "The first method both sides support wins. With `null` or `null@l2tp` \
-                before `salsa2012+umac`, every node talks unencrypted and unauthenticated to every \
-                gateway that offers the null method, and the encrypted method is only a fallback; \
-                `null+salsa2012+umac` before `salsa2012+umac` likewise gives up encryption. If \
-                that is the intent (throughput over privacy), the order is right; if users should \
-                choose, use `configurable = true` and the web-mesh-vpn-fastd feature instead.",
-        },
-        example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
-        seen_in: &["ffoh@v2022.1"],
-        check: weaker_method_first,
+    example: "methods = { 'null', 'salsa2012+umac' }",
+    seen_in: &["ffoh@v2022.1"],
+    check: null_without_null_l2tp,
+};
+
+pub static WEAKER_METHOD_FIRST: Lint = Lint {
+    info: CodeInfo {
+        code: "GV103",
+        name: "weaker-method-first",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A less protected fastd method is listed before a more protected one.",
+        explanation: "The first method both sides support wins. With `null` or `null@l2tp` \
+            before `salsa2012+umac`, every node talks unencrypted and unauthenticated to every \
+            gateway that offers the null method, and the encrypted method is only a fallback; \
+            `null+salsa2012+umac` before `salsa2012+umac` likewise gives up encryption. If \
+            that is the intent (throughput over privacy), the order is right; if users should \
+            choose, use `configurable = true` and the web-mesh-vpn-fastd feature instead.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV104",
-            name: "only-null-methods",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Every fastd method is a null method.",
-            explanation: "With only `null` and `null@l2tp`, the mesh VPN has neither encryption nor \
-                authentication: anyone on the path between a node and a gateway can read and inject \
-                mesh traffic, and anyone can connect to the gateways that accept unknown peers. \
-                With `configurable = true` it is worse: in security mode Gluon drops the null \
-                methods and fastd is left without any method (then this is an error).",
-        },
-        example: "methods = { 'null@l2tp', 'null' }",
-        seen_in: &["ffda", "ffp", "ffrn"],
-        check: only_null_methods,
+    example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
+    seen_in: &["ffoh@v2022.1"],
+    check: weaker_method_first,
+};
+
+pub static ONLY_NULL_METHODS: Lint = Lint {
+    info: CodeInfo {
+        code: "GV104",
+        name: "only-null-methods",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Every fastd method is a null method.",
+        explanation: "With only `null` and `null@l2tp`, the mesh VPN has neither encryption nor \
+            authentication: anyone on the path between a node and a gateway can read and inject \
+            mesh traffic, and anyone can connect to the gateways that accept unknown peers. \
+            With `configurable = true` it is worse: in security mode Gluon drops the null \
+            methods and fastd is left without any method (then this is an error).",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV105",
-            name: "duplicate-method",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd method is listed twice.",
-            explanation: "The second entry can never be chosen; it only hides what the list means.",
-        },
-        example: "methods = { 'salsa2012+umac', 'null@l2tp', 'salsa2012+umac' }",
-        seen_in: &[],
-        check: duplicate_method,
+    example: "methods = { 'null@l2tp', 'null' }",
+    seen_in: &["ffda", "ffp", "ffrn"],
+    check: only_null_methods,
+};
+
+pub static DUPLICATE_METHOD: Lint = Lint {
+    info: CodeInfo {
+        code: "GV105",
+        name: "duplicate-method",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd method is listed twice.",
+        explanation: "The second entry can never be chosen; it only hides what the list means.",
     },
+    example: "methods = { 'salsa2012+umac', 'null@l2tp', 'salsa2012+umac' }",
+    seen_in: &[],
+    check: duplicate_method,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &NULL_BEFORE_NULL_L2TP,
+    &NULL_WITHOUT_NULL_L2TP,
+    &WEAKER_METHOD_FIRST,
+    &ONLY_NULL_METHODS,
+    &DUPLICATE_METHOD,
 ];
 
 #[cfg(test)]
@@ -389,6 +401,6 @@ mod tests {
         assert!(wg
             .check(V2025_1)
             .iter()
-            .all(|d| !d.code.starts_with("GV10")));
+            .all(|d| !d.code().starts_with("GV10")));
     }
 }

@@ -13,10 +13,10 @@
 //! Measured with fastd v22 (`fastd --verify-config` and running it on peer
 //! directories).
 
-use super::{lint, DomainView, Lint, LintContext};
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
+use crate::site::value::p;
 use crate::site::value::{Key, Node, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -152,7 +152,7 @@ fn invalid_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             }
             let path = extended(&peer.path, &["key"]);
             out.push(context.diagnostic_at(
-                lint("GV150"),
+                &INVALID_FASTD_PEER_KEY.info,
                 view,
                 Some(node),
                 &path,
@@ -187,7 +187,7 @@ fn duplicate_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if let Some(first) = first {
                 let path = extended(&peers[i].path, &["key"]);
                 out.push(context.diagnostic_at(
-                    lint("GV151"),
+                    &DUPLICATE_FASTD_PEER_KEY.info,
                     view,
                     Some(node),
                     &path,
@@ -378,7 +378,7 @@ fn invalid_remote(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 let mut path = extended(&peer.path, &["remotes"]);
                 path.push(Key::Index(i + 1));
                 out.push(context.diagnostic_at(
-                    lint("GV152"),
+                    &INVALID_FASTD_REMOTE.info,
                     view,
                     Some(node),
                     &path,
@@ -403,7 +403,7 @@ fn peer_without_remotes(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             }
             let path = extended(&peer.path, &["remotes"]);
             out.push(context.diagnostic_at(
-                lint("GV153"),
+                &FASTD_PEER_WITHOUT_REMOTES.info,
                 view,
                 Some(remotes),
                 &path,
@@ -437,7 +437,7 @@ fn limit_exceeds_peers(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             let path = extended(&group.path, &["limit"]);
             out.push(context.diagnostic_at(
-                lint("GV154"),
+                &FASTD_GROUP_LIMIT_EXCEEDS_PEERS.info,
                 view,
                 Some(node),
                 &path,
@@ -475,7 +475,7 @@ fn limit_zero(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 "fastd never connects to its peers"
             };
             let mut d = context.diagnostic_at(
-                lint("GV155"),
+                &FASTD_GROUP_LIMIT_ZERO.info,
                 view,
                 Some(node),
                 &path,
@@ -508,7 +508,7 @@ fn invalid_limit(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             let written = crate::site::value::lua_number_to_string(n);
             let path = extended(&group.path, &["limit"]);
             out.push(context.diagnostic_at(
-                lint("GV156"),
+                &INVALID_FASTD_GROUP_LIMIT.info,
                 view,
                 Some(node),
                 &path,
@@ -532,7 +532,7 @@ fn without_peers(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(context.diagnostic_at(
-            lint("GV157"),
+            &FASTD_WITHOUT_PEERS.info,
             view,
             Some(groups),
             &path,
@@ -541,142 +541,160 @@ fn without_peers(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV150",
-            name: "invalid-fastd-peer-key",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd peer key is not exactly 64 hex digits.",
-            explanation: "A fastd public key is 32 bytes, written as 64 hex digits. Gluon's check only \
-                asks for hex digits; fastd on the node logs \"no valid key configured for peer\" for \
-                a shorter or longer key and ignores the peer, so nodes never connect to that gateway. \
-                Copy the key again from the gateway's `fastd --show-key` (or `--generate-key`).",
-        },
-        example: "key = '9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0'",
-        seen_in: &[],
-        check: invalid_key,
+pub static INVALID_FASTD_PEER_KEY: Lint = Lint {
+    info: CodeInfo {
+        code: "GV150",
+        name: "invalid-fastd-peer-key",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd peer key is not exactly 64 hex digits.",
+        explanation:
+            "A fastd public key is 32 bytes, written as 64 hex digits. Gluon's check only \
+            asks for hex digits; fastd on the node logs \"no valid key configured for peer\" for \
+            a shorter or longer key and ignores the peer, so nodes never connect to that gateway. \
+            Copy the key again from the gateway's `fastd --show-key` (or `--generate-key`).",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV151",
-            name: "duplicate-fastd-peer-key",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "Two fastd peers of a domain have the same key.",
-            explanation: "fastd identifies a peer by its key. When two peers of one fastd instance \
-                share a key — in the same group or in different ones — fastd logs \"duplicate key \
-                used by peers … disabling both\" and connects to neither, so both gateways are lost. \
-                Usually a key was copied to a new gateway's entry; if both entries are one gateway, \
-                merge them into one peer with several remotes.",
-        },
-        example: "gw1 = { key = 'aa…', remotes = { '\"gw1.example.org\" port 10000' } },\ngw2 = { key = 'aa…', remotes = { '\"gw2.example.org\" port 10000' } },",
-        seen_in: &[],
-        check: duplicate_key,
+    example: "key = '9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0'",
+    seen_in: &[],
+    check: invalid_key,
+};
+
+pub static DUPLICATE_FASTD_PEER_KEY: Lint = Lint {
+    info: CodeInfo {
+        code: "GV151",
+        name: "duplicate-fastd-peer-key",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "Two fastd peers of a domain have the same key.",
+        explanation: "fastd identifies a peer by its key. When two peers of one fastd instance \
+            share a key — in the same group or in different ones — fastd logs \"duplicate key \
+            used by peers … disabling both\" and connects to neither, so both gateways are lost. \
+            Usually a key was copied to a new gateway's entry; if both entries are one gateway, \
+            merge them into one peer with several remotes.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV152",
-            name: "invalid-fastd-remote",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd remote is not in fastd's remote syntax.",
-            explanation: "Gluon's check only wants strings; each remote ends up verbatim in a peer \
-                file as `remote <value>;`. fastd accepts `\"host\" port N`, `ipv4 \"host\" port N`, \
-                `ipv6 \"host\" port N`, `1.2.3.4:N` (or `1.2.3.4 port N`) and `[2001:db8::1]:N` \
-                (or `[…] port N`), N from 1 to 65535; host names need the quotes, IPv6 addresses the \
-                brackets. A peer file with a syntax error is skipped, so the gateway is never used. \
-                On the way OpenWrt's fastd init script removes every character but letters, digits, \
-                ``-[].:\"%`` and space (an underscore in a host name silently disappears) and drops \
-                remotes with one or three quotes. A quoted name that cannot be a host name (empty, \
-                with spaces, a bracketed address in quotes) is reported too; whether a name \
-                resolves is for the online probe (`--online`).",
-        },
-        example: "remotes = { 'gw1.example.org:10000', '\"gw1.example.org\"' }",
-        seen_in: &["ffmwu"],
-        check: invalid_remote,
+    example: "gw1 = { key = 'aa…', remotes = { '\"gw1.example.org\" port 10000' } },\ngw2 = { key = 'aa…', remotes = { '\"gw2.example.org\" port 10000' } },",
+    seen_in: &[],
+    check: duplicate_key,
+};
+
+pub static INVALID_FASTD_REMOTE: Lint = Lint {
+    info: CodeInfo {
+        code: "GV152",
+        name: "invalid-fastd-remote",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd remote is not in fastd's remote syntax.",
+        explanation: "Gluon's check only wants strings; each remote ends up verbatim in a peer \
+            file as `remote <value>;`. fastd accepts `\"host\" port N`, `ipv4 \"host\" port N`, \
+            `ipv6 \"host\" port N`, `1.2.3.4:N` (or `1.2.3.4 port N`) and `[2001:db8::1]:N` \
+            (or `[…] port N`), N from 1 to 65535; host names need the quotes, IPv6 addresses the \
+            brackets. A peer file with a syntax error is skipped, so the gateway is never used. \
+            On the way OpenWrt's fastd init script removes every character but letters, digits, \
+            ``-[].:\"%`` and space (an underscore in a host name silently disappears) and drops \
+            remotes with one or three quotes. A quoted name that cannot be a host name (empty, \
+            with spaces, a bracketed address in quotes) is reported too; whether a name \
+            resolves is for the online probe (`--online`).",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV153",
-            name: "fastd-peer-without-remotes",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd peer has an empty remotes list.",
-            explanation: "Gluon's check accepts `remotes = {}`, but a node only connects to peers it \
-                has an address for; gateways never connect to nodes. The peer is dead weight, or its \
-                remotes were lost (for example moved into domain files that do not set them).",
-        },
-        example: "gw1 = { key = '…', remotes = {} }",
-        seen_in: &[],
-        check: peer_without_remotes,
+    example: "remotes = { 'gw1.example.org:10000', '\"gw1.example.org\"' }",
+    seen_in: &["ffmwu"],
+    check: invalid_remote,
+};
+
+pub static FASTD_PEER_WITHOUT_REMOTES: Lint = Lint {
+    info: CodeInfo {
+        code: "GV153",
+        name: "fastd-peer-without-remotes",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd peer has an empty remotes list.",
+        explanation: "Gluon's check accepts `remotes = {}`, but a node only connects to peers it \
+            has an address for; gateways never connect to nodes. The peer is dead weight, or its \
+            remotes were lost (for example moved into domain files that do not set them).",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV154",
-            name: "fastd-group-limit-exceeds-peers",
-            severity: Severity::Info,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd group's limit is larger than the number of peers it can reach.",
-            explanation: "`limit` caps how many peers of a group (its own and those of its \
-                subgroups) a node connects to at the same time. A limit above what the group can \
-                reach never takes effect: with `limit = 2` and one peer, nodes connect to that one. \
-                Often a peer was removed and the limit not lowered, or a connection to every \
-                gateway was not intended.",
-        },
-        example: "backbone = { limit = 2, peers = { gw1 = { … } } }",
-        seen_in: &[],
-        check: limit_exceeds_peers,
+    example: "gw1 = { key = '…', remotes = {} }",
+    seen_in: &[],
+    check: peer_without_remotes,
+};
+
+pub static FASTD_GROUP_LIMIT_EXCEEDS_PEERS: Lint = Lint {
+    info: CodeInfo {
+        code: "GV154",
+        name: "fastd-group-limit-exceeds-peers",
+        severity: Severity::Info,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd group's limit is larger than the number of peers it can reach.",
+        explanation: "`limit` caps how many peers of a group (its own and those of its \
+            subgroups) a node connects to at the same time. A limit above what the group can \
+            reach never takes effect: with `limit = 2` and one peer, nodes connect to that one. \
+            Often a peer was removed and the limit not lowered, or a connection to every \
+            gateway was not intended.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV155",
-            name: "fastd-group-limit-zero",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd group has `limit = 0`, so fastd never connects to its peers.",
-            explanation: "`peer limit 0;` allows no connection at all: fastd keeps the peers but \
-                disables handshakes with them. An error when this leaves the domain without any \
-                peer to connect to; otherwise those peers are merely unused. Remove the limit for \
-                no cap, or set it to the number of simultaneous connections wanted (usually 1).",
-        },
-        example: "backbone = { limit = 0, peers = { … } }",
-        seen_in: &[],
-        check: limit_zero,
+    example: "backbone = { limit = 2, peers = { gw1 = { … } } }",
+    seen_in: &[],
+    check: limit_exceeds_peers,
+};
+
+pub static FASTD_GROUP_LIMIT_ZERO: Lint = Lint {
+    info: CodeInfo {
+        code: "GV155",
+        name: "fastd-group-limit-zero",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd group has `limit = 0`, so fastd never connects to its peers.",
+        explanation: "`peer limit 0;` allows no connection at all: fastd keeps the peers but \
+            disables handshakes with them. An error when this leaves the domain without any \
+            peer to connect to; otherwise those peers are merely unused. Remove the limit for \
+            no cap, or set it to the number of simultaneous connections wanted (usually 1).",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV156",
-            name: "invalid-fastd-group-limit",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A fastd group's limit is negative, fractional or too large.",
-            explanation: "Gluon's check accepts any number, but the limit goes into the main fastd \
-                configuration as `peer limit N;`, where fastd accepts only whole numbers from 0 up to \
-                2147483647. With `-1`, `1.5` or `1e10` fastd reports a syntax error and does not \
-                start at all, so no node of the domain connects. Leave `limit` out for no limit.",
-        },
-        example: "backbone = { limit = -1, peers = { … } }",
-        seen_in: &[],
-        check: invalid_limit,
+    example: "backbone = { limit = 0, peers = { … } }",
+    seen_in: &[],
+    check: limit_zero,
+};
+
+pub static INVALID_FASTD_GROUP_LIMIT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV156",
+        name: "invalid-fastd-group-limit",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A fastd group's limit is negative, fractional or too large.",
+        explanation: "Gluon's check accepts any number, but the limit goes into the main fastd \
+            configuration as `peer limit N;`, where fastd accepts only whole numbers from 0 up to \
+            2147483647. With `-1`, `1.5` or `1e10` fastd reports a syntax error and does not \
+            start at all, so no node of the domain connects. Leave `limit` out for no limit.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV157",
-            name: "fastd-without-peers",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "fastd is configured but no group has a peer.",
-            explanation: "Gluon's check accepts `groups = {}` and groups without peers, but then the \
-                nodes have no gateway to connect to and reach the rest of the network only through \
-                mesh neighbours. In multidomain sites the peers usually belong into each domain \
-                file; check that the domain sets them.",
-        },
-        example: "groups = { backbone = { limit = 1, peers = {} } }",
-        seen_in: &[],
-        check: without_peers,
+    example: "backbone = { limit = -1, peers = { … } }",
+    seen_in: &[],
+    check: invalid_limit,
+};
+
+pub static FASTD_WITHOUT_PEERS: Lint = Lint {
+    info: CodeInfo {
+        code: "GV157",
+        name: "fastd-without-peers",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "fastd is configured but no group has a peer.",
+        explanation: "Gluon's check accepts `groups = {}` and groups without peers, but then the \
+            nodes have no gateway to connect to and reach the rest of the network only through \
+            mesh neighbours. In multidomain sites the peers usually belong into each domain \
+            file; check that the domain sets them.",
     },
+    example: "groups = { backbone = { limit = 1, peers = {} } }",
+    seen_in: &[],
+    check: without_peers,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &INVALID_FASTD_PEER_KEY,
+    &DUPLICATE_FASTD_PEER_KEY,
+    &INVALID_FASTD_REMOTE,
+    &FASTD_PEER_WITHOUT_REMOTES,
+    &FASTD_GROUP_LIMIT_EXCEEDS_PEERS,
+    &FASTD_GROUP_LIMIT_ZERO,
+    &INVALID_FASTD_GROUP_LIMIT,
+    &FASTD_WITHOUT_PEERS,
 ];
 
 #[cfg(test)]
@@ -1154,6 +1172,6 @@ mod tests {
         assert!(site
             .check(V2025_1)
             .iter()
-            .all(|d| !d.code.starts_with("GV15")));
+            .all(|d| !d.code().starts_with("GV15")));
     }
 }

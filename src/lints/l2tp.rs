@@ -8,9 +8,9 @@
 
 use super::fastd_methods::{configurable, methods};
 use super::{Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
+use crate::site::value::p;
 
 const OFFLOAD_PACKAGE: &str = "gluon-mesh-vpn-fastd-l2tp";
 
@@ -26,7 +26,7 @@ fn offload_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic
         let path = p!["mesh_vpn", "fastd", "methods"];
         let node = view.merged.lookup(&path);
         out.push(context.diagnostic_at(
-            &LINTS[0],
+            &L2TP_OFFLOAD_WITHOUT_NULL_L2TP.info,
             view,
             node,
             &path,
@@ -46,7 +46,7 @@ fn null_l2tp_gateways(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         let path = p!["mesh_vpn", "fastd", "methods"];
         out.push(context.diagnostic_at(
-            &LINTS[1],
+            &NULL_L2TP_GATEWAY_REQUIREMENTS.info,
             view,
             Some(node),
             &path,
@@ -55,43 +55,48 @@ fn null_l2tp_gateways(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV121",
-            name: "l2tp-offload-without-null-l2tp",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "The L2TP offload feature is selected, but no fastd method is `null@l2tp`.",
-            explanation: "The `mesh-vpn-fastd-l2tp` feature (package gluon-mesh-vpn-fastd-l2tp) \
-                switches fastd on the node to multitap mode and lets the kernel carry `null@l2tp` \
-                sessions. Only that method is offloaded: without `null@l2tp` in \
-                `mesh_vpn.fastd.methods` (or `configurable = true`, whose performance mode adds it) \
-                the feature costs flash and changes nothing. Add `null@l2tp`, or drop the feature.",
-        },
-        example: "-- image-customization.lua: features { 'mesh-vpn-fastd-l2tp' }\nmethods = { 'salsa2012+umac' }",
-        seen_in: &[],
-        check: offload_without_null_l2tp,
+pub static L2TP_OFFLOAD_WITHOUT_NULL_L2TP: Lint = Lint {
+    info: CodeInfo {
+        code: "GV121",
+        name: "l2tp-offload-without-null-l2tp",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "The L2TP offload feature is selected, but no fastd method is `null@l2tp`.",
+        explanation: "The `mesh-vpn-fastd-l2tp` feature (package gluon-mesh-vpn-fastd-l2tp) \
+            switches fastd on the node to multitap mode and lets the kernel carry `null@l2tp` \
+            sessions. Only that method is offloaded: without `null@l2tp` in \
+            `mesh_vpn.fastd.methods` (or `configurable = true`, whose performance mode adds it) \
+            the feature costs flash and changes nothing. Add `null@l2tp`, or drop the feature.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV122",
-            name: "null-l2tp-gateway-requirements",
-            severity: Severity::Info,
-            origin: Origin::Gluonvpn,
-            summary: "`null@l2tp` needs fastd v22 or newer on the gateways.",
-            explanation: "A node can only use `null@l2tp` with a gateway whose fastd (v22 or newer) \
-                also lists it. Gateways need not offload themselves — nodes with the offload can \
-                talk to gateways without it — but to offload there too, the gateway's fastd needs \
-                `mode multitap;`, `interface \"peer-%k\";`, `offload l2tp yes;` and `persist \
-                interface no;`, with the per-peer interfaces set up by `on up`/`on down` hooks \
-                (preferably `async`) or systemd-networkd (Gluon's mesh VPN documentation). \
-                `gluonvpn render gateway` writes such a configuration.",
-        },
-        example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
-        seen_in: &["ffda", "ffp", "ffrn"],
-        check: null_l2tp_gateways,
+    example: "-- image-customization.lua: features { 'mesh-vpn-fastd-l2tp' }\nmethods = { 'salsa2012+umac' }",
+    seen_in: &[],
+    check: offload_without_null_l2tp,
+};
+
+pub static NULL_L2TP_GATEWAY_REQUIREMENTS: Lint = Lint {
+    info: CodeInfo {
+        code: "GV122",
+        name: "null-l2tp-gateway-requirements",
+        severity: Severity::Info,
+        origin: Origin::Gluonvpn,
+        summary: "`null@l2tp` needs fastd v22 or newer on the gateways.",
+        explanation: "A node can only use `null@l2tp` with a gateway whose fastd (v22 or newer) \
+            also lists it. Gateways need not offload themselves — nodes with the offload can \
+            talk to gateways without it — but to offload there too, the gateway's fastd needs \
+            `mode multitap;`, `interface \"peer-%k\";`, `offload l2tp yes;` and `persist \
+            interface no;`, with the per-peer interfaces set up by `on up`/`on down` hooks \
+            (preferably `async`) or systemd-networkd (Gluon's mesh VPN documentation). \
+            `gluonvpn render gateway` writes such a configuration.",
     },
+    example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
+    seen_in: &["ffda", "ffp", "ffrn"],
+    check: null_l2tp_gateways,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &L2TP_OFFLOAD_WITHOUT_NULL_L2TP,
+    &NULL_L2TP_GATEWAY_REQUIREMENTS,
 ];
 
 #[cfg(test)]

@@ -13,10 +13,10 @@
 //! Gluon's docs/user/mtu.rst still calls 1376 the recommended WireGuard
 //! value; it took the site's mtu for the WireGuard interface's.
 
-use super::{lint, DomainView, Lint, LintContext};
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
-use crate::registry::{CodeInfo, Origin};
 use crate::site::value::{Key, Node};
 
 /// Header sizes in bytes, as docs/user/mtu.rst lists them ("VPN Protocol
@@ -188,7 +188,7 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 (Severity::Warning, "")
             };
             let mut d = context.diagnostic_at(
-                lint("GV180"),
+                &VPN_MTU_BELOW_IPV6_MINIMUM.info,
                 view,
                 Some(vpn.node),
                 &vpn.path,
@@ -262,7 +262,7 @@ fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 })
                 .collect();
             let mut d = context.diagnostic_at(
-                lint("GV181"),
+                &VPN_PACKETS_EXCEED_UPLINK_MTU.info,
                 view,
                 Some(vpn.node),
                 &vpn.path,
@@ -291,7 +291,7 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
             }
             let next = outer_ipv4(vpn.protocol, vpn.mtu, GluonVersion::V2025_1).unwrap_or(0);
             out.push(context.diagnostic_at(
-                lint("GV182"),
+                &WIREGUARD_MTU_EXCEEDS_WG_INTERFACE.info,
                 view,
                 Some(vpn.node),
                 &vpn.path,
@@ -319,7 +319,7 @@ fn wireguard_below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnos
                 continue;
             }
             out.push(context.diagnostic_at(
-                lint("GV183"),
+                &WIREGUARD_INTERFACE_BELOW_IPV6_MINIMUM.info,
                 view,
                 Some(vpn.node),
                 &vpn.path,
@@ -334,85 +334,94 @@ fn wireguard_below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnos
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV180",
-            name: "vpn-mtu-below-ipv6-minimum",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "The mesh VPN's mtu is too small to carry 1280-byte IPv6 packets unfragmented.",
-            explanation: "The site's `mtu` is the MTU of batman-adv's interface over the VPN; \
-                batman-adv v15 adds 18 bytes and the client frame's Ethernet header 14. Gluon's \
-                documentation (docs/user/mtu.rst): allow for IPv6's minimum MTU of 1280 bytes, so \
-                the lowest recommended value is 1280 + 32 = 1312 — below it batman-adv fragments \
-                every packet of 1280 bytes and more, which costs throughput on small routers. For \
-                WireGuard from v2025.1 on, a value this low is the price of fitting DS-Lite uplinks, \
-                which the documentation accepts (\"batman-adv will fragment larger packets \
-                transparently\"); that is a note.",
-        },
-        example: "fastd = { mtu = 1280, … }",
-        seen_in: &["ffhb"],
-        check: below_ipv6_minimum,
+pub static VPN_MTU_BELOW_IPV6_MINIMUM: Lint = Lint {
+    info: CodeInfo {
+        code: "GV180",
+        name: "vpn-mtu-below-ipv6-minimum",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "The mesh VPN's mtu is too small to carry 1280-byte IPv6 packets unfragmented.",
+        explanation: "The site's `mtu` is the MTU of batman-adv's interface over the VPN; \
+            batman-adv v15 adds 18 bytes and the client frame's Ethernet header 14. Gluon's \
+            documentation (docs/user/mtu.rst): allow for IPv6's minimum MTU of 1280 bytes, so \
+            the lowest recommended value is 1280 + 32 = 1312 — below it batman-adv fragments \
+            every packet of 1280 bytes and more, which costs throughput on small routers. For \
+            WireGuard from v2025.1 on, a value this low is the price of fitting DS-Lite uplinks, \
+            which the documentation accepts (\"batman-adv will fragment larger packets \
+            transparently\"); that is a note.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV181",
-            name: "vpn-packets-exceed-uplink-mtu",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Full-size mesh VPN packets are larger than common uplinks carry.",
-            explanation: "Each VPN packet carries a mesh frame of up to `mtu` bytes plus the \
-                tunnel's headers (docs/user/mtu.rst): fastd adds 66 bytes over IPv4 (IPv4 20, UDP 8, \
-                fastd 24, TAP 14), Tunneldigger 50, and WireGuard from Gluon v2025.1 on 130 — \
-                `wg_mesh` is `mtu + 70` (VXLAN over IPv6) and WireGuard over IPv4 adds 60; over IPv6 \
-                uplinks 20 more. Packets larger than the uplink are fragmented, which costs \
-                throughput, and some networks drop fragments. Plain Ethernet carries 1500 bytes, \
-                PPPoE (most DSL lines) 1492, DS-Lite's IPv4 tunnel 1436. An error above 1500 (every \
-                uplink fragments), a warning above PPPoE's 1492, a note when only DS-Lite is too \
-                small (those nodes usually reach IPv6 gateways natively). Up to v2023.2 a WireGuard \
-                site's mtu does not change the outer packets (`wg_mesh` keeps 1420); the docs' 1376 \
-                assumed it does, and is too large from v2025.1 on: 1370 fits Ethernet, 1362 PPPoE, \
-                1306 DS-Lite.",
-        },
-        example: "wireguard = { mtu = 1376, … } -- 1506-byte packets at v2025.1",
-        seen_in: &["ffh-wg", "ff3l", "ffmwu"],
-        check: exceeds_uplinks,
+    example: "fastd = { mtu = 1280, … }",
+    seen_in: &["ffhb"],
+    check: below_ipv6_minimum,
+};
+
+pub static VPN_PACKETS_EXCEED_UPLINK_MTU: Lint = Lint {
+    info: CodeInfo {
+        code: "GV181",
+        name: "vpn-packets-exceed-uplink-mtu",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Full-size mesh VPN packets are larger than common uplinks carry.",
+        explanation: "Each VPN packet carries a mesh frame of up to `mtu` bytes plus the \
+            tunnel's headers (docs/user/mtu.rst): fastd adds 66 bytes over IPv4 (IPv4 20, UDP 8, \
+            fastd 24, TAP 14), Tunneldigger 50, and WireGuard from Gluon v2025.1 on 130 — \
+            `wg_mesh` is `mtu + 70` (VXLAN over IPv6) and WireGuard over IPv4 adds 60; over IPv6 \
+            uplinks 20 more. Packets larger than the uplink are fragmented, which costs \
+            throughput, and some networks drop fragments. Plain Ethernet carries 1500 bytes, \
+            PPPoE (most DSL lines) 1492, DS-Lite's IPv4 tunnel 1436. An error above 1500 (every \
+            uplink fragments), a warning above PPPoE's 1492, a note when only DS-Lite is too \
+            small (those nodes usually reach IPv6 gateways natively). Up to v2023.2 a WireGuard \
+            site's mtu does not change the outer packets (`wg_mesh` keeps 1420); the docs' 1376 \
+            assumed it does, and is too large from v2025.1 on: 1370 fits Ethernet, 1362 PPPoE, \
+            1306 DS-Lite.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV182",
-            name: "wireguard-mtu-exceeds-wg-interface",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Up to v2023.2, the WireGuard mtu makes VXLAN packets larger than wg_mesh carries.",
-            explanation: "Up to Gluon v2023.2 the site's WireGuard `mtu` only sets the VXLAN \
-                interface (`mesh-vpn`); the WireGuard interface `wg_mesh` keeps Linux's default MTU \
-                of 1420. VXLAN over IPv6 adds 70 bytes, so with an mtu above 1350 full-size mesh \
-                frames no longer fit into `wg_mesh`: the kernel has to fragment the VXLAN packets \
-                or drops them (Gluon PR #3258 found this while debugging a fragmentation problem). From v2025.1 on Gluon sets \
-                `wg_mesh` to mtu + 70; the message says what the same value does there.",
-        },
-        example: "wireguard = { mtu = 1406, … } -- up to v2023.2",
-        seen_in: &["ffh-wg@v2023.2"],
-        check: exceeds_default_wireguard_mtu,
+    example: "wireguard = { mtu = 1376, … } -- 1506-byte packets at v2025.1",
+    seen_in: &["ffh-wg", "ff3l", "ffmwu"],
+    check: exceeds_uplinks,
+};
+
+pub static WIREGUARD_MTU_EXCEEDS_WG_INTERFACE: Lint = Lint {
+    info: CodeInfo {
+        code: "GV182",
+        name: "wireguard-mtu-exceeds-wg-interface",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Up to v2023.2, the WireGuard mtu makes VXLAN packets larger than wg_mesh carries.",
+        explanation: "Up to Gluon v2023.2 the site's WireGuard `mtu` only sets the VXLAN \
+            interface (`mesh-vpn`); the WireGuard interface `wg_mesh` keeps Linux's default MTU \
+            of 1420. VXLAN over IPv6 adds 70 bytes, so with an mtu above 1350 full-size mesh \
+            frames no longer fit into `wg_mesh`: the kernel has to fragment the VXLAN packets \
+            or drops them (Gluon PR #3258 found this while debugging a fragmentation problem). From v2025.1 on Gluon sets \
+            `wg_mesh` to mtu + 70; the message says what the same value does there.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV183",
-            name: "wireguard-interface-below-ipv6-minimum",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "From v2025.1, the WireGuard mtu makes wg_mesh smaller than IPv6 allows.",
-            explanation: "From Gluon v2025.1 on, `wg_mesh` gets the site's mtu + 70. The VXLAN that \
-                carries the mesh runs over IPv6 on that interface (to `fe80::1`), and Linux turns \
-                IPv6 off on an interface whose MTU is below 1280, IPv6's minimum. With an mtu below \
-                1210 the mesh VPN carries nothing.",
-        },
-        example: "wireguard = { mtu = 1200, … }",
-        seen_in: &[],
-        check: wireguard_below_ipv6_minimum,
+    example: "wireguard = { mtu = 1406, … } -- up to v2023.2",
+    seen_in: &["ffh-wg@v2023.2"],
+    check: exceeds_default_wireguard_mtu,
+};
+
+pub static WIREGUARD_INTERFACE_BELOW_IPV6_MINIMUM: Lint = Lint {
+    info: CodeInfo {
+        code: "GV183",
+        name: "wireguard-interface-below-ipv6-minimum",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "From v2025.1, the WireGuard mtu makes wg_mesh smaller than IPv6 allows.",
+        explanation: "From Gluon v2025.1 on, `wg_mesh` gets the site's mtu + 70. The VXLAN that \
+            carries the mesh runs over IPv6 on that interface (to `fe80::1`), and Linux turns \
+            IPv6 off on an interface whose MTU is below 1280, IPv6's minimum. With an mtu below \
+            1210 the mesh VPN carries nothing.",
     },
+    example: "wireguard = { mtu = 1200, … }",
+    seen_in: &[],
+    check: wireguard_below_ipv6_minimum,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &VPN_MTU_BELOW_IPV6_MINIMUM,
+    &VPN_PACKETS_EXCEED_UPLINK_MTU,
+    &WIREGUARD_MTU_EXCEEDS_WG_INTERFACE,
+    &WIREGUARD_INTERFACE_BELOW_IPV6_MINIMUM,
 ];
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! the provider's own check (its `mtu` is required).
 
 use super::{Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::registry::{CodeInfo, Origin};
 use crate::site::value::Key;
 
 /// (section under mesh_vpn, package), in the order Gluon tries them.
@@ -45,7 +45,7 @@ fn several_providers_in_domain(context: &LintContext<'_>, out: &mut Vec<Diagnost
             for other in ignored {
                 let path = section_path(other);
                 out.push(context.diagnostic(
-                    &LINTS[0],
+                    &SEVERAL_VPN_PROVIDERS_IN_DOMAIN.info,
                     view,
                     format!("both mesh_vpn.{used} and mesh_vpn.{other} are configured and their packages installed: nodes use {used} and ignore {other}"),
                     context.locate(view, &path),
@@ -76,7 +76,7 @@ fn section_without_provider(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
             continue;
         };
         let mut d = context.diagnostic(
-            &LINTS[1],
+            &VPN_SECTION_WITHOUT_PROVIDER.info,
             first,
             format!("mesh_vpn.{section} is configured, but no image contains {package}: the section is ignored"),
             context.locate(first, &path),
@@ -108,68 +108,75 @@ fn several_providers_in_image(context: &LintContext<'_>, out: &mut Vec<Diagnosti
                 .find_name("image-customization.lua")
                 .or(context.site.site_mk_file);
             out.push(Diagnostic::new(
-                LINTS[2].info.code,
+                &SEVERAL_VPN_PROVIDERS_IN_IMAGE.info,
                 format!(
                     "images carry {} mesh VPN providers ({}): each domain uses only one, the others cost flash",
                     installed.len(),
                     installed.join(", ")
                 ),
-                file.map(crate::site::source::Span::file_start),
+                file.map(crate::source::Span::file_start),
             ));
         }
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV171",
-            name: "several-vpn-providers-in-domain",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A domain configures more than one installed mesh VPN provider.",
-            explanation: "On the node, Gluon takes the first installed provider, in the order \
-                fastd, tunneldigger, wireguard, whose section exists in the domain's configuration, \
-                and ignores the others. A domain that configures two of them therefore only ever \
-                uses the first; during a migration, give each domain only the section of the \
-                provider it should use.",
-        },
-        example: "mesh_vpn = { fastd = { ... }, wireguard = { ... } }",
-        seen_in: &["ffa@v2022.1"],
-        check: several_providers_in_domain,
+pub static SEVERAL_VPN_PROVIDERS_IN_DOMAIN: Lint = Lint {
+    info: CodeInfo {
+        code: "GV171",
+        name: "several-vpn-providers-in-domain",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A domain configures more than one installed mesh VPN provider.",
+        explanation: "On the node, Gluon takes the first installed provider, in the order \
+            fastd, tunneldigger, wireguard, whose section exists in the domain's configuration, \
+            and ignores the others. A domain that configures two of them therefore only ever \
+            uses the first; during a migration, give each domain only the section of the \
+            provider it should use.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV172",
-            name: "vpn-section-without-provider",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A mesh VPN section is configured for a provider that no image contains.",
-            explanation: "`mesh_vpn.fastd`, `mesh_vpn.wireguard` and `mesh_vpn.tunneldigger` are \
-                read only by their provider's package. Without the matching feature \
-                (mesh-vpn-fastd, mesh-vpn-wireguard, mesh-vpn-tunneldigger) the section is ignored \
-                — often a leftover of a migration, or a feature missing from \
-                image-customization.lua.",
-        },
-        example: "mesh_vpn = { fastd = { ... } }\n-- image-customization.lua: features { 'mesh-vpn-wireguard' }",
-        seen_in: &["ffh-wg"],
-        check: section_without_provider,
+    example: "mesh_vpn = { fastd = { ... }, wireguard = { ... } }",
+    seen_in: &["ffa@v2022.1"],
+    check: several_providers_in_domain,
+};
+
+pub static VPN_SECTION_WITHOUT_PROVIDER: Lint = Lint {
+    info: CodeInfo {
+        code: "GV172",
+        name: "vpn-section-without-provider",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A mesh VPN section is configured for a provider that no image contains.",
+        explanation: "`mesh_vpn.fastd`, `mesh_vpn.wireguard` and `mesh_vpn.tunneldigger` are \
+            read only by their provider's package. Without the matching feature \
+            (mesh-vpn-fastd, mesh-vpn-wireguard, mesh-vpn-tunneldigger) the section is ignored \
+            — often a leftover of a migration, or a feature missing from \
+            image-customization.lua.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV173",
-            name: "several-vpn-providers-in-image",
-            severity: Severity::Info,
-            origin: Origin::Gluonvpn,
-            summary: "Images contain more than one mesh VPN provider.",
-            explanation: "Each domain uses one provider; the others only take flash, which small \
-                devices lack. Carrying two providers is right while domains migrate from one to the \
-                other; otherwise select only the one in use.",
-        },
-        example: "features { 'mesh-vpn-fastd', 'mesh-vpn-wireguard' }",
-        seen_in: &["ffa@v2022.1"],
-        check: several_providers_in_image,
+    example: "mesh_vpn = { fastd = { ... } }\n-- image-customization.lua: features { 'mesh-vpn-wireguard' }",
+    seen_in: &["ffh-wg"],
+    check: section_without_provider,
+};
+
+pub static SEVERAL_VPN_PROVIDERS_IN_IMAGE: Lint = Lint {
+    info: CodeInfo {
+        code: "GV173",
+        name: "several-vpn-providers-in-image",
+        severity: Severity::Info,
+        origin: Origin::Gluonvpn,
+        summary: "Images contain more than one mesh VPN provider.",
+        explanation: "Each domain uses one provider; the others only take flash, which small \
+            devices lack. Carrying two providers is right while domains migrate from one to the \
+            other; otherwise select only the one in use.",
     },
+    example: "features { 'mesh-vpn-fastd', 'mesh-vpn-wireguard' }",
+    seen_in: &["ffa@v2022.1"],
+    check: several_providers_in_image,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &SEVERAL_VPN_PROVIDERS_IN_DOMAIN,
+    &VPN_SECTION_WITHOUT_PROVIDER,
+    &SEVERAL_VPN_PROVIDERS_IN_IMAGE,
 ];
 
 #[cfg(test)]

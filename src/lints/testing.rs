@@ -44,7 +44,7 @@ impl TestSite {
     pub fn findings(&self, version: GluonVersion, code: &str) -> Vec<Diagnostic> {
         self.check(version)
             .into_iter()
-            .filter(|d| d.code == code)
+            .filter(|d| d.code() == code)
             .collect()
     }
 }

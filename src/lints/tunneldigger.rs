@@ -10,13 +10,13 @@
 //! broker lint applies to both packages: they share the broker list
 //! `mesh_vpn.tunneldigger.brokers`.
 
-use super::{lint, DomainView, Lint, LintContext};
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::gluon_version::GluonVersion;
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
-use crate::site::source::Span;
+use crate::site::value::p;
 use crate::site::value::Key;
+use crate::source::Span;
 use std::net::Ipv6Addr;
 
 /// Gluon's package, up to v2023.2.
@@ -85,7 +85,7 @@ fn removed(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             Severity::Warning,
         )
     };
-    let mut d = Diagnostic::new(lint("GV160").info.code, message, selection_span(context));
+    let mut d = Diagnostic::new(&TUNNELDIGGER_REMOVED.info, message, selection_span(context));
     d.severity = severity;
     out.push(d);
 }
@@ -95,7 +95,7 @@ fn deprecated(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     out.push(Diagnostic::new(
-        lint("GV161").info.code,
+        &TUNNELDIGGER_DEPRECATED.info,
         format!(
             "Tunneldigger is deprecated in Gluon {} and removed in v2025.1: migrate to fastd or WireGuard, or to the community package `ff-mesh-vpn-tunneldigger`",
             context.version
@@ -135,7 +135,7 @@ fn ipv6_broker(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             }
             let path = p!["mesh_vpn", "tunneldigger", "brokers", Key::Index(i + 1)];
             out.push(context.diagnostic_at(
-                lint("GV162"),
+                &TUNNELDIGGER_IPV6_BROKER.info,
                 view,
                 Some(node),
                 &path,
@@ -147,62 +147,70 @@ fn ipv6_broker(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV160",
-            name: "tunneldigger-removed",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "The site selects Gluon's Tunneldigger package, which Gluon v2025.1 no longer has.",
-            explanation: "Gluon v2025.1 dropped gluon-mesh-vpn-tunneldigger (\"Tunneldigger Mesh VPN \
-                support has been dropped\", after its deprecation in v2023.2). The \
-                `mesh-vpn-tunneldigger` feature now names a package nothing defines, and the build \
-                stops with \"unable to enable package\". The package lives on in the \
-                community-packages feed as `ff-mesh-vpn-tunneldigger`: add that feed to `modules`, \
-                drop the feature and select `packages { 'ff-mesh-vpn-tunneldigger' }` (plus the \
-                `config-mode-mesh-vpn` feature for the config mode) — or migrate to fastd or \
-                WireGuard, as Gluon recommends. When the site has feeds, one of them might still \
-                define the old name, so this is a warning then.",
-        },
-        example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
-        seen_in: &[],
-        check: removed,
+pub static TUNNELDIGGER_REMOVED: Lint = Lint {
+    info: CodeInfo {
+        code: "GV160",
+        name: "tunneldigger-removed",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary:
+            "The site selects Gluon's Tunneldigger package, which Gluon v2025.1 no longer has.",
+        explanation: "Gluon v2025.1 dropped gluon-mesh-vpn-tunneldigger (\"Tunneldigger Mesh VPN \
+            support has been dropped\", after its deprecation in v2023.2). The \
+            `mesh-vpn-tunneldigger` feature now names a package nothing defines, and the build \
+            stops with \"unable to enable package\". The package lives on in the \
+            community-packages feed as `ff-mesh-vpn-tunneldigger`: add that feed to `modules`, \
+            drop the feature and select `packages { 'ff-mesh-vpn-tunneldigger' }` (plus the \
+            `config-mode-mesh-vpn` feature for the config mode) — or migrate to fastd or \
+            WireGuard, as Gluon recommends. When the site has feeds, one of them might still \
+            define the old name, so this is a warning then.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV161",
-            name: "tunneldigger-deprecated",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Gluon's Tunneldigger package is deprecated in v2023.2.",
-            explanation: "Gluon v2023.2's release notes: \"Tunneldigger is set to be removed from the \
-                Gluon base repository in the next major Gluon release. It is recommended to migrate \
-                to fastd or WireGuard.\" v2025.1 removed it. Communities that keep Tunneldigger use \
-                the community package `ff-mesh-vpn-tunneldigger` from the community-packages feed \
-                instead of the `mesh-vpn-tunneldigger` feature.",
-        },
-        example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
-        seen_in: &[],
-        check: deprecated,
+    example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
+    seen_in: &[],
+    check: removed,
+};
+
+pub static TUNNELDIGGER_DEPRECATED: Lint = Lint {
+    info: CodeInfo {
+        code: "GV161",
+        name: "tunneldigger-deprecated",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Gluon's Tunneldigger package is deprecated in v2023.2.",
+        explanation: "Gluon v2023.2's release notes: \"Tunneldigger is set to be removed from the \
+            Gluon base repository in the next major Gluon release. It is recommended to migrate \
+            to fastd or WireGuard.\" v2025.1 removed it. Communities that keep Tunneldigger use \
+            the community package `ff-mesh-vpn-tunneldigger` from the community-packages feed \
+            instead of the `mesh-vpn-tunneldigger` feature.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV162",
-            name: "tunneldigger-ipv6-broker",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A Tunneldigger broker is given as an IPv6 address.",
-            explanation: "Gluon's documentation names the lack of IPv6 support as Tunneldigger's \
-                primary drawback: nodes reach brokers over IPv4 only, so a broker written as an IPv6 \
-                address (`[2001:db8::1]:8942`) is never reachable. Use the broker's IPv4 address or \
-                a host name with an A record. Whether a host name resolves to an IPv4 address cannot \
-                be known offline; the online probe (`--online`) checks that.",
-        },
-        example: "brokers = { '[2001:db8::1]:8942' }",
-        seen_in: &[],
-        check: ipv6_broker,
+    example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
+    seen_in: &[],
+    check: deprecated,
+};
+
+pub static TUNNELDIGGER_IPV6_BROKER: Lint = Lint {
+    info: CodeInfo {
+        code: "GV162",
+        name: "tunneldigger-ipv6-broker",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A Tunneldigger broker is given as an IPv6 address.",
+        explanation: "Gluon's documentation names the lack of IPv6 support as Tunneldigger's \
+            primary drawback: nodes reach brokers over IPv4 only, so a broker written as an IPv6 \
+            address (`[2001:db8::1]:8942`) is never reachable. Use the broker's IPv4 address or \
+            a host name with an A record. Whether a host name resolves to an IPv4 address cannot \
+            be known offline; the online probe (`--online`) checks that.",
     },
+    example: "brokers = { '[2001:db8::1]:8942' }",
+    seen_in: &[],
+    check: ipv6_broker,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &TUNNELDIGGER_REMOVED,
+    &TUNNELDIGGER_DEPRECATED,
+    &TUNNELDIGGER_IPV6_BROKER,
 ];
 
 #[cfg(test)]
@@ -356,6 +364,6 @@ mod tests {
         assert!(site
             .check(V2025_1)
             .iter()
-            .all(|d| !d.code.starts_with("GV16")));
+            .all(|d| !d.code().starts_with("GV16")));
     }
 }

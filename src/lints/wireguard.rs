@@ -13,10 +13,10 @@
 //! (the provider is active). Community WireGuard packages from site feeds
 //! (ffmuc's, ff-kbu's) have their own formats and are left alone.
 
-use super::{lint, DomainView, Lint, LintContext};
+use super::{DomainView, Lint, LintContext};
+use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::p;
-use crate::registry::{CodeInfo, Origin};
+use crate::site::value::p;
 use crate::site::value::{Key, Node, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -322,7 +322,7 @@ fn ntp_servers_missing(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             "`ntp_servers` is not set"
         };
         out.push(context.diagnostic_at(
-            lint("GV140"),
+            &WIREGUARD_WITHOUT_NTP_SERVERS.info,
             view,
             node,
             &path,
@@ -366,7 +366,7 @@ fn ntp_server_not_public_lint(context: &LintContext<'_>, out: &mut Vec<Diagnosti
                 )
             };
             let mut d = context.diagnostic_at(
-                lint("GV141"),
+                &WIREGUARD_NTP_SERVER_NOT_PUBLIC.info,
                 view,
                 Some(node),
                 &path,
@@ -439,7 +439,7 @@ fn old_peer_format(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             "peers with `publickey`"
         };
         out.push(context.diagnostic_at(
-            lint("GV142"),
+            &WIREGUARD_PEERS_IN_COMMUNITY_FORMAT.info,
             view,
             Some(node),
             &path,
@@ -466,7 +466,7 @@ fn duplicate_public_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if let Some((first, _)) = earlier {
                 let path = peer_path(name, "public_key");
                 out.push(context.diagnostic_at(
-                    lint("GV143"),
+                    &DUPLICATE_WIREGUARD_PUBLIC_KEY.info,
                     view,
                     Some(key_node),
                     &path,
@@ -576,7 +576,7 @@ fn invalid_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if let Err(problem) = parse_endpoint(endpoint) {
                 let path = peer_path(&name, "endpoint");
                 out.push(context.diagnostic_at(
-                    lint("GV145"),
+                    &INVALID_WIREGUARD_ENDPOINT.info,
                     view,
                     Some(node),
                     &path,
@@ -614,7 +614,7 @@ fn duplicate_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             let path = peer_path(name, "endpoint");
             let written = node.as_str().unwrap_or_default();
             out.push(context.diagnostic_at(
-                lint("GV144"),
+                &DUPLICATE_WIREGUARD_ENDPOINT.info,
                 view,
                 Some(node),
                 &path,
@@ -624,127 +624,140 @@ fn duplicate_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub static LINTS: &[Lint] = &[
-    Lint {
-        info: CodeInfo {
-            code: "GV140",
-            name: "wireguard-without-ntp-servers",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "A WireGuard site sets no NTP servers.",
-            explanation: "WireGuard nodes must set their clock before they connect: a gateway rejects \
-                a handshake whose timestamp is not newer than the last one it saw from that node, and \
-                routers have no real-time clock, so a rebooted node starts in the past. Gluon's \
-                documentation says the NTP servers in site.conf must be publicly reachable (and not \
-                only through the mesh). Without `ntp_servers`, Gluon leaves the node's NTP list alone \
-                (gluon-core's `120-ntp-servers` only writes a non-empty list): freshly flashed nodes \
-                use OpenWrt's public pool servers, which works, but nodes upgraded from a firmware \
-                whose site listed servers — often mesh-internal ones from fastd times — keep that old \
-                list and never reconnect after a reboot. List public servers explicitly.",
-        },
-        example: "{ -- no ntp_servers\n  mesh_vpn = { wireguard = { mtu = 1312, peers = { … } } },\n}",
-        seen_in: &[],
-        check: ntp_servers_missing,
+pub static WIREGUARD_WITHOUT_NTP_SERVERS: Lint = Lint {
+    info: CodeInfo {
+        code: "GV140",
+        name: "wireguard-without-ntp-servers",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A WireGuard site sets no NTP servers.",
+        explanation: "WireGuard nodes must set their clock before they connect: a gateway rejects \
+            a handshake whose timestamp is not newer than the last one it saw from that node, and \
+            routers have no real-time clock, so a rebooted node starts in the past. Gluon's \
+            documentation says the NTP servers in site.conf must be publicly reachable (and not \
+            only through the mesh). Without `ntp_servers`, Gluon leaves the node's NTP list alone \
+            (gluon-core's `120-ntp-servers` only writes a non-empty list): freshly flashed nodes \
+            use OpenWrt's public pool servers, which works, but nodes upgraded from a firmware \
+            whose site listed servers — often mesh-internal ones from fastd times — keep that old \
+            list and never reconnect after a reboot. List public servers explicitly.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV141",
-            name: "wireguard-ntp-server-not-public",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A WireGuard site lists an NTP server that is only reachable through the mesh.",
-            explanation: "Before it connects, wgpeerselector sets the node's clock from the NTP \
-                servers, resolving their names over the uplink: WireGuard gateways reject \
-                handshakes with an older timestamp than the last one they saw, so a rebooted node \
-                (routers have no real-time clock) cannot reconnect until its clock is right. \
-                Gluon's documentation: \"the NTP servers specified in your site.conf must be \
-                publicly available (and not only through the mesh)\"; the effect only shows when a \
-                node that was connected before reboots.\n\n\
-                A server cannot be public when it is an address inside `prefix4`, `prefix6` or \
-                `extra_prefixes6`, equal to `next_node.ip4`/`ip6`, or a private, CGNAT, loopback, \
-                link-local, unique local (fc00::/7), documentation or reserved address; or a name \
-                with a single label, one of `next_node.name`, or under a top-level domain public DNS \
-                does not have: the site code (`ntp1.ffkbu`), a Freifunk mesh TLD (any TLD starting \
-                with `ff`: no public one does), `.lan`, `.local`, `.internal`, `.home.arpa` and the \
-                like. Public-looking names are not resolved here; the online probe (`--online`) \
-                checks them. This is an error when no listed server is public; when some are, the \
-                others are a note.",
-        },
-        example: "ntp_servers = { 'ntp1.ffxx', '10.0.0.1' }",
-        seen_in: &[],
-        check: ntp_server_not_public_lint,
+    example: "{ -- no ntp_servers\n  mesh_vpn = { wireguard = { mtu = 1312, peers = { … } } },\n}",
+    seen_in: &[],
+    check: ntp_servers_missing,
+};
+
+pub static WIREGUARD_NTP_SERVER_NOT_PUBLIC: Lint = Lint {
+    info: CodeInfo {
+        code: "GV141",
+        name: "wireguard-ntp-server-not-public",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A WireGuard site lists an NTP server that is only reachable through the mesh.",
+        explanation: "Before it connects, wgpeerselector sets the node's clock from the NTP \
+            servers, resolving their names over the uplink: WireGuard gateways reject \
+            handshakes with an older timestamp than the last one they saw, so a rebooted node \
+            (routers have no real-time clock) cannot reconnect until its clock is right. \
+            Gluon's documentation: \"the NTP servers specified in your site.conf must be \
+            publicly available (and not only through the mesh)\"; the effect only shows when a \
+            node that was connected before reboots.\n\n\
+            A server cannot be public when it is an address inside `prefix4`, `prefix6` or \
+            `extra_prefixes6`, equal to `next_node.ip4`/`ip6`, or a private, CGNAT, loopback, \
+            link-local, unique local (fc00::/7), documentation or reserved address; or a name \
+            with a single label, one of `next_node.name`, or under a top-level domain public DNS \
+            does not have: the site code (`ntp1.ffkbu`), a Freifunk mesh TLD (any TLD starting \
+            with `ff`: no public one does), `.lan`, `.local`, `.internal`, `.home.arpa` and the \
+            like. Public-looking names are not resolved here; the online probe (`--online`) \
+            checks them. This is an error when no listed server is public; when some are, the \
+            others are a note.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV142",
-            name: "wireguard-peers-in-community-format",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "The WireGuard peers are written for an older community package, not for Gluon's.",
-            explanation: "Community WireGuard packages that predate Gluon's own (for example the one \
-                ffmuc uses) list peers as an array of tables with `publickey`. Gluon's \
-                gluon-mesh-vpn-wireguard iterates the peers by name and copies `public_key` and \
-                `endpoint` into wgpeerselector's configuration: peers from a list get the names \
-                `1`, `2`, … and no public key, wgpeerselector ignores peers without a key, finds none \
-                and exits, and the node never connects. Gluon's own check reports the numeric keys \
-                and the missing `public_key`, which hides that the whole list is in the other \
-                format. Write each peer as `name = { public_key = '…', endpoint = 'host:port' }`.",
-        },
-        example: "peers = {\n  { publickey = 'TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=', endpoint = 'gw1.example.org:40011' },\n}",
-        seen_in: &[],
-        check: old_peer_format,
+    example: "ntp_servers = { 'ntp1.ffxx', '10.0.0.1' }",
+    seen_in: &[],
+    check: ntp_server_not_public_lint,
+};
+
+pub static WIREGUARD_PEERS_IN_COMMUNITY_FORMAT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV142",
+        name: "wireguard-peers-in-community-format",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "The WireGuard peers are written for an older community package, not for Gluon's.",
+        explanation: "Community WireGuard packages that predate Gluon's own (for example the one \
+            ffmuc uses) list peers as an array of tables with `publickey`. Gluon's \
+            gluon-mesh-vpn-wireguard iterates the peers by name and copies `public_key` and \
+            `endpoint` into wgpeerselector's configuration: peers from a list get the names \
+            `1`, `2`, … and no public key, wgpeerselector ignores peers without a key, finds none \
+            and exits, and the node never connects. Gluon's own check reports the numeric keys \
+            and the missing `public_key`, which hides that the whole list is in the other \
+            format. Write each peer as `name = { public_key = '…', endpoint = 'host:port' }`.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV143",
-            name: "duplicate-wireguard-public-key",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Two WireGuard peers of a domain have the same public key.",
-            explanation: "Each gateway has its own key pair; the same public key on two peers is \
-                usually a copied line, and nodes that pick the gateway whose key is wrong never \
-                complete a handshake (wgpeerselector moves on after 5 s each time). If both entries \
-                are one gateway reached at two addresses, use one peer whose host name resolves to \
-                all of them: wgpeerselector cycles through the addresses a name resolves to.",
-        },
-        example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K1…=', endpoint = 'gw2.example.org:51820' },",
-        seen_in: &[],
-        check: duplicate_public_key,
+    example: "peers = {\n  { publickey = 'TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=', endpoint = 'gw1.example.org:40011' },\n}",
+    seen_in: &[],
+    check: old_peer_format,
+};
+
+pub static DUPLICATE_WIREGUARD_PUBLIC_KEY: Lint = Lint {
+    info: CodeInfo {
+        code: "GV143",
+        name: "duplicate-wireguard-public-key",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Two WireGuard peers of a domain have the same public key.",
+        explanation: "Each gateway has its own key pair; the same public key on two peers is \
+            usually a copied line, and nodes that pick the gateway whose key is wrong never \
+            complete a handshake (wgpeerselector moves on after 5 s each time). If both entries \
+            are one gateway reached at two addresses, use one peer whose host name resolves to \
+            all of them: wgpeerselector cycles through the addresses a name resolves to.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV144",
-            name: "duplicate-wireguard-endpoint",
-            severity: Severity::Warning,
-            origin: Origin::Gluonvpn,
-            summary: "Two WireGuard peers of a domain have the same endpoint.",
-            explanation: "A WireGuard port belongs to one interface with one key, so two peers with \
-                the same `host:port` and different keys cannot both be right: nodes that pick the \
-                wrong one wait 5 s for a handshake that never comes. With the same key, the second \
-                entry is a copy that only makes nodes pick that gateway more often.",
-        },
-        example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K2…=', endpoint = 'gw1.example.org:51820' },",
-        seen_in: &[],
-        check: duplicate_endpoint,
+    example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K1…=', endpoint = 'gw2.example.org:51820' },",
+    seen_in: &[],
+    check: duplicate_public_key,
+};
+
+pub static DUPLICATE_WIREGUARD_ENDPOINT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV144",
+        name: "duplicate-wireguard-endpoint",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "Two WireGuard peers of a domain have the same endpoint.",
+        explanation: "A WireGuard port belongs to one interface with one key, so two peers with \
+            the same `host:port` and different keys cannot both be right: nodes that pick the \
+            wrong one wait 5 s for a handshake that never comes. With the same key, the second \
+            entry is a copy that only makes nodes pick that gateway more often.",
     },
-    Lint {
-        info: CodeInfo {
-            code: "GV145",
-            name: "invalid-wireguard-endpoint",
-            severity: Severity::Error,
-            origin: Origin::Gluonvpn,
-            summary: "A WireGuard endpoint is not `host:port` as wgpeerselector reads it.",
-            explanation: "Gluon's check only wants a string; wgpeerselector on the node accepts an \
-                IPv4 address, an IPv6 address in brackets (`[2001:db8::1]:51820`, hex digits and \
-                colons only) or a host name of letters, digits, `-` and `.`, then `:` and the port \
-                (1–65535). Anything else is logged as \"not a valid endpoint\" and the peer is never \
-                used — typically an IPv6 address without brackets, a missing port or an underscore \
-                in the host name.",
-        },
-        example: "endpoint = '2001:db8::1:51820'",
-        seen_in: &[],
-        check: invalid_endpoint,
+    example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K2…=', endpoint = 'gw1.example.org:51820' },",
+    seen_in: &[],
+    check: duplicate_endpoint,
+};
+
+pub static INVALID_WIREGUARD_ENDPOINT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV145",
+        name: "invalid-wireguard-endpoint",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A WireGuard endpoint is not `host:port` as wgpeerselector reads it.",
+        explanation: "Gluon's check only wants a string; wgpeerselector on the node accepts an \
+            IPv4 address, an IPv6 address in brackets (`[2001:db8::1]:51820`, hex digits and \
+            colons only) or a host name of letters, digits, `-` and `.`, then `:` and the port \
+            (1–65535). Anything else is logged as \"not a valid endpoint\" and the peer is never \
+            used — typically an IPv6 address without brackets, a missing port or an underscore \
+            in the host name.",
     },
+    example: "endpoint = '2001:db8::1:51820'",
+    seen_in: &[],
+    check: invalid_endpoint,
+};
+
+/// The family's lints, in code order.
+pub static LINTS: &[&Lint] = &[
+    &WIREGUARD_WITHOUT_NTP_SERVERS,
+    &WIREGUARD_NTP_SERVER_NOT_PUBLIC,
+    &WIREGUARD_PEERS_IN_COMMUNITY_FORMAT,
+    &DUPLICATE_WIREGUARD_PUBLIC_KEY,
+    &DUPLICATE_WIREGUARD_ENDPOINT,
+    &INVALID_WIREGUARD_ENDPOINT,
 ];
 
 #[cfg(test)]
@@ -949,7 +962,7 @@ mod tests {
         assert!(plain
             .check(V2025_1)
             .iter()
-            .all(|d| !d.code.starts_with("GV14")));
+            .all(|d| !d.code().starts_with("GV14")));
         // The package, but no mesh_vpn.wireguard: the provider is inactive.
         let inactive = TestSite::new(&site_conf("ntp_servers = { 'ntp.ffxx' },"), FEATURES);
         assert!(inactive.findings(V2025_1, "GV141").is_empty());

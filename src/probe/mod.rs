@@ -16,11 +16,10 @@ pub mod pool;
 pub mod resolve;
 pub mod targets;
 
-use crate::diagnostics::{Diagnostic, Severity};
-use crate::lints::{DomainView, LintContext};
-use crate::registry::{CodeInfo, Origin};
-use crate::site::source::Span;
+use crate::diagnostics::{CodeInfo, Diagnostic};
 use crate::site::value::{path_to_string, Key, Node};
+use crate::site::views::{DomainView, SiteView};
+use crate::source::Span;
 use resolve::Resolution;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,117 +51,67 @@ impl Default for ProbeOptions {
     }
 }
 
-/// Names for the codes, so a typo is a compile error.
+/// The codes of `--online` (GV5xx), as named statics.
 pub mod codes {
-    use crate::registry::Code;
+    use crate::diagnostics::declare_codes;
 
-    pub const NTP_ANSWERED: Code = "GV501";
-    pub const NTP_UNREACHABLE: Code = "GV502";
-    pub const NTP_UNRESOLVABLE: Code = "GV503";
-    pub const NTP_UNUSABLE: Code = "GV504";
-    pub const ENDPOINT_UNRESOLVABLE: Code = "GV505";
-    pub const ENDPOINT_WRONG_FAMILY: Code = "GV506";
-    pub const BROKER_IPV6_ONLY: Code = "GV507";
-    pub const ENDPOINT_UNREADABLE: Code = "GV508";
-}
-
-/// The codes of `--online`; [`crate::registry::all`] includes them.
-pub static CODES: &[CodeInfo] = &[
-    CodeInfo {
-        code: codes::NTP_ANSWERED,
-        name: "ntp-server-answered",
-        severity: Severity::Info,
-        origin: Origin::Gluonvpn,
-        summary: "An NTP server answered (with --online): its stratum, delay and offset.",
-        explanation: "Not a problem: the record of what `--online` measured. The message names \
+    declare_codes! {
+        NTP_ANSWERED = "GV501" "ntp-server-answered" Info Gluonvpn
+            "An NTP server answered (with --online): its stratum, delay and offset."
+            "Not a problem: the record of what `--online` measured. The message names \
             the first of the server's addresses that answered, with the server's stratum, the \
             round-trip delay and the server's clock offset from this machine's clock; the notes \
             list the server's other addresses and what became of them (an address that failed \
             is worth a look: nodes may pick it). The JSON output carries the numbers in \
-            `probe`. Hide these notes with `--allow GV501`.",
-    },
-    CodeInfo {
-        code: codes::NTP_UNREACHABLE,
-        name: "ntp-server-unreachable",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "An NTP server did not answer (with --online).",
-        explanation: "gluonvpn sent an SNTP request to UDP port 123 of every address of the \
+            `probe`. Hide these notes with `--allow GV501`."
+        NTP_UNREACHABLE = "GV502" "ntp-server-unreachable" Warning Gluonvpn
+            "An NTP server did not answer (with --online)."
+            "gluonvpn sent an SNTP request to UDP port 123 of every address of the \
             server and got no usable reply: no answer within the timeout (2 s, asked twice), or \
             the network refused (ICMP port or host unreachable). Nodes have no battery-backed \
             clock and set it from `ntp_servers` after boot; until then their logs and \
             certificate checks are off, and WireGuard nodes (wgpeerselector) wait for the time \
             before they connect. The result \
             is from where gluonvpn runs: a server that only answers inside the mesh (a \
-            `next_node` or gateway address) is expected to fail here.",
-    },
-    CodeInfo {
-        code: codes::NTP_UNRESOLVABLE,
-        name: "ntp-server-unresolvable",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "An NTP server's name does not resolve (with --online).",
-        explanation: "The system's resolver on this machine (/etc/hosts, DNS) found no IPv4 or \
+            `next_node` or gateway address) is expected to fail here."
+        NTP_UNRESOLVABLE = "GV503" "ntp-server-unresolvable" Warning Gluonvpn
+            "An NTP server's name does not resolve (with --online)."
+            "The system's resolver on this machine (/etc/hosts, DNS) found no IPv4 or \
             IPv6 address for the name, or gave no answer within 5 s. A typo in `ntp_servers` \
             leaves nodes without time. Names that only the mesh's own DNS knows fail here too; \
-            then this is expected.",
-    },
-    CodeInfo {
-        code: codes::NTP_UNUSABLE,
-        name: "ntp-server-unsynchronised",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "An NTP server answered, but with no time a client would use (with --online).",
-        explanation: "The reply said that the server's own clock is not synchronised (leap \
+            then this is expected."
+        NTP_UNUSABLE = "GV504" "ntp-server-unsynchronised" Warning Gluonvpn
+            "An NTP server answered, but with no time a client would use (with --online)."
+            "The reply said that the server's own clock is not synchronised (leap \
             indicator 3 or stratum 16), or it was a kiss-o'-death (stratum 0: the server \
             refuses or rate-limits this client). NTP clients on the nodes ignore such replies, \
-            so the server is as good as unreachable for them.",
-    },
-    CodeInfo {
-        code: codes::ENDPOINT_UNRESOLVABLE,
-        name: "vpn-endpoint-unresolvable",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "The host of a fastd remote, WireGuard endpoint or tunneldigger broker does not resolve (with --online).",
-        explanation: "The system's resolver on this machine found no address for the host name \
+            so the server is as good as unreachable for them."
+        ENDPOINT_UNRESOLVABLE = "GV505" "vpn-endpoint-unresolvable" Warning Gluonvpn
+            "The host of a fastd remote, WireGuard endpoint or tunneldigger broker does not resolve (with --online)."
+            "The system's resolver on this machine found no address for the host name \
             (or did not answer within 5 s), so no node would find that gateway either, unless \
             the name exists only in a DNS the nodes use and this machine does not. gluonvpn \
-            only resolves these names; it sends nothing to the gateways themselves.",
-    },
-    CodeInfo {
-        code: codes::ENDPOINT_WRONG_FAMILY,
-        name: "vpn-endpoint-wrong-family",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "An `ipv4`/`ipv6` fastd remote's host has no address of that family (with --online).",
-        explanation: "`ipv4 \"host\" port N` makes fastd use only the host's IPv4 addresses, \
+            only resolves these names; it sends nothing to the gateways themselves."
+        ENDPOINT_WRONG_FAMILY = "GV506" "vpn-endpoint-wrong-family" Warning Gluonvpn
+            "An `ipv4`/`ipv6` fastd remote's host has no address of that family (with --online)."
+            "`ipv4 \"host\" port N` makes fastd use only the host's IPv4 addresses, \
             `ipv6 \"host\" port N` only its IPv6 addresses. The name resolves, but not to an \
             address of the family the remote asks for, so fastd never connects through this \
-            remote. Add the missing A or AAAA record, or drop the family keyword.",
-    },
-    CodeInfo {
-        code: codes::BROKER_IPV6_ONLY,
-        name: "broker-ipv6-only",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "A tunneldigger broker has only IPv6 addresses (with --online).",
-        explanation: "tunneldigger's client connects to brokers over IPv4 only. A broker written \
+            remote. Add the missing A or AAAA record, or drop the family keyword."
+        BROKER_IPV6_ONLY = "GV507" "broker-ipv6-only" Warning Gluonvpn
+            "A tunneldigger broker has only IPv6 addresses (with --online)."
+            "tunneldigger's client connects to brokers over IPv4 only. A broker written \
             as an IPv6 address, or whose name resolves only to IPv6 addresses (AAAA without A), \
-            can never be reached by a node.",
-    },
-    CodeInfo {
-        code: codes::ENDPOINT_UNREADABLE,
-        name: "vpn-endpoint-unreadable",
-        severity: Severity::Warning,
-        origin: Origin::Gluonvpn,
-        summary: "A fastd remote, WireGuard endpoint or tunneldigger broker is not in a form its program reads (with --online).",
-        explanation: "gluonvpn reads these values as the programs on the node do, to know what \
+            can never be reached by a node."
+        ENDPOINT_UNREADABLE = "GV508" "vpn-endpoint-unreadable" Warning Gluonvpn
+            "A fastd remote, WireGuard endpoint or tunneldigger broker is not in a form its program reads (with --online)."
+            "gluonvpn reads these values as the programs on the node do, to know what \
             to resolve. fastd takes `\"host\" port N`, `ipv4 \"host\" port N`, \
             `ipv6 \"host\" port N`, `192.0.2.1:N` or `[2001:db8::1]:N` (host names only in \
             quotes); WireGuard `host:port` or `[IPv6]:port`; tunneldigger `host:port`. Gluon's \
-            checks only require strings here, so such a value passes them and fails on the node.",
-    },
-];
+            checks only require strings here, so such a value passes them and fails on the node."
+    }
+}
 
 /// What a site entry points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,7 +193,7 @@ pub struct NtpResult {
 
 /// Whether the VPN section of a package is in use: the package is in an
 /// image, or the images are unknown (the selection could not be evaluated).
-fn uses(context: &LintContext<'_>, package: &str) -> bool {
+fn uses(context: &SiteView<'_>, package: &str) -> bool {
     context.site.default_selection || context.has_package(package)
 }
 
@@ -263,7 +212,7 @@ fn path_of(names: &[&str]) -> Vec<Key> {
     names.iter().map(|n| Key::from(*n)).collect()
 }
 
-fn collect<'v>(context: &LintContext<'_>, view: &'v DomainView<'v>, out: &mut Vec<Target<'v>>) {
+fn collect<'v>(context: &SiteView<'_>, view: &'v DomainView<'v>, out: &mut Vec<Target<'v>>) {
     let mut push = |kind: Kind, path: Vec<Key>, node: &Node, text: &str| {
         let parsed = match kind {
             Kind::Ntp => ntp_host(text),
@@ -375,7 +324,7 @@ fn ntp_host(text: &str) -> Result<Endpoint, String> {
 }
 
 /// Runs every probe for the site's domains and returns the findings.
-pub fn run(context: &LintContext<'_>, options: &ProbeOptions) -> Vec<Diagnostic> {
+pub fn run(context: &SiteView<'_>, options: &ProbeOptions) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for view in &context.domains {
         collect(context, view, &mut found);
@@ -559,7 +508,7 @@ fn report(
     }
 }
 
-fn unresolvable(kind: Kind) -> &'static str {
+fn unresolvable(kind: Kind) -> &'static CodeInfo {
     match kind {
         Kind::Ntp => codes::NTP_UNRESOLVABLE,
         _ => codes::ENDPOINT_UNRESOLVABLE,
@@ -665,7 +614,7 @@ fn ntp_report(
 
 fn finding(
     target: &Target<'_>,
-    code: &'static str,
+    code: &'static CodeInfo,
     message: String,
     data: ProbeData,
 ) -> Diagnostic {
@@ -679,29 +628,6 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_are_gv5xx_unique_and_documented() {
-        let mut seen = BTreeSet::new();
-        for info in CODES {
-            assert!(info.code.starts_with("GV5") && info.code.len() == 5);
-            assert!(seen.insert(info.code), "duplicate {}", info.code);
-            assert!(seen.insert(info.name), "duplicate {}", info.name);
-            assert!(info.summary.ends_with('.'), "{}", info.code);
-            assert!(!info.explanation.is_empty());
-            assert_eq!(info.origin, Origin::Gluonvpn);
-            // registered, and found by code and by name
-            assert_eq!(crate::registry::info(info.code).name, info.name);
-            assert_eq!(
-                crate::registry::lookup(info.name).map(|i| i.code),
-                Some(info.code)
-            );
-        }
-        let others = crate::registry::all().filter(|c| !CODES.iter().any(|p| std::ptr::eq(*c, p)));
-        for other in others {
-            assert!(!seen.contains(other.code) && !seen.contains(other.name));
-        }
-    }
 
     #[test]
     fn ntp_entries() {
@@ -758,7 +684,7 @@ mod tests {
             .report
             .diagnostics
             .iter()
-            .filter(|d| d.code.starts_with("GV5"))
+            .filter(|d| d.code().starts_with("GV5"))
             .collect();
         assert_eq!(probes.len(), 2, "{probes:#?}");
         // site.conf's NTP server: one finding for both domains (answered
@@ -768,7 +694,7 @@ mod tests {
             .find(|d| d.config_path.as_deref() == Some("ntp_servers.1"))
             .expect("ntp");
         assert!(
-            matches!(ntp.code, codes::NTP_ANSWERED | codes::NTP_UNREACHABLE),
+            ntp.info == codes::NTP_ANSWERED || ntp.info == codes::NTP_UNREACHABLE,
             "{ntp:#?}"
         );
         assert_eq!(ntp.domains, ["nord", "sued"]);
@@ -779,7 +705,7 @@ mod tests {
         // The unreadable remote, in its domain file.
         let remote = probes
             .iter()
-            .find(|d| d.code == codes::ENDPOINT_UNREADABLE)
+            .find(|d| d.info == codes::ENDPOINT_UNREADABLE)
             .expect("GV508");
         assert_eq!(remote.domains, ["nord"]);
         assert_eq!(

@@ -11,8 +11,8 @@ use super::lua_pattern::LuaPatterns;
 use super::vocabulary::{CheckInput, Checker, DomainInput, Recording};
 use super::PackageRules;
 use crate::gluon_version::GluonVersion;
-use crate::site::source::FileId;
 use crate::site::value::{Key, Node, Value};
+use crate::source::FileId;
 use std::collections::BTreeSet;
 
 /// Where a key may be set.

@@ -1,6 +1,7 @@
 //! Gluon's own site checks: the validator vocabulary and, per package, the
 //! checks of its check_site.lua.
 
+pub mod codes;
 pub mod explore;
 pub mod lua_pattern;
 pub mod packages;

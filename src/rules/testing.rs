@@ -7,8 +7,8 @@ use crate::gluon_version::GluonVersion;
 use crate::site::config::evaluate;
 use crate::site::lua::{Limits, Sandbox};
 use crate::site::merge::merge;
-use crate::site::source::SourceMap;
 use crate::site::value::{Node, Value};
+use crate::source::SourceMap;
 use std::collections::BTreeSet;
 
 /// What a test sets up besides the configuration files.

@@ -9,14 +9,14 @@
 //! which skips the code that depends on the value, as Gluon's stop would.
 
 use super::lua_pattern::LuaPatterns;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{CodeInfo, Diagnostic};
 use crate::gluon_version::GluonVersion;
-use crate::registry::Code;
+
 use crate::site::locate;
-use crate::site::source::{FileId, Span};
 use crate::site::value::{
     format_value, lua_number_to_string, lua_quote, path_to_string, Key, Node, Value,
 };
+use crate::source::{FileId, Span};
 use std::collections::BTreeSet;
 
 pub type Path = Vec<Key>;
@@ -26,14 +26,6 @@ pub const IMAGE_PROBES: &[&str] = &["gluon-tls"];
 
 /// A check run for each item or key of a table (Gluon's subcheck argument).
 pub type Subcheck<'c, 'a> = Option<&'c mut dyn FnMut(&mut Checker<'a>, Path)>;
-
-/// Builds a configuration path: `p!["mesh_vpn", "fastd", "mtu"]`.
-#[macro_export]
-macro_rules! p {
-    ($($key:expr),* $(,)?) => {
-        vec![$($crate::site::value::Key::from($key)),*]
-    };
-}
 
 /// What a check is run against: one domain (or the single-domain site) in one
 /// kind of image.
@@ -330,7 +322,7 @@ impl<'a> Checker<'a> {
 
     fn report(
         &mut self,
-        code: Code,
+        code: &'static CodeInfo,
         src: String,
         message: String,
         span: Option<Span>,
@@ -349,7 +341,7 @@ impl<'a> Checker<'a> {
     /// Gluon's `var_error`: "expected <path> to <msg>, but it is <found>".
     fn var_error(
         &mut self,
-        code: Code,
+        code: &'static CodeInfo,
         subject: &Subject<'_>,
         value: Option<&Node>,
         requirement: &str,
@@ -380,12 +372,7 @@ impl<'a> Checker<'a> {
         for (i, key) in path.iter().enumerate() {
             if !node.is_table() {
                 let prefix = Subject::Path(path[..i].to_vec());
-                self.var_error(
-                    crate::registry::codes::WRONG_TYPE,
-                    &prefix,
-                    Some(node),
-                    "be a table",
-                );
+                self.var_error(super::codes::WRONG_TYPE, &prefix, Some(node), "be a table");
                 return Err(());
             }
             match node.get(key) {
@@ -411,7 +398,7 @@ impl<'a> Checker<'a> {
                 );
                 let span = locate::key_span(domain.config, &path);
                 self.report(
-                    crate::registry::codes::SITE_ONLY,
+                    super::codes::SITE_ONLY,
                     format!("domains/{}.conf", domain.name),
                     message,
                     span,
@@ -434,7 +421,7 @@ impl<'a> Checker<'a> {
             );
             let span = locate::key_span(self.input.site, &path);
             self.report(
-                crate::registry::codes::DOMAIN_ONLY,
+                super::codes::DOMAIN_ONLY,
                 "site.conf".to_string(),
                 message,
                 span,
@@ -472,13 +459,7 @@ impl<'a> Checker<'a> {
             .or_else(|| self.site_sets(path))
             .and_then(|n| n.key_span)
             .or(node.span);
-        self.report(
-            crate::registry::codes::OBSOLETE,
-            src,
-            message,
-            span,
-            Some(label),
-        );
+        self.report(super::codes::OBSOLETE, src, message, span, Some(label));
     }
 
     // ---- need_* -------------------------------------------------------------
@@ -492,7 +473,7 @@ impl<'a> Checker<'a> {
         requirement: &str,
     ) -> Option<&'a Node> {
         self.need_coded(
-            crate::registry::codes::REQUIREMENT,
+            super::codes::REQUIREMENT,
             subject.into(),
             check,
             required,
@@ -502,7 +483,7 @@ impl<'a> Checker<'a> {
 
     fn need_coded(
         &mut self,
-        code: Code,
+        code: &'static CodeInfo,
         subject: Subject<'a>,
         check: impl FnOnce(Option<&Node>) -> bool,
         required: bool,
@@ -532,7 +513,7 @@ impl<'a> Checker<'a> {
         requirement: &str,
     ) -> Option<&'a Node> {
         self.need_coded(
-            crate::registry::codes::WRONG_TYPE,
+            super::codes::WRONG_TYPE,
             subject.into(),
             |v| v.is_some_and(|n| n.lua_type() == lua_type),
             required,
@@ -580,7 +561,7 @@ impl<'a> Checker<'a> {
         let matched = self.input.patterns.matches(text, pattern).unwrap_or(false);
         if !matched {
             self.var_error(
-                crate::registry::codes::PATTERN,
+                super::codes::PATTERN,
                 &subject,
                 Some(node),
                 &format!("match pattern '{pattern}'"),
@@ -617,12 +598,7 @@ impl<'a> Checker<'a> {
                 lua_number_to_string(min),
                 lua_number_to_string(max)
             );
-            self.var_error(
-                crate::registry::codes::RANGE,
-                &subject,
-                Some(node),
-                &requirement,
-            );
+            self.var_error(super::codes::RANGE, &subject, Some(node), &requirement);
             return None;
         }
         Some(node)
@@ -677,7 +653,7 @@ impl<'a> Checker<'a> {
             other => format!("be {}", other.format()),
         };
         self.need_coded(
-            crate::registry::codes::NOT_ALLOWED,
+            super::codes::NOT_ALLOWED,
             subject.into(),
             |v| v.is_some_and(|n| value.matches(n)),
             required,
@@ -693,7 +669,7 @@ impl<'a> Checker<'a> {
         required: bool,
     ) -> Option<&'a Node> {
         self.need_coded(
-            crate::registry::codes::NOT_ALLOWED,
+            super::codes::NOT_ALLOWED,
             subject.into(),
             |v| v.is_some_and(|n| allowed.iter().any(|a| a.matches(n))),
             required,
@@ -771,7 +747,7 @@ impl<'a> Checker<'a> {
                 b.format()
             );
             self.var_error(
-                crate::registry::codes::NOT_ALLOWED,
+                super::codes::NOT_ALLOWED,
                 &subject,
                 Some(node),
                 &requirement,
@@ -797,7 +773,7 @@ impl<'a> Checker<'a> {
             )
         };
         self.need_coded(
-            crate::registry::codes::NOT_ALLOWED,
+            super::codes::NOT_ALLOWED,
             subject.into(),
             |v| {
                 v.and_then(Node::as_str)
@@ -840,13 +816,7 @@ impl<'a> Checker<'a> {
         );
         let src = self.conf_src(&subject);
         let span = span.or_else(|| self.locate(&subject));
-        self.report(
-            crate::registry::codes::INVALID_KEY,
-            src,
-            message,
-            span,
-            Some(label),
-        );
+        self.report(super::codes::INVALID_KEY, src, message, span, Some(label));
     }
 
     /// Gluon's `need_domain_name`: a string naming an installed domain (a
@@ -856,7 +826,7 @@ impl<'a> Checker<'a> {
         self.need_string(subject.clone(), true)?;
         let names = self.input.domain_names;
         self.need_coded(
-            crate::registry::codes::UNKNOWN_DOMAIN,
+            super::codes::UNKNOWN_DOMAIN,
             subject,
             |v| v.and_then(Node::as_str).is_some_and(|s| names.contains(s)),
             true,
@@ -904,13 +874,10 @@ impl<'a> Checker<'a> {
             message.push_str(&format!("\n        {}) {}", i + 1, failure));
         }
         // Gluon raises this text as it is, without a "<src> error:" prefix.
-        let mut diagnostic = Diagnostic::new(
-            crate::registry::codes::ALTERNATIVES,
-            message.clone(),
-            first_span,
-        )
-        .with_package(self.package)
-        .with_gluon_message(message);
+        let mut diagnostic =
+            Diagnostic::new(super::codes::ALTERNATIVES, message.clone(), first_span)
+                .with_package(self.package)
+                .with_gluon_message(message);
         if let Some(domain) = self.input.domain {
             diagnostic = diagnostic.with_domain(domain.name);
         }

@@ -1,11 +1,11 @@
 //! Evaluating one configuration file (site.conf or a domain file) into a
 //! [`Node`], with the diagnostics Gluon's scripts/site_config.lua would give.
 
+use super::codes;
 use super::lua::{self, FailureKind, LuaFailure, Sandbox, SpanSource};
-use super::source::{FileId, SourceMap, Span};
 use super::value::Node;
 use crate::diagnostics::Diagnostic;
-use crate::registry::codes;
+use crate::source::{FileId, SourceMap, Span};
 
 /// Evaluates a loaded file as `return <text>` and converts the result the
 /// way Gluon's JSON round trip does.
@@ -99,7 +99,7 @@ pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> D
 /// Lua names the token it stopped at (`… near '%'`): point at it on the
 /// line when it is there, else at the whole line.
 fn near_token(
-    source: &super::source::SourceFile,
+    source: &crate::source::SourceFile,
     file: FileId,
     line: usize,
     message: &str,

@@ -11,11 +11,11 @@
 //! deterministic, so every other device of the group takes the same path:
 //! the result is exact.
 
+use super::codes;
 use super::lua::{FailureKind, LuaFailure, Sandbox};
-use super::source::{FileId, SourceMap, Span};
 use crate::diagnostics::Diagnostic;
 use crate::gluon_version::GluonVersion;
-use crate::registry::codes;
+use crate::source::{FileId, SourceMap, Span};
 use mlua::{Function, Lua, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -572,7 +572,7 @@ if device { 'tp-link-tl-wr841n-v9' } then disable() end
             GluonVersion::V2025_1,
         )
         .expect_err("misuse");
-        assert_eq!(err.code, codes::IMAGE_CUSTOMIZATION);
+        assert_eq!(err.info, codes::IMAGE_CUSTOMIZATION);
         assert_eq!(
             err.message,
             "incorrect use of features(): list of features expected as argument"
@@ -643,6 +643,6 @@ if device { 'tp-link-tl-wr841n-v9' } then disable() end
     #[test]
     fn endless_loops_stop() {
         let err = evaluate("while true do end\n", GluonVersion::V2025_1).expect_err("limit");
-        assert_eq!(err.code, codes::LUA_LIMIT);
+        assert_eq!(err.info, codes::LUA_LIMIT);
     }
 }

@@ -1,17 +1,17 @@
 //! Loading a site directory the way Gluon's build does, up to the point
 //! where the package checks run.
 
+use super::codes;
 use super::config;
 use super::image_customization::{DeviceView, ImageCustomization, Selection};
 use super::lua::{self, Limits, Sandbox};
 use super::packages::{self, Image, SelectionInput, Unresolved};
 use super::site_mk::{self, Evaluation, TargetEnv};
-use super::source::{FileId, SourceMap, Span};
 use super::value::Node;
 use crate::diagnostics::Diagnostic;
 use crate::gluon_data::{self, GluonData, Target};
 use crate::gluon_version::GluonVersion;
-use crate::registry::codes;
+use crate::source::{FileId, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,8 @@
 //! Where a configuration path is written, for pointing diagnostics at it:
 //! shared by Gluon's checks and gluonvpn's lints.
 
-use super::source::Span;
 use super::value::{Key, Node};
+use crate::source::Span;
 
 /// The span of the value at `path` where a file sets it (the domain file
 /// first), else of the deepest enclosing table that is set: its key, or the

@@ -7,10 +7,10 @@
 //! instructions, the memory and the wall-clock time an evaluation may use, so
 //! `while true do end` or `("x"):rep(2^31)` end in a clear error.
 
-use super::source::{FileId, Span};
 use super::spans;
 pub use super::spans::SpanTree;
 use super::value::{lua_number_to_string, Node, Value};
+use crate::source::{FileId, Span};
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
 use std::cell::Cell;
 use std::fmt;

@@ -1,6 +1,7 @@
 //! Loading a site as Gluon does: Lua configuration files, site.mk, image
 //! customisation, package selection and the domain merge.
 
+pub mod codes;
 pub mod config;
 pub mod image_customization;
 pub mod load;
@@ -9,7 +10,6 @@ pub mod lua;
 pub mod merge;
 pub mod packages;
 pub mod site_mk;
-pub mod source;
 pub mod spans;
 pub mod value;
 pub mod views;

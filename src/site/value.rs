@@ -8,8 +8,16 @@
 //! 32-bit integers, and functions vanish. [`Value`] is the state after that
 //! trip; the conversion lives in [`super::lua`].
 
-use super::source::Span;
+use crate::source::Span;
 use std::fmt;
+
+/// Builds a configuration path: `p!["mesh_vpn", "fastd", "mtu"]`.
+macro_rules! config_path {
+    ($($key:expr),* $(,)?) => {
+        vec![$($crate::site::value::Key::from($key)),*]
+    };
+}
+pub(crate) use config_path as p;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

@@ -6,8 +6,13 @@
 //! as site.conf itself.
 
 use super::load::Site;
+use super::locate;
 use super::merge::merge;
-use super::value::Node;
+use super::value::{path_to_string, Key, Node};
+use crate::diagnostics::{CodeInfo, Diagnostic};
+use crate::gluon_version::GluonVersion;
+use crate::source::Span;
+use std::collections::BTreeSet;
 
 /// One domain's configuration (or the single-domain site's): merged like
 /// Gluon's checks see it, with the domain file's own values for locating.
@@ -42,4 +47,103 @@ pub fn domain_views<'a>(site: &'a Site, only: Option<&str>) -> Option<Vec<Domain
             merged: site_conf.clone(),
         }]
     })
+}
+
+/// A loaded site as the analyses above it see it (lints, online probes):
+/// site.conf, every domain's view and the packages of the images.
+pub struct SiteView<'a> {
+    pub site: &'a Site,
+    pub version: GluonVersion,
+    pub site_conf: &'a Node,
+    pub domains: Vec<DomainView<'a>>,
+    /// Packages in at least one image.
+    pub packages: BTreeSet<&'a str>,
+    /// Whether the packages are the site's own selection; when the selection
+    /// failed (e.g. no image-customization.lua), only Gluon's defaults are
+    /// known and findings about missing packages stay quiet.
+    pub selection_known: bool,
+}
+
+impl<'a> SiteView<'a> {
+    /// The view of a loaded site; `None` when site.conf did not load.
+    pub fn new(site: &'a Site, only_domain: Option<&str>) -> Option<SiteView<'a>> {
+        let site_conf = site.site_conf.as_ref()?;
+        let domains = domain_views(site, only_domain)?;
+        let packages = site
+            .images
+            .iter()
+            .flat_map(|i| i.packages.iter().map(String::as_str))
+            .collect();
+        Some(SiteView {
+            site,
+            version: site.version,
+            site_conf,
+            domains,
+            packages,
+            selection_known: !site.default_selection,
+        })
+    }
+
+    /// Whether any image contains the package.
+    pub fn has_package(&self, package: &str) -> bool {
+        self.packages.contains(package)
+    }
+
+    /// The domains whose merged configuration has a table at `path` (a VPN
+    /// provider's section, say).
+    pub fn domains_with_table(&self, path: &[&str]) -> Vec<&DomainView<'a>> {
+        self.domains
+            .iter()
+            .filter(|v| v.merged.at(path).is_some_and(Node::is_table))
+            .collect()
+    }
+
+    /// Where `path` is written for a domain (see [`locate::locate`]).
+    pub fn locate(&self, view: &DomainView<'_>, path: &[Key]) -> Option<Span> {
+        locate::locate(self.site_conf, view.domain, path)
+    }
+
+    /// The span of a node if it has one, else of where `path` is written.
+    pub fn span_of(
+        &self,
+        view: &DomainView<'_>,
+        node: Option<&Node>,
+        path: &[Key],
+    ) -> Option<Span> {
+        node.and_then(|n| n.span)
+            .or_else(|| self.locate(view, path))
+    }
+
+    /// A finding for a domain about the value `node` at `path`: at the
+    /// value's own span, else where the path is written.
+    pub fn diagnostic_at(
+        &self,
+        info: &'static CodeInfo,
+        view: &DomainView<'_>,
+        node: Option<&Node>,
+        path: &[Key],
+        message: String,
+    ) -> Diagnostic {
+        let span = self.span_of(view, node, path);
+        self.diagnostic(info, view, message, span, path)
+    }
+
+    /// A finding for a domain.
+    pub fn diagnostic(
+        &self,
+        info: &'static CodeInfo,
+        view: &DomainView<'_>,
+        message: String,
+        span: Option<Span>,
+        path: &[Key],
+    ) -> Diagnostic {
+        let mut d = Diagnostic::new(info, message, span);
+        if !path.is_empty() {
+            d = d.with_path(path_to_string(path));
+        }
+        if let Some(name) = view.name {
+            d = d.with_domain(name);
+        }
+        d
+    }
 }

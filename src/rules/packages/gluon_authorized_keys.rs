@@ -1,7 +1,7 @@
 //! gluon-authorized-keys: the SSH public keys installed for root.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "authorized_keys: a required array of strings, in site.conf only";
 

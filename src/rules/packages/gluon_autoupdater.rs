@@ -3,8 +3,8 @@
 //! the GLUON_AUTOUPDATER_BRANCH build variable.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit, Path, Subject};
+use crate::site::value::p;
 use crate::site::value::{Key, Value};
 
 pub const SUMMARY: &str = "autoupdater branches (name, mirrors, public keys, good_signatures), \

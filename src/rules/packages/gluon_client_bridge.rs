@@ -1,8 +1,8 @@
 //! gluon-client-bridge: the next-node addresses of the client network, the
 //! IPv4 prefix they need, and the client access points' SSIDs.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "next_node mac/ip4/ip6, prefix4 when next_node.ip4 is set, and the wifi24/wifi5 ap SSIDs";

@@ -1,8 +1,8 @@
 //! gluon-config-mode-domain-select: the domain names offered in the config
 //! mode and which domains it hides.
 
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit};
+use crate::site::value::p;
 use crate::site::value::Key;
 
 pub const SUMMARY: &str =

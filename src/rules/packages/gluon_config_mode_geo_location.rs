@@ -1,8 +1,8 @@
 //! gluon-config-mode-geo-location: whether the config mode asks for the
 //! altitude.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "config_mode.geo_location.show_altitude: an optional boolean, in site.conf only";

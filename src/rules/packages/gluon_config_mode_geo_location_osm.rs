@@ -1,8 +1,8 @@
 //! gluon-config-mode-geo-location-osm: the OpenStreetMap map of the config
 //! mode (its centre, zoom, OpenLayers location and an optional tile layer).
 
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit};
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "config_mode.geo_location.osm: center lon/lat, zoom, openlayers_url and \
      tile_layer (type, url, attributions), in site.conf only";

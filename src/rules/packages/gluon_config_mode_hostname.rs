@@ -1,8 +1,8 @@
 //! gluon-config-mode-hostname: whether the hostname may be left empty and
 //! whether the config mode prefills it.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "config_mode.hostname.optional and .prefill: optional booleans, in site.conf only";

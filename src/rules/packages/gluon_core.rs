@@ -2,8 +2,8 @@
 //! next-node, interface roles.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit};
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "site identity, domains, opkg, NTP servers, prefixes, WiFi, DNS, next-node and interface roles";

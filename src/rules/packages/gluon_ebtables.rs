@@ -1,7 +1,7 @@
 //! gluon-ebtables: whether multicast membership reports are filtered.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "mesh.filter_membership_reports: an optional boolean";
 

@@ -1,8 +1,8 @@
 //! gluon-hoodselector: the shapes that select each domain by the node's
 //! position. Every domain but the default one needs them.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 use crate::site::value::Node;
 
 pub const SUMMARY: &str = "default_domain (required, site.conf only) and, for every other domain, \

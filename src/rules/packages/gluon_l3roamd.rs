@@ -1,8 +1,8 @@
 //! gluon-l3roamd (v2022.1 only; the package is gone from v2023.1 on): the
 //! client prefix l3roamd hands out.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "node_client_prefix6: an optional /64, in domain files only";
 

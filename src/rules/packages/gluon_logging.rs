@@ -1,7 +1,7 @@
 //! gluon-logging: the remote syslog server.
 
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit};
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "syslog.ip (required), syslog.port (1-65535) and syslog.proto (tcp or udp)";

@@ -2,8 +2,8 @@
 //! prefixes, the next-node addresses and VXLAN meshing, which babel needs.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "node_prefix6, node_client_prefix6 (v2022.1 only), next_node ip6/ip4/mac \

@@ -2,8 +2,8 @@
 //! package/gluon-mesh-batman-adv): VXLAN meshing, the gateway selection
 //! class and the routing algorithm.
 
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit};
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "mesh.vxlan (required without domains, domain files only), \
      mesh.batman_adv.gw_sel_class and mesh.batman_adv.routing_algo (BATMAN_IV or BATMAN_V)";

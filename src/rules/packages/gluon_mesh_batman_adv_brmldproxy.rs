@@ -1,8 +1,8 @@
 //! gluon-mesh-batman-adv-brmldproxy (v2025.1 on): whether multicast
 //! membership reports are filtered.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "mesh.filter_membership_reports: an optional boolean";
 

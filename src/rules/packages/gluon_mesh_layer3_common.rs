@@ -1,8 +1,8 @@
 //! gluon-mesh-layer3-common: the prefixes of layer 3 meshes.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "node_prefix6 (required /64) and, in v2023.1 and v2023.2 only, \
      node_client_prefix6 (optional /64), in domain files only";

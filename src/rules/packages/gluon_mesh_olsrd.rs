@@ -1,7 +1,7 @@
 //! gluon-mesh-olsrd (v2023.1 on): extra olsrd2 configuration.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "mesh.olsrd.v2.config: an optional table";
 

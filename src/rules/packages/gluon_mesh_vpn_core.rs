@@ -5,8 +5,8 @@
 //! domain files may set from v2025.1 on.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "mesh VPN default state, public key privacy and bandwidth limit (site-wide; pubkey_privacy per domain from v2025.1)";

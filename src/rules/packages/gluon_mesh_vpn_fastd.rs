@@ -4,8 +4,8 @@
 //!
 //! The check is the same in every release gluonvpn models.
 
-use crate::p;
 use crate::rules::vocabulary::{Checker, Lit, Path};
+use crate::site::value::p;
 use crate::site::value::{Key, Node};
 
 pub const SUMMARY: &str =

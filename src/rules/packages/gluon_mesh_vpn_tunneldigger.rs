@@ -3,8 +3,8 @@
 //!
 //! The package exists with these checks up to v2023.2; v2025.1 dropped it.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "Tunneldigger brokers (per domain) and MTU";
 

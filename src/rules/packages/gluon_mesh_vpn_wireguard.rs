@@ -6,8 +6,8 @@
 //! keeping that key to site.conf in the same release).
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::{Checker, Path};
+use crate::site::value::p;
 use crate::site::value::{Key, Node};
 
 pub const SUMMARY: &str =

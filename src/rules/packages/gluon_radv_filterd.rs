@@ -2,8 +2,8 @@
 //!
 //! The check is the same in every release gluonvpn models.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "the router advertisement filter threshold (optional number)";
 

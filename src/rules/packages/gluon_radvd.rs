@@ -2,8 +2,8 @@
 //!
 //! Gluon has this check from v2025.1 on.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "preferred and valid lifetime of announced prefixes (optional numbers)";
 

@@ -5,8 +5,8 @@
 //! addresses); v2025.1 made that key obsolete.
 
 use crate::gluon_version::GluonVersion::*;
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str =
     "a domain's scheduled switch: target domain, switch time, offline delay (and connection check targets before v2025.1)";

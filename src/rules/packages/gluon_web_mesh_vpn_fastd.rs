@@ -3,8 +3,8 @@
 //!
 //! The check is the same in every release gluonvpn models.
 
-use crate::p;
 use crate::rules::vocabulary::Checker;
+use crate::site::value::p;
 
 pub const SUMMARY: &str = "mesh_vpn.fastd.configurable must be true (site-wide)";
 

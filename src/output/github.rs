@@ -11,9 +11,9 @@
 //! back (`ActionCommand.cs`): in the message `%`, CR and LF are
 //! percent-encoded, in property values also `:` and `,`.
 
-use super::{Diagnostic, Report, Severity};
-use crate::registry;
-use crate::site::source::SourceMap;
+use crate::diagnostics::{Diagnostic, Report, Severity};
+
+use crate::source::SourceMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -58,8 +58,8 @@ pub fn command(d: &Diagnostic, sources: &SourceMap, site_path: &str) -> String {
             properties.push(("endLine", end_line.to_string()));
         }
     }
-    let info = registry::info(d.code);
-    properties.push(("title", format!("{} {}", d.code, info.name)));
+    let info = d.info;
+    properties.push(("title", format!("{} {}", info.code, info.name)));
     let properties: Vec<String> = properties
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(value)))
@@ -145,8 +145,8 @@ pub fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::codes;
-    use crate::site::source::Span;
+    use crate::site::codes;
+    use crate::source::Span;
 
     /// What GitHub's runner does with an escaped value (`UnescapeData` and
     /// `UnescapeProperty` in ActionCommand.cs: `%25` last).
@@ -219,7 +219,7 @@ mod tests {
     fn a_command_names_file_position_and_title() {
         let (sources, span) = sources();
         let d = Diagnostic::new(
-            codes::WRONG_TYPE,
+            crate::rules::codes::WRONG_TYPE,
             "expected a boolean, but it is \"yes\"",
             Some(span),
         );
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn notes_become_further_lines_and_odd_paths_are_escaped() {
         let (sources, span) = sources();
-        let mut d = Diagnostic::new(codes::WRONG_TYPE, "50% wrong", Some(span))
+        let mut d = Diagnostic::new(crate::rules::codes::WRONG_TYPE, "50% wrong", Some(span))
             .with_note("first note")
             .with_domain("a")
             .with_domain("b");
@@ -251,7 +251,7 @@ mod tests {
     fn multi_line_spans_have_lines_only_and_placeless_ones_no_file() {
         let (sources, span) = sources();
         let multi = Span::new(span.file, 31, 40);
-        let d = Diagnostic::new(codes::WRONG_TYPE, "m", Some(multi));
+        let d = Diagnostic::new(crate::rules::codes::WRONG_TYPE, "m", Some(multi));
         assert_eq!(
             command(&d, &sources, "site"),
             "::error file=site/site.conf,line=3,endLine=4,title=GL001 wrong-type::m"

@@ -6,9 +6,11 @@
 //! build errors decide Gluon's verdict and stay as they are. Any warning can
 //! be raised to an error.
 
+use crate::catalog;
+use crate::diagnostics::Origin;
 use crate::diagnostics::{Diagnostic, Report, Severity};
-use crate::registry::{self, codes, Origin};
-use crate::site::source::{FileId, SourceFile, Span};
+use crate::site::codes;
+use crate::source::{FileId, SourceFile, Span};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -52,7 +54,7 @@ impl SeverityConfig {
             };
         }
         let info =
-            registry::lookup(code).ok_or_else(|| ConfigError::UnknownCode(code.to_string()))?;
+            catalog::lookup(code).ok_or_else(|| ConfigError::UnknownCode(code.to_string()))?;
         if info.origin != Origin::Gluonvpn && level != Level::Deny {
             return Err(ConfigError::GluonCode(info.code));
         }
@@ -90,7 +92,7 @@ impl SeverityConfig {
     pub fn apply(&self, report: &mut Report) {
         report
             .diagnostics
-            .retain_mut(|d| match self.codes.get(d.code) {
+            .retain_mut(|d| match self.codes.get(d.code()) {
                 Some(Level::Allow) => false,
                 Some(Level::Warn) => {
                     d.severity = Severity::Warning;
@@ -147,7 +149,7 @@ pub fn from_site_file(
             .flat_map(|list| list.iter())
             .find(|code| {
                 SeverityConfig::default().set(code, Level::Deny).is_err()
-                    || registry::lookup(code).is_some_and(|i| i.origin != Origin::Gluonvpn)
+                    || catalog::lookup(code).is_some_and(|i| i.origin != Origin::Gluonvpn)
             })
             .and_then(|code| {
                 source
@@ -163,18 +165,20 @@ pub fn from_site_file(
 mod tests {
     use super::*;
 
-    fn finding(code: &'static str, severity: Severity) -> Diagnostic {
-        let mut d = Diagnostic::new(code, "x", None);
+    fn finding(info: &'static crate::diagnostics::CodeInfo, severity: Severity) -> Diagnostic {
+        let mut d = Diagnostic::new(info, "x", None);
         d.severity = severity;
         d
     }
 
     #[test]
     fn allow_warn_deny_and_warnings() {
-        let lint = crate::lints::all().next().expect("a lint").info.code;
+        let lint = &crate::lints::all().next().expect("a lint").info;
         let mut report = Report::default();
         report.diagnostics.push(finding(lint, Severity::Warning));
-        report.diagnostics.push(finding("GS016", Severity::Warning));
+        report
+            .diagnostics
+            .push(finding(codes::RELEASE_NOT_SET, Severity::Warning));
         let config = SeverityConfig::from_args(&[], &[], &["warnings".into()]).expect("valid");
         let mut denied = Report {
             diagnostics: report.diagnostics.clone(),
@@ -186,15 +190,15 @@ mod tests {
             .iter()
             .all(|d| d.severity == Severity::Error));
 
-        let config =
-            SeverityConfig::from_args(&[lint.into()], &[], &["warnings".into()]).expect("valid");
+        let config = SeverityConfig::from_args(&[lint.code.into()], &[], &["warnings".into()])
+            .expect("valid");
         let mut allowed = Report {
             diagnostics: report.diagnostics.clone(),
             notes: vec![],
         };
         config.apply(&mut allowed);
         assert_eq!(allowed.diagnostics.len(), 1);
-        assert_eq!(allowed.diagnostics[0].code, "GS016");
+        assert_eq!(allowed.diagnostics[0].code(), "GS016");
     }
 
     #[test]
@@ -216,9 +220,9 @@ mod tests {
 
     #[test]
     fn the_command_line_wins_over_the_file() {
-        let lint = crate::lints::all().next().expect("a lint").info.code;
-        let file = SeverityConfig::from_args(&[lint.into()], &[], &[]).expect("valid");
-        let cli = SeverityConfig::from_args(&[], &[], &[lint.into()]).expect("valid");
+        let lint = &crate::lints::all().next().expect("a lint").info;
+        let file = SeverityConfig::from_args(&[lint.code.into()], &[], &[]).expect("valid");
+        let cli = SeverityConfig::from_args(&[], &[], &[lint.code.into()]).expect("valid");
         let mut report = Report::default();
         report.diagnostics.push(finding(lint, Severity::Warning));
         file.overridden_by(&cli).apply(&mut report);

@@ -2,9 +2,9 @@
 //! (book/src/json.md). Field names never change meaning; new fields may be
 //! added. `schema` is raised when a field is removed or changes meaning.
 
-use super::{Diagnostic, Report, Severity};
-use crate::registry;
-use crate::site::source::SourceMap;
+use crate::diagnostics::{Diagnostic, Report, Severity};
+
+use crate::source::SourceMap;
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -77,8 +77,8 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         None => (None, None, None),
     };
     JsonDiagnostic {
-        code: d.code,
-        name: registry::info(d.code).name,
+        code: d.code(),
+        name: d.info.name,
         severity: d.severity,
         message: d.message.clone(),
         file,

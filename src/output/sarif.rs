@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 output (OASIS Static Analysis Results Interchange Format), for
 //! code-scanning uploads (book/src/ci.md).
 //!
-//! One run: the tool with a rule for every code in the registry, and a
+//! One run: the tool with a rule for every code in the catalogue, and a
 //! result for every diagnostic. Locations are relative to the directory
 //! gluonvpn ran in (`uriBaseId` `%SRCROOT%`, resolved in `originalUriBaseIds`),
 //! which in CI is the repository root, as code scanning expects; columns count
@@ -9,9 +9,10 @@
 //! (`columnKind`). The types below cover the part of SARIF gluonvpn writes;
 //! tests/sarif.rs validates the output against the official JSON schema.
 
-use super::{Diagnostic, Report, Severity};
-use crate::registry::{self, CodeInfo, Origin};
-use crate::site::source::SourceMap;
+use crate::catalog;
+use crate::diagnostics::{CodeInfo, Origin};
+use crate::diagnostics::{Diagnostic, Report, Severity};
+use crate::source::SourceMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -218,13 +219,13 @@ pub struct RunInfo<'a> {
 
 /// The SARIF log of one check.
 pub fn log(report: &Report, sources: &SourceMap, info: RunInfo<'_>) -> Log {
-    let codes: Vec<&'static CodeInfo> = registry::all().collect();
+    let codes: Vec<&'static CodeInfo> = catalog::all().collect();
     let index: HashMap<&str, usize> = codes.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
     let rules = codes.iter().map(|c| rule(c)).collect();
     let results = report
         .diagnostics
         .iter()
-        .map(|d| result(d, index[d.code], sources, &info.site_path))
+        .map(|d| result(d, index[d.code()], sources, &info.site_path))
         .collect();
     let mut original_uri_base_ids = BTreeMap::new();
     if let Some(uri) = info.root_uri {
@@ -313,7 +314,7 @@ fn result(d: &Diagnostic, rule_index: usize, sources: &SourceMap, site_path: &st
         .into_iter()
         .collect();
     SarifResult {
-        rule_id: d.code,
+        rule_id: d.code(),
         rule_index,
         level: d.severity.into(),
         message: Message {

@@ -1,9 +1,9 @@
 //! Human output: rustc-style diagnostics with the source line and a caret,
 //! in file order, then a summary.
 
-use super::{Diagnostic, Report, Severity};
-use crate::registry;
-use crate::site::source::SourceMap;
+use crate::diagnostics::{Diagnostic, Report, Severity};
+
+use crate::source::SourceMap;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, Styles, StylesWriter};
@@ -55,9 +55,9 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
         Severity::Warning => CsSeverity::Warning,
         Severity::Info => CsSeverity::Note,
     };
-    let info = registry::info(d.code);
+    let info = d.info;
     let mut out = CsDiagnostic::new(severity)
-        .with_code(format!("{}/{}", d.code, info.name))
+        .with_code(format!("{}/{}", info.code, info.name))
         .with_message(&d.message);
     if let Some(span) = d.span {
         if let Some(&file) = ids.get(span.file.0 as usize) {
@@ -73,7 +73,7 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
     if !d.packages.is_empty() {
         notes.push(format!("checked by {}", d.packages.join(", ")));
     }
-    notes.extend(super::domains_note(&d.domains));
+    notes.extend(crate::diagnostics::domains_note(&d.domains));
     // What Gluon prints, where it adds something: not when it is the same
     // message behind the name of the file already shown.
     if let Some(gluon) = &d.gluon_message {

@@ -1,13 +1,81 @@
-//! One diagnostic model for everything gluonvpn reports, and its renderers.
+//! The diagnostic model: what every stage reports (loading, Gluon's rules,
+//! the lints, the online probes), with the static facts of its code carried
+//! by the diagnostic itself. A leaf: it knows nothing of who reports what;
+//! the catalogue of all codes ([`crate::catalog`]) and the output formats
+//! ([`crate::output`]) sit above the stages that report.
 
-pub mod github;
-pub mod human;
-pub mod json;
-pub mod sarif;
-
-use crate::registry::{self, Code};
-use crate::site::source::{SourceMap, Span};
+use crate::source::{SourceMap, Span};
 use serde::Serialize;
+
+/// A diagnostic code (`GS001`, `GL002`, `GV150`, …).
+pub type Code = &'static str;
+
+/// Where the rule behind a code comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A package's check_site.lua: Gluon reports this at image assembly.
+    GluonCheck,
+    /// Gluon's build scripts (Makefile, site_config.lua, target config):
+    /// Gluon reports this before compiling.
+    GluonBuild,
+    /// gluonvpn's own finding; Gluon does not report it.
+    Gluonvpn,
+}
+
+impl Origin {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::GluonCheck => "Gluon's package checks (check_site.lua)",
+            Origin::GluonBuild => "Gluon's build scripts",
+            Origin::Gluonvpn => "gluonvpn",
+        }
+    }
+}
+
+/// The static facts of a code. A code never changes meaning once released.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: Code,
+    /// A kebab-case name that says what is wrong.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub origin: Origin,
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown: why it matters and how to fix it.
+    pub explanation: &'static str,
+}
+
+/// Codes are equal when their codes are: each is declared once.
+impl PartialEq for CodeInfo {
+    fn eq(&self, other: &CodeInfo) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for CodeInfo {}
+
+/// Declares codes as named statics (`pub static NAME: &CodeInfo`), so that a
+/// diagnostic names its code by a Rust name and a typo is a compile error,
+/// and lists them in `pub static CODES`.
+macro_rules! declare_codes {
+    ($($(#[$meta:meta])* $ident:ident = $code:literal $name:literal $severity:ident $origin:ident $summary:literal $explanation:literal)*) => {
+        $(
+            $(#[$meta])*
+            pub static $ident: &$crate::diagnostics::CodeInfo = &$crate::diagnostics::CodeInfo {
+                code: $code,
+                name: $name,
+                severity: $crate::diagnostics::Severity::$severity,
+                origin: $crate::diagnostics::Origin::$origin,
+                summary: $summary,
+                explanation: $explanation,
+            };
+        )*
+        /// Every code declared here, in order.
+        pub static CODES: &[&$crate::diagnostics::CodeInfo] = &[$($ident),*];
+    };
+}
+pub(crate) use declare_codes;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,7 +98,10 @@ impl Severity {
 /// A problem found in a site, with where it is and what Gluon would say.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
-    pub code: Code,
+    /// The code and its static facts.
+    pub info: &'static CodeInfo,
+    /// The code's severity, unless the finding or the severity settings
+    /// changed it.
     pub severity: Severity,
     /// What is wrong, in Gluon's wording for Gluon's checks.
     pub message: String,
@@ -52,10 +123,14 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, message: impl Into<String>, span: Option<Span>) -> Diagnostic {
+    pub fn new(
+        info: &'static CodeInfo,
+        message: impl Into<String>,
+        span: Option<Span>,
+    ) -> Diagnostic {
         Diagnostic {
-            severity: registry::info(code).severity,
-            code,
+            severity: info.severity,
+            info,
             message: message.into(),
             span,
             config_path: None,
@@ -65,6 +140,15 @@ impl Diagnostic {
             notes: Vec::new(),
             probe: None,
         }
+    }
+
+    pub fn code(&self) -> Code {
+        self.info.code
+    }
+
+    /// Whether Gluon itself reports this (its checks or build scripts).
+    pub fn from_gluon(&self) -> bool {
+        self.info.origin != Origin::Gluonvpn
     }
 
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
@@ -117,7 +201,7 @@ impl Diagnostic {
     /// Two diagnostics that say the same about the same place, whatever the
     /// domain, image or package they were found for.
     fn same_finding(&self, other: &Diagnostic) -> bool {
-        self.code == other.code
+        self.info.code == other.info.code
             && self.message == other.message
             && self.span == other.span
             && self.config_path == other.config_path
@@ -185,7 +269,7 @@ impl Report {
             let key = |d: &Diagnostic| (d.span.is_none(), d.span.map(|s| (s.file, s.start, s.end)));
             key(a)
                 .cmp(&key(b))
-                .then_with(|| a.code.cmp(b.code))
+                .then_with(|| a.info.code.cmp(b.info.code))
                 .then_with(|| a.message.cmp(&b.message))
         });
     }
