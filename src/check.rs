@@ -82,11 +82,22 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
         Loaded::Site(site) => *site,
         Loaded::Hung(outcome) => return Ok(*outcome),
     };
-    if let Some(domain) = &options.domain {
-        if site.multidomain && !site.domains.iter().any(|d| &d.code == domain) {
-            return Err(CheckError::UnknownDomain(domain.clone()));
+    // A domain is named by its code or an alias (`domain_names`), as on a
+    // node; from here on by its code.
+    let by_code;
+    let options = match options.domain.as_deref().filter(|_| site.multidomain) {
+        Some(name) => {
+            let code = site
+                .domain_code(name)
+                .ok_or_else(|| CheckError::UnknownDomain(name.to_string()))?;
+            by_code = CheckOptions {
+                domain: Some(code.to_string()),
+                ..options.clone()
+            };
+            &by_code
         }
-    }
+        None => options,
+    };
     let mut report = Report::default();
     report.extend(site.diagnostics.iter().cloned());
     let mut checked_packages = BTreeSet::new();

@@ -340,13 +340,17 @@ fn one_domain_can_be_checked_alone() {
         "{ site_code = 'fft', site_name = 'T', timezone = 'UTC', default_domain = 'a', mesh = { batman_adv = { routing_algo = 'BATMAN_IV' } } }",
     )
     .file("site.mk", "GLUON_RELEASE := 1\nGLUON_MULTIDOMAIN := 1\n")
-    .file("domains/a.conf", &format!("{{ domain_names = {{ a = 'A' }}, domain_seed = '{SEED}', prefix6 = 'fd00::/64' }}"))
+    .file("domains/a.conf", &format!("{{ domain_names = {{ a = 'A', alpha = 'Alpha' }}, domain_seed = '{SEED}', prefix6 = 'fd00::/64' }}"))
     .file("domains/b.conf", &format!("{{ domain_names = {{ b = 'B' }}, domain_seed = '{SEED}', prefix6 = 'fd00:1::/48' }}"));
     let all = gluonvpn(&["check", site.path()]);
     assert_eq!(all.status.code(), Some(1));
     assert!(stdout(&all).contains("domains/b.conf"), "{}", stdout(&all));
     let only_a = gluonvpn(&["check", site.path(), "--domain", "a"]);
     assert_eq!(only_a.status.code(), Some(0), "{}", stdout(&only_a));
+    // An alias from domain_names names its domain, as on a node.
+    let alpha = gluonvpn(&["check", site.path(), "--domain", "alpha"]);
+    assert_eq!(alpha.status.code(), Some(0), "{}", stderr(&alpha));
+    assert_eq!(stdout(&alpha), stdout(&only_a));
 }
 
 #[test]

@@ -467,6 +467,16 @@ fn probe_finding<'d>(doc: &'d serde_json::Value, path: &str) -> &'d serde_json::
     found[0]
 }
 
+/// Every diagnostic at a configuration path, whatever its code.
+fn findings_at<'d>(doc: &'d serde_json::Value, path: &str) -> Vec<&'d serde_json::Value> {
+    doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["path"] == path)
+        .collect()
+}
+
 fn probe_codes(doc: &serde_json::Value) -> Vec<String> {
     doc["diagnostics"]
         .as_array()
@@ -658,10 +668,14 @@ fn vpn_endpoints_are_resolved_and_not_contacted() {
     let d = probe_finding(&doc, &format!("{remotes}.5"));
     assert_eq!(d["code"], "GV505", "{d:#}");
     assert_eq!(d["severity"], "warning");
-    let d = probe_finding(&doc, &format!("{remotes}.8"));
-    assert_eq!(d["code"], "GV508", "{d:#}");
+    // fastd cannot read .8 (an unquoted name): the lint says so, once, and
+    // nothing is looked up for it.
+    let at = findings_at(&doc, &format!("{remotes}.8"));
+    assert_eq!(at.len(), 1, "{at:#?}");
+    let d = at[0];
+    assert_eq!(d["code"], "GV152", "{d:#}");
     // .1, .4, .6 and .7 are fine.
-    assert_eq!(probe_codes(&doc).len(), 4, "{doc:#}");
+    assert_eq!(probe_codes(&doc).len(), 3, "{doc:#}");
     // The finding points at the value in site.conf.
     let line = d["line"].as_u64().expect("line");
     let conf = fs::read_to_string(fastd.join("site.conf")).expect("site.conf");
@@ -699,9 +713,10 @@ fn vpn_endpoints_are_resolved_and_not_contacted() {
     assert_eq!(d["code"], "GV505", "{d:#}");
     assert_eq!(d["probe"]["host"], "nogw.gluonvpn.test");
     assert_eq!(d["probe"]["port"], 51820);
-    let d = probe_finding(&doc, "mesh_vpn.wireguard.peers.gw4.endpoint");
-    assert_eq!(d["code"], "GV508", "{d:#}");
-    assert_eq!(probe_codes(&doc).len(), 2, "{doc:#}");
+    let at = findings_at(&doc, "mesh_vpn.wireguard.peers.gw4.endpoint");
+    assert_eq!(at.len(), 1, "{at:#?}");
+    assert_eq!(at[0]["code"], "GV145", "{:#}", at[0]);
+    assert_eq!(probe_codes(&doc).len(), 1, "{doc:#}");
 
     // tunneldigger exists up to Gluon v2023.2.
     let tunneldigger = site(
@@ -726,9 +741,11 @@ fn vpn_endpoints_are_resolved_and_not_contacted() {
     assert_eq!(d["probe"]["addresses"], serde_json::json!(["fd00:6c::10"]));
     let d = probe_finding(&doc, &format!("{brokers}.4"));
     assert_eq!(d["code"], "GV505", "{d:#}");
-    let d = probe_finding(&doc, &format!("{brokers}.5"));
-    assert_eq!(d["code"], "GV507", "{d:#}");
-    assert_eq!(probe_codes(&doc).len(), 3, "{doc:#}");
+    // An IPv6 address as broker: the lint's, without a lookup.
+    let at = findings_at(&doc, &format!("{brokers}.5"));
+    assert_eq!(at.len(), 1, "{at:#?}");
+    assert_eq!(at[0]["code"], "GV162", "{:#}", at[0]);
+    assert_eq!(probe_codes(&doc).len(), 2, "{doc:#}");
 
     // Resolution only: not one UDP or TCP packet reached the gateways.
     assert_eq!(lab.server_transport_packets(), before);

@@ -143,6 +143,45 @@ fn wireguard_mtu_differs_between_releases() {
     assert!(kv(&old).contains(&("vxlan_mtu".into(), "1306".into())));
 }
 
+/// The mesh VPN's interface as gluon-mesh-vpn-core's `500-mesh-vpn` writes
+/// it: the active provider's mtu, fixed; `transitive` up to v2023.2; the
+/// node's own macaddr stated in the header, not invented.
+#[test]
+fn the_mesh_vpn_interface_per_release() {
+    let section = |site: &str, version: GluonVersion| {
+        let tree = node_tree(site, version);
+        let text = tree.get("etc/config/network").expect("network").to_string();
+        let parsed = uci::parse(&text).expect("parses");
+        let mesh_vpn = parsed.section("mesh_vpn").expect("mesh_vpn").clone();
+        (text, mesh_vpn)
+    };
+    for (site, mtu) in [("fastd", "1312"), ("wireguard", "1306")] {
+        let (text, new) = section(site, GluonVersion::V2025_1);
+        let (_, old) = section(site, GluonVersion::V2023_2);
+        for interface in [&new, &old] {
+            assert_eq!(interface.get_str("ifname"), Some("mesh-vpn"), "{site}");
+            assert_eq!(interface.get_str("proto"), Some("gluon_mesh"));
+            assert_eq!(interface.get_str("fixed_mtu"), Some("1"));
+            assert_eq!(interface.get_str("mtu"), Some(mtu), "{site}");
+            assert_eq!(interface.get_str("macaddr"), None, "node-specific");
+        }
+        assert_eq!(new.get_str("transitive"), None, "{site}");
+        assert_eq!(old.get_str("transitive"), Some("1"), "{site}");
+        assert!(text.contains("generate_mac(7)"), "{text}");
+        assert!(text.contains("batadv_hop_penalty"), "{text}");
+    }
+    // WireGuard's own sections come first, as 400-mesh-vpn-wireguard runs
+    // before 500-mesh-vpn.
+    let tree = node_tree("wireguard", GluonVersion::V2025_1);
+    let parsed = uci::parse(tree.get("etc/config/network").expect("network")).expect("parses");
+    let names: Vec<&str> = parsed
+        .sections
+        .iter()
+        .filter_map(|s| s.name.as_deref())
+        .collect();
+    assert_eq!(names, ["wg_mesh", "mesh_wg_mesh", "mesh_vpn"]);
+}
+
 /// A site written by a test: the fastd example with its site.conf edited.
 fn edited_fastd_site(edit: impl Fn(String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -255,6 +294,19 @@ fn domain_filter() {
     assert!(sued.entries.iter().all(|e| !e.path().starts_with("nord")));
     options.domain = Some("west".into());
     assert!(node::render(&outcome.site, &options).is_err());
+    // An alias from domain_names names its domain, as on a node.
+    options.domain = Some("north".into());
+    let north = node::render(&outcome.site, &options).expect("north is nord");
+    let nord = node::render(
+        &outcome.site,
+        &NodeOptions {
+            domain: Some("nord".into()),
+            ..options.clone()
+        },
+    )
+    .expect("nord");
+    assert_eq!(printed(&north), printed(&nord));
+    assert!(printed(&north).contains("domain nord"));
     // gw_nord is no peer of domain sued
     let e = gateway::render(
         &outcome.site,

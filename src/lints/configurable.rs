@@ -11,8 +11,6 @@ use super::fastd_methods::{configurable, methods, protection, Protection};
 use super::{Lint, LintContext};
 use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::site::value::p;
-use crate::site::value::Key;
 
 fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     if !context.has_package("gluon-mesh-vpn-fastd")
@@ -24,13 +22,19 @@ fn configurable_without_web_ui(context: &LintContext<'_>, out: &mut Vec<Diagnost
         if !configurable(view) {
             continue;
         }
-        let path = p!["mesh_vpn", "fastd", "configurable"];
-        let node = view.merged.lookup(&path);
-        out.push(context.diagnostic_at(
+        let Some(at) = view
+            .mesh_vpn
+            .fastd
+            .as_ref()
+            .and_then(|f| f.configurable.as_ref())
+            .map(|c| &c.at)
+        else {
+            continue;
+        };
+        out.push(context.diagnostic_for(
             &CONFIGURABLE_WITHOUT_WEB_UI.info,
             view,
-            node,
-            &path,
+            at,
             "`configurable = true` without the web-mesh-vpn-fastd feature: nobody can switch the mode; nodes keep whichever mode the site's methods imply".into(),
         ));
     }
@@ -45,29 +49,26 @@ fn performance_mode_default(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
             continue;
         }
         let list = methods(view);
-        let Some(index) = list
+        let Some(null) = list
             .iter()
-            .position(|(m, _)| protection(m) == Some(Protection::None))
+            .find(|m| protection(&m.value) == Some(Protection::None))
         else {
             continue;
         };
         // Only-null lists are GV104's business (security mode breaks).
         if list
             .iter()
-            .all(|(m, _)| protection(m) == Some(Protection::None))
+            .all(|m| protection(&m.value) == Some(Protection::None))
         {
             continue;
         }
-        let mut path = p!["mesh_vpn", "fastd", "methods"];
-        path.push(Key::Index(index + 1));
-        out.push(context.diagnostic_at(
+        out.push(context.diagnostic_for(
             &PERFORMANCE_MODE_DEFAULT.info,
             view,
-            Some(list[index].1),
-            &path,
+            &null.at,
             format!(
                 "`{}` in the methods of a configurable site makes performance mode (unencrypted) the default of every node",
-                list[index].0
+                null.value
             ),
         ));
     }

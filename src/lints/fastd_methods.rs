@@ -7,10 +7,9 @@
 //! order lints do not apply there; see the configurable lints instead.
 
 use super::{DomainView, Lint, LintContext};
-use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
+use crate::site::mesh_vpn::{Fastd, Located};
 use crate::site::value::p;
-use crate::site::value::{Key, Node};
 
 /// How much a method protects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,35 +31,46 @@ pub fn protection(method: &str) -> Option<Protection> {
     }
 }
 
-/// The method list of a domain: each method with its node, in order.
-pub fn methods<'n>(view: &'n DomainView<'_>) -> Vec<(&'n str, &'n Node)> {
-    view.merged
-        .at(&["mesh_vpn", "fastd", "methods"])
-        .map(|list| {
-            list.items()
-                .iter()
-                .filter_map(|n| n.as_str().map(|s| (s, n)))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The method list of a domain, in order (empty without fastd).
+pub fn methods<'v>(view: &'v DomainView<'_>) -> &'v [Located<String>] {
+    view.mesh_vpn
+        .fastd
+        .as_ref()
+        .map_or(&[], |fastd| fastd.methods.as_slice())
 }
 
 /// Whether the site lets users switch between security and performance mode.
 pub fn configurable(view: &DomainView<'_>) -> bool {
-    view.merged
-        .at(&["mesh_vpn", "fastd", "configurable"])
-        .and_then(Node::as_bool)
-        .unwrap_or(false)
+    view.mesh_vpn
+        .fastd
+        .as_ref()
+        .is_some_and(Fastd::is_configurable)
+}
+
+/// A finding about the whole method list: at the list, or where it would
+/// be written.
+pub fn at_methods(
+    context: &LintContext<'_>,
+    info: &'static CodeInfo,
+    view: &DomainView<'_>,
+    message: String,
+) -> Diagnostic {
+    match view
+        .mesh_vpn
+        .fastd
+        .as_ref()
+        .and_then(|f| f.methods_at.as_ref())
+    {
+        Some(at) => context.diagnostic_for(info, view, at, message),
+        None => {
+            let path = p!["mesh_vpn", "fastd", "methods"];
+            context.diagnostic_at(info, view, None, &path, message)
+        }
+    }
 }
 
 fn uses_fastd(context: &LintContext<'_>) -> bool {
     context.has_package("gluon-mesh-vpn-fastd")
-}
-
-fn item_path(index: usize) -> Vec<Key> {
-    let mut path = p!["mesh_vpn", "fastd", "methods"];
-    path.push(Key::Index(index + 1));
-    path
 }
 
 fn null_before_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -72,16 +82,14 @@ fn null_before_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let list = methods(view);
-        let null = list.iter().position(|(m, _)| *m == "null");
-        let l2tp = list.iter().position(|(m, _)| *m == "null@l2tp");
+        let null = list.iter().position(|m| m.value == "null");
+        let l2tp = list.iter().position(|m| m.value == "null@l2tp");
         if let (Some(null), Some(l2tp)) = (null, l2tp) {
             if null < l2tp {
-                let path = item_path(null);
-                out.push(context.diagnostic_at(
+                out.push(context.diagnostic_for(
                     &NULL_BEFORE_NULL_L2TP.info,
                     view,
-                    Some(list[null].1),
-                    &path,
+                    &list[null].at,
                     "`null` comes before `null@l2tp`: fastd picks `null`, so the L2TP offload is never used".into(),
                 ));
             }
@@ -95,16 +103,14 @@ fn null_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) 
     }
     for view in &context.domains {
         let list = methods(view);
-        if list.iter().any(|(m, _)| *m == "null@l2tp") {
+        if list.iter().any(|m| m.value == "null@l2tp") {
             continue;
         }
-        if let Some(index) = list.iter().position(|(m, _)| *m == "null") {
-            let path = item_path(index);
-            out.push(context.diagnostic_at(
+        if let Some(null) = list.iter().find(|m| m.value == "null") {
+            out.push(context.diagnostic_for(
                 &NULL_WITHOUT_NULL_L2TP.info,
                 view,
-                Some(list[index].1),
-                &path,
+                &null.at,
                 "`null` without `null@l2tp`: the newer `null@l2tp` is as unprotected and can be offloaded to the kernel".into(),
             ));
         }
@@ -121,24 +127,23 @@ fn weaker_method_first(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         let list = methods(view);
         // The first method that is weaker than one listed after it.
-        for (i, (method, node)) in list.iter().enumerate() {
-            let Some(level) = protection(method) else {
+        for (i, method) in list.iter().enumerate() {
+            let Some(level) = protection(&method.value) else {
                 continue;
             };
             let stronger = list[i + 1..]
                 .iter()
-                .find(|(later, _)| protection(later).is_some_and(|l| l > level));
-            if let Some((better, _)) = stronger {
+                .find(|later| protection(&later.value).is_some_and(|l| l > level));
+            if let Some(better) = stronger {
                 let effect = match level {
                     Protection::None => "unencrypted and unauthenticated",
                     _ => "unencrypted",
                 };
-                let path = item_path(i);
-                out.push(context.diagnostic_at(
+                let (method, better) = (&method.value, &better.value);
+                out.push(context.diagnostic_for(
                     &WEAKER_METHOD_FIRST.info,
                     view,
-                    Some(node),
-                    &path,
+                    &list[i].at,
                     format!(
                         "`{method}` comes before `{better}`: every node uses {effect} transport whenever its gateway offers `{method}`; `{better}` is only a fallback"
                     ),
@@ -158,19 +163,16 @@ fn only_null_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         if list.is_empty()
             || list
                 .iter()
-                .any(|(m, _)| protection(m) != Some(Protection::None))
+                .any(|m| protection(&m.value) != Some(Protection::None))
         {
             continue;
         }
-        let path = p!["mesh_vpn", "fastd", "methods"];
-        let node = view.merged.lookup(&path);
         let message = if configurable(view) {
             "only null methods with `configurable = true`: in security mode Gluon drops them and fastd is left without any method"
         } else {
             "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic"
         };
-        let mut d =
-            context.diagnostic_at(&ONLY_NULL_METHODS.info, view, node, &path, message.into());
+        let mut d = at_methods(context, &ONLY_NULL_METHODS.info, view, message.into());
         if configurable(view) {
             d.severity = Severity::Error;
         }
@@ -184,15 +186,16 @@ fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     for view in &context.domains {
         let list = methods(view);
-        for (i, (method, node)) in list.iter().enumerate() {
-            if list[..i].iter().any(|(earlier, _)| earlier == method) {
-                let path = item_path(i);
-                out.push(context.diagnostic_at(
+        for (i, method) in list.iter().enumerate() {
+            if list[..i]
+                .iter()
+                .any(|earlier| earlier.value == method.value)
+            {
+                out.push(context.diagnostic_for(
                     &DUPLICATE_METHOD.info,
                     view,
-                    Some(node),
-                    &path,
-                    format!("`{method}` is listed twice"),
+                    &method.at,
+                    format!("`{}` is listed twice", method.value),
                 ));
             }
         }

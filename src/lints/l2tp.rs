@@ -6,7 +6,7 @@
 //! Only that method is offloaded: with any other method the feature costs
 //! flash and changes nothing.
 
-use super::fastd_methods::{configurable, methods};
+use super::fastd_methods::{at_methods, configurable, methods};
 use super::{Lint, LintContext};
 use crate::diagnostics::{CodeInfo, Origin};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -20,16 +20,13 @@ fn offload_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic
     }
     for view in &context.domains {
         // In performance mode Gluon puts null@l2tp first itself.
-        if configurable(view) || methods(view).iter().any(|(m, _)| *m == "null@l2tp") {
+        if configurable(view) || methods(view).iter().any(|m| m.value == "null@l2tp") {
             continue;
         }
-        let path = p!["mesh_vpn", "fastd", "methods"];
-        let node = view.merged.lookup(&path);
-        out.push(context.diagnostic_at(
+        out.push(at_methods(
+            context,
             &L2TP_OFFLOAD_WITHOUT_NULL_L2TP.info,
             view,
-            node,
-            &path,
             "the L2TP offload (mesh-vpn-fastd-l2tp) is in the images, but no domain method is `null@l2tp`: nothing is ever offloaded".into(),
         ));
     }
@@ -41,16 +38,17 @@ fn null_l2tp_gateways(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     for view in &context.domains {
         let list = methods(view);
-        let Some((_, node)) = list.iter().find(|(m, _)| *m == "null@l2tp") else {
+        let Some(null_l2tp) = list.iter().find(|m| m.value == "null@l2tp") else {
             continue;
         };
+        // At the method, about the whole list.
         let path = p!["mesh_vpn", "fastd", "methods"];
-        out.push(context.diagnostic_at(
+        out.push(context.diagnostic(
             &NULL_L2TP_GATEWAY_REQUIREMENTS.info,
             view,
-            Some(node),
-            &path,
             "`null@l2tp` needs fastd v22 or newer on the gateways, with `null@l2tp` in their method list (and `offload l2tp yes;` to offload there too)".into(),
+            null_l2tp.at.span,
+            &path,
         ));
     }
 }

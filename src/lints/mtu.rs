@@ -14,10 +14,9 @@
 //! value; it took the site's mtu for the WireGuard interface's.
 
 use super::{DomainView, Lint, LintContext};
-use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
 use crate::gluon_version::GluonVersion;
-use crate::site::value::{Key, Node};
+use crate::site::mesh_vpn::{Location, Provider};
 
 /// Header sizes in bytes, as docs/user/mtu.rst lists them ("VPN Protocol
 /// Overhead (IPv4)" and "Intermediate Layer Overhead"), and the sizes they
@@ -76,59 +75,33 @@ pub mod link {
     pub const UPLINKS: [(&str, u32); 3] = [("Ethernet", 1500), ("PPPoE", 1492), ("DS-Lite", 1436)];
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Protocol {
-    Fastd,
-    Tunneldigger,
-    WireGuard,
-}
-
-impl Protocol {
-    fn name(self) -> &'static str {
-        match self {
-            Protocol::Fastd => "fastd",
-            Protocol::Tunneldigger => "Tunneldigger",
-            Protocol::WireGuard => "WireGuard",
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Protocol::Fastd => "fastd",
-            Protocol::Tunneldigger => "tunneldigger",
-            Protocol::WireGuard => "wireguard",
-        }
-    }
-
-    fn in_images(self, context: &LintContext<'_>) -> bool {
-        match self {
-            Protocol::Fastd => context.has_package("gluon-mesh-vpn-fastd"),
-            Protocol::WireGuard => context.has_package("gluon-mesh-vpn-wireguard"),
-            // Gluon's package, or the community feed's ff-mesh-vpn-tunneldigger.
-            Protocol::Tunneldigger => context
-                .packages
-                .iter()
-                .any(|p| p.ends_with("mesh-vpn-tunneldigger")),
-        }
+/// Whether the images carry the provider: Gluon's package, or for
+/// Tunneldigger also the community feed's ff-mesh-vpn-tunneldigger.
+fn in_images(provider: Provider, context: &LintContext<'_>) -> bool {
+    match provider {
+        Provider::Tunneldigger => context
+            .packages
+            .iter()
+            .any(|p| p.ends_with("mesh-vpn-tunneldigger")),
+        _ => context.has_package(provider.package()),
     }
 }
 
 /// A domain's VPN MTU.
-struct VpnMtu<'n> {
-    protocol: Protocol,
+struct VpnMtu<'v> {
+    protocol: Provider,
     mtu: u32,
-    node: &'n Node,
-    path: Vec<Key>,
+    at: &'v Location,
 }
 
 /// The MTUs of the VPNs that are in the images and configured in a domain.
-fn mtus<'n>(context: &LintContext<'_>, view: &'n DomainView<'_>) -> Vec<VpnMtu<'n>> {
-    [Protocol::Fastd, Protocol::Tunneldigger, Protocol::WireGuard]
+fn mtus<'v>(context: &LintContext<'_>, view: &'v DomainView<'_>) -> Vec<VpnMtu<'v>> {
+    Provider::ALL
         .into_iter()
-        .filter(|p| p.in_images(context))
+        .filter(|p| in_images(*p, context))
         .filter_map(|protocol| {
-            let node = view.merged.at(&["mesh_vpn", protocol.key(), "mtu"])?;
-            let n = node.as_f64()?;
+            let mtu = view.mesh_vpn.mtu(protocol)?;
+            let n = mtu.value;
             // Gluon's check wants a number; fractions and nonsense are for
             // Gluon's own message or the node to reject.
             if n.fract() != 0.0 || !(1.0..=65535.0).contains(&n) {
@@ -137,12 +110,7 @@ fn mtus<'n>(context: &LintContext<'_>, view: &'n DomainView<'_>) -> Vec<VpnMtu<'
             Some(VpnMtu {
                 protocol,
                 mtu: n as u32,
-                node,
-                path: vec![
-                    Key::from("mesh_vpn"),
-                    Key::from(protocol.key()),
-                    Key::from("mtu"),
-                ],
+                at: &mtu.at,
             })
         })
         .collect()
@@ -150,19 +118,19 @@ fn mtus<'n>(context: &LintContext<'_>, view: &'n DomainView<'_>) -> Vec<VpnMtu<'
 
 /// The outer IPv4 packet of a full-size mesh frame, where the site's mtu
 /// decides it; `None` for WireGuard before v2025.1 (`wg_mesh` keeps 1420).
-fn outer_ipv4(protocol: Protocol, mtu: u32, version: GluonVersion) -> Option<u32> {
+fn outer_ipv4(protocol: Provider, mtu: u32, version: GluonVersion) -> Option<u32> {
     match protocol {
-        Protocol::Fastd => Some(mtu + overhead::FASTD_IPV4),
-        Protocol::Tunneldigger => Some(mtu + overhead::TUNNELDIGGER_IPV4),
-        Protocol::WireGuard if version >= GluonVersion::V2025_1 => {
+        Provider::Fastd => Some(mtu + overhead::FASTD_IPV4),
+        Provider::Tunneldigger => Some(mtu + overhead::TUNNELDIGGER_IPV4),
+        Provider::WireGuard if version >= GluonVersion::V2025_1 => {
             Some(mtu + overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4)
         }
-        Protocol::WireGuard => None,
+        Provider::WireGuard => None,
     }
 }
 
 /// The largest mtu whose packets fit an uplink of `size` bytes.
-fn fitting_mtu(protocol: Protocol, size: u32, version: GluonVersion) -> Option<u32> {
+fn fitting_mtu(protocol: Provider, size: u32, version: GluonVersion) -> Option<u32> {
     let overhead = outer_ipv4(protocol, 0, version)?;
     Some(size - overhead)
 }
@@ -179,7 +147,7 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             if vpn.mtu >= needed {
                 continue;
             }
-            let (severity, note) = if vpn.protocol == Protocol::WireGuard {
+            let (severity, note) = if vpn.protocol == Provider::WireGuard {
                 (
                     Severity::Info,
                     "; Gluon's documentation accepts this for WireGuard so that the packets fit DS-Lite",
@@ -187,11 +155,10 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 (Severity::Warning, "")
             };
-            let mut d = context.diagnostic_at(
+            let mut d = context.diagnostic_for(
                 &VPN_MTU_BELOW_IPV6_MINIMUM.info,
                 view,
-                Some(vpn.node),
-                &vpn.path,
+                vpn.at,
                 format!(
                     "{} mtu {} leaves {} bytes for packets in the mesh (batman-adv adds {}): batman-adv fragments every packet of IPv6's minimum size {} and up; {needed} carries them whole{note}",
                     vpn.protocol.name(),
@@ -244,12 +211,12 @@ fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     severity,
                 )
             };
-            let interface = if vpn.protocol == Protocol::WireGuard {
+            let interface = if vpn.protocol == Provider::WireGuard {
                 format!(" wg_mesh {} and", vpn.mtu + overhead::VXLAN_IPV6)
             } else {
                 String::new()
             };
-            let over_ipv6 = if vpn.protocol == Protocol::Tunneldigger {
+            let over_ipv6 = if vpn.protocol == Provider::Tunneldigger {
                 String::new()
             } else {
                 format!(" ({} over IPv6)", outer + overhead::IPV6_EXTRA)
@@ -261,11 +228,10 @@ fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                     (mtu < vpn.mtu).then(|| format!("{mtu} fits {name}"))
                 })
                 .collect();
-            let mut d = context.diagnostic_at(
+            let mut d = context.diagnostic_for(
                 &VPN_PACKETS_EXCEED_UPLINK_MTU.info,
                 view,
-                Some(vpn.node),
-                &vpn.path,
+                vpn.at,
                 format!(
                     "{} mtu {} makes{interface} outer IPv4 packets of {outer} bytes{over_ipv6}: {effect} ({})",
                     vpn.protocol.name(),
@@ -286,15 +252,14 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
     let largest = link::WIREGUARD_DEFAULT - overhead::VXLAN_IPV6;
     for view in &context.domains {
         for vpn in mtus(context, view) {
-            if vpn.protocol != Protocol::WireGuard || vpn.mtu <= largest {
+            if vpn.protocol != Provider::WireGuard || vpn.mtu <= largest {
                 continue;
             }
             let next = outer_ipv4(vpn.protocol, vpn.mtu, GluonVersion::V2025_1).unwrap_or(0);
-            out.push(context.diagnostic_at(
+            out.push(context.diagnostic_for(
                 &WIREGUARD_MTU_EXCEEDS_WG_INTERFACE.info,
                 view,
-                Some(vpn.node),
-                &vpn.path,
+                vpn.at,
                 format!(
                     "WireGuard mtu {} is the VXLAN interface's in Gluon {}: its packets of up to {} bytes exceed wg_mesh's default MTU of {}, so large mesh frames do not fit into the tunnel and are fragmented or lost ({largest} or less fits); from v2025.1 on wg_mesh is mtu + {} and this mtu makes outer IPv4 packets of {next} bytes",
                     vpn.mtu,
@@ -315,14 +280,13 @@ fn wireguard_below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnos
     for view in &context.domains {
         for vpn in mtus(context, view) {
             let wg_mesh = vpn.mtu + overhead::VXLAN_IPV6;
-            if vpn.protocol != Protocol::WireGuard || wg_mesh >= link::IPV6_MINIMUM {
+            if vpn.protocol != Provider::WireGuard || wg_mesh >= link::IPV6_MINIMUM {
                 continue;
             }
-            out.push(context.diagnostic_at(
+            out.push(context.diagnostic_for(
                 &WIREGUARD_INTERFACE_BELOW_IPV6_MINIMUM.info,
                 view,
-                Some(vpn.node),
-                &vpn.path,
+                vpn.at,
                 format!(
                     "WireGuard mtu {} makes wg_mesh {wg_mesh}, below IPv6's minimum MTU of {}: Linux turns IPv6 off on it, and the VXLAN to the gateway runs over IPv6, so the mesh VPN carries nothing ({} is the least that works)",
                     vpn.mtu,
@@ -442,12 +406,12 @@ mod tests {
         // GLUON-FACTS: ≤ 1370 fits 1500, ≤ 1362 PPPoE, ≤ 1306 DS-Lite.
         let fits: Vec<u32> = link::UPLINKS
             .iter()
-            .filter_map(|(_, size)| fitting_mtu(Protocol::WireGuard, *size, V2025_1))
+            .filter_map(|(_, size)| fitting_mtu(Provider::WireGuard, *size, V2025_1))
             .collect();
         assert_eq!(fits, [1370, 1362, 1306]);
         // mtu.rst's fastd MTU_HIGH for DS-Lite: 1370.
-        assert_eq!(fitting_mtu(Protocol::Fastd, 1436, V2023_2), Some(1370));
-        assert_eq!(fitting_mtu(Protocol::WireGuard, 1500, V2023_2), None);
+        assert_eq!(fitting_mtu(Provider::Fastd, 1436, V2023_2), Some(1370));
+        assert_eq!(fitting_mtu(Provider::WireGuard, 1500, V2023_2), None);
     }
 
     fn fastd_site(mtu: u32) -> TestSite {

@@ -8,42 +8,34 @@
 //! the provider's own check (its `mtu` is required).
 
 use super::{Lint, LintContext};
-use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
+use crate::site::mesh_vpn::Provider;
 use crate::site::value::Key;
-
-/// (section under mesh_vpn, package), in the order Gluon tries them.
-pub const PROVIDERS: [(&str, &str); 3] = [
-    ("fastd", "gluon-mesh-vpn-fastd"),
-    ("tunneldigger", "gluon-mesh-vpn-tunneldigger"),
-    ("wireguard", "gluon-mesh-vpn-wireguard"),
-];
 
 /// Whether an image's packages include the provider: Gluon's package, or a
 /// site-feed package that provides it under another name
 /// (`ff-mesh-vpn-tunneldigger`).
-fn provides<'p>(mut packages: impl Iterator<Item = &'p str>, section: &str, package: &str) -> bool {
-    let marker = format!("mesh-vpn-{section}");
-    packages.any(|p| p == package || p.contains(&marker))
+fn provides<'p>(mut packages: impl Iterator<Item = &'p str>, provider: Provider) -> bool {
+    let marker = format!("mesh-vpn-{}", provider.key());
+    packages.any(|p| p == provider.package() || p.contains(&marker))
 }
 
-fn section_path(section: &str) -> Vec<Key> {
-    vec![Key::from("mesh_vpn"), Key::from(section)]
+fn section_path(provider: Provider) -> Vec<Key> {
+    vec![Key::from("mesh_vpn"), Key::from(provider.key())]
 }
 
 fn several_providers_in_domain(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     for view in &context.domains {
-        let active: Vec<&str> = PROVIDERS
-            .iter()
-            .filter(|(section, package)| {
-                provides(context.packages.iter().copied(), section, package)
-                    && view.merged.at(&["mesh_vpn", section]).is_some()
+        let active: Vec<Provider> = Provider::ALL
+            .into_iter()
+            .filter(|p| {
+                provides(context.packages.iter().copied(), *p) && view.mesh_vpn.configures(*p)
             })
-            .map(|(section, _)| *section)
             .collect();
         if let [used, ignored @ ..] = active.as_slice() {
             for other in ignored {
-                let path = section_path(other);
+                let path = section_path(*other);
+                let (used, other) = (used.key(), other.key());
                 out.push(context.diagnostic(
                     &SEVERAL_VPN_PROVIDERS_IN_DOMAIN.info,
                     view,
@@ -60,18 +52,19 @@ fn section_without_provider(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
     if !context.selection_known {
         return;
     }
-    for (section, package) in PROVIDERS {
-        if provides(context.packages.iter().copied(), section, package) {
+    for provider in Provider::ALL {
+        if provides(context.packages.iter().copied(), provider) {
             continue;
         }
+        let (section, package) = (provider.key(), provider.package());
         // One finding per provider, at the first domain that configures it,
         // naming every domain: the same leftover repeated in each domain
         // file is one mistake.
-        let path = section_path(section);
+        let path = section_path(provider);
         let mut configured = context
             .domains
             .iter()
-            .filter(|v| v.merged.at(&["mesh_vpn", section]).is_some());
+            .filter(|v| v.mesh_vpn.configures(provider));
         let Some(first) = configured.next() else {
             continue;
         };
@@ -94,12 +87,10 @@ fn section_without_provider(context: &LintContext<'_>, out: &mut Vec<Diagnostic>
 fn several_providers_in_image(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut reported = std::collections::BTreeSet::new();
     for image in &context.site.images {
-        let installed: Vec<&str> = PROVIDERS
-            .iter()
-            .filter(|(section, package)| {
-                provides(image.packages.iter().map(String::as_str), section, package)
-            })
-            .map(|(section, _)| *section)
+        let installed: Vec<&str> = Provider::ALL
+            .into_iter()
+            .filter(|p| provides(image.packages.iter().map(String::as_str), *p))
+            .map(Provider::key)
             .collect();
         if installed.len() > 1 && reported.insert(installed.clone()) {
             let file = context

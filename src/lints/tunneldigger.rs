@@ -11,13 +11,11 @@
 //! `mesh_vpn.tunneldigger.brokers`.
 
 use super::{DomainView, Lint, LintContext};
-use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
 use crate::gluon_version::GluonVersion;
-use crate::site::value::p;
-use crate::site::value::Key;
+use crate::site::mesh_vpn::address::AddressError;
+use crate::site::mesh_vpn::Address;
 use crate::source::Span;
-use std::net::Ipv6Addr;
 
 /// Gluon's package, up to v2023.2.
 const GLUON_PACKAGE: &str = "gluon-mesh-vpn-tunneldigger";
@@ -104,46 +102,47 @@ fn deprecated(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     ));
 }
 
-/// Whether a broker (`host:port`) names its host by an IPv6 address.
-pub fn is_ipv6_broker(broker: &str) -> bool {
-    let broker = broker.trim();
-    if let Some(rest) = broker.strip_prefix('[') {
-        return rest
-            .split_once(']')
-            .is_some_and(|(address, _)| address.parse::<Ipv6Addr>().is_ok());
-    }
-    if broker.parse::<Ipv6Addr>().is_ok() {
-        return true;
-    }
-    // Without brackets, the port is whatever follows the last colon.
-    broker
-        .rsplit_once(':')
-        .is_some_and(|(host, _)| host.parse::<Ipv6Addr>().is_ok())
+/// The brokers of the domains that configure Tunneldigger, where an image
+/// carries it.
+fn brokers<'c, 'a>(context: &'c LintContext<'a>) -> Vec<(&'c DomainView<'a>, &'c Address)> {
+    tunneldigger_domains(context)
+        .into_iter()
+        .filter_map(|view| Some((view, view.mesh_vpn.tunneldigger.as_ref()?)))
+        .flat_map(|(view, td)| td.brokers.iter().map(move |b| (view, b)))
+        .collect()
 }
 
 fn ipv6_broker(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    for view in tunneldigger_domains(context) {
-        let Some(brokers) = view.merged.at(&["mesh_vpn", "tunneldigger", "brokers"]) else {
+    for (view, broker) in brokers(context) {
+        if !matches!(broker.endpoint, Err(AddressError::Ipv6(_))) {
+            continue;
+        }
+        out.push(context.diagnostic_for(
+            &TUNNELDIGGER_IPV6_BROKER.info,
+            view,
+            &broker.at,
+            format!(
+                "broker `{}` is an IPv6 address, but Tunneldigger has no IPv6 support: nodes can never reach this broker",
+                broker.text
+            ),
+        ));
+    }
+}
+
+fn invalid_broker(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    for (view, broker) in brokers(context) {
+        let Err(AddressError::Invalid(problem)) = &broker.endpoint else {
             continue;
         };
-        for (i, node) in brokers.items().iter().enumerate() {
-            let Some(broker) = node.as_str() else {
-                continue;
-            };
-            if !is_ipv6_broker(broker) {
-                continue;
-            }
-            let path = p!["mesh_vpn", "tunneldigger", "brokers", Key::Index(i + 1)];
-            out.push(context.diagnostic_at(
-                &TUNNELDIGGER_IPV6_BROKER.info,
-                view,
-                Some(node),
-                &path,
-                format!(
-                    "broker `{broker}` is an IPv6 address, but Tunneldigger has no IPv6 support: nodes can never reach this broker"
-                ),
-            ));
-        }
+        out.push(context.diagnostic_for(
+            &INVALID_TUNNELDIGGER_BROKER.info,
+            view,
+            &broker.at,
+            format!(
+                "broker `{}` {problem}: the node's tunneldigger cannot use it",
+                broker.text
+            ),
+        ));
     }
 }
 
@@ -206,11 +205,31 @@ pub static TUNNELDIGGER_IPV6_BROKER: Lint = Lint {
     check: ipv6_broker,
 };
 
+pub static INVALID_TUNNELDIGGER_BROKER: Lint = Lint {
+    info: CodeInfo {
+        code: "GV163",
+        name: "invalid-tunneldigger-broker",
+        severity: Severity::Error,
+        origin: Origin::Gluonvpn,
+        summary: "A Tunneldigger broker is not in the `host:port` form the client reads.",
+        explanation: "Gluon hands each entry of `mesh_vpn.tunneldigger.brokers` to the \
+            tunneldigger client as `-b`, which splits it at the first colon into a host and a \
+            port and resolves the host for IPv4. An entry without `:port`, with a port that is \
+            not a number from 1 to 65535, or with a host that is neither an IPv4 address nor a \
+            host name is a broker the node never reaches; Gluon's check only asks for strings. \
+            Write `broker.example.org:20004` or `192.0.2.1:20004`.",
+    },
+    example: "brokers = { 'broker.example.org' }",
+    seen_in: &[],
+    check: invalid_broker,
+};
+
 /// The family's lints, in code order.
 pub static LINTS: &[&Lint] = &[
     &TUNNELDIGGER_REMOVED,
     &TUNNELDIGGER_DEPRECATED,
     &TUNNELDIGGER_IPV6_BROKER,
+    &INVALID_TUNNELDIGGER_BROKER,
 ];
 
 #[cfg(test)]
@@ -299,22 +318,6 @@ mod tests {
 
     #[test]
     fn ipv6_brokers() {
-        for broker in [
-            "[2001:db8::1]:8942",
-            "2001:db8::1:8942",
-            "2001:db8::1",
-            "[fd00::1]",
-        ] {
-            assert!(is_ipv6_broker(broker), "{broker}");
-        }
-        for broker in [
-            "td.example.org:8942",
-            "192.0.2.1:8942",
-            "td.example.org",
-            "[td.example.org]:1",
-        ] {
-            assert!(!is_ipv6_broker(broker), "{broker}");
-        }
         let site = TestSite::legacy(
             &conf("'td1.example.org:8942', '[2001:db8::1]:8942'"),
             FEATURES,
@@ -327,7 +330,30 @@ mod tests {
                 Some("mesh_vpn.tunneldigger.brokers.2")
             );
             assert!(found[0].message.contains("`[2001:db8::1]:8942`"));
+            assert!(site.findings(version, "GV163").is_empty(), "one finding");
         }
+    }
+
+    #[test]
+    fn brokers_the_client_cannot_read() {
+        let site = TestSite::legacy(
+            &conf("'td1.example.org:8942', 'td2.example.org', 'td3.example.org:x'"),
+            FEATURES,
+        );
+        let found = site.findings(V2023_2, "GV163");
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].config_path.as_deref(),
+            Some("mesh_vpn.tunneldigger.brokers.2")
+        );
+        assert!(found[0]
+            .message
+            .contains("`td2.example.org` has no `:port`"));
+        assert!(found[1].message.contains("`x` as port"));
+        assert!(TestSite::legacy(&conf("'td1.example.org:8942'"), FEATURES)
+            .findings(V2023_2, "GV163")
+            .is_empty());
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //! (ffmuc's, ff-kbu's) have their own formats and are left alone.
 
 use super::{DomainView, Lint, LintContext};
-use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
+use crate::site::mesh_vpn::address::Endpoint;
+use crate::site::mesh_vpn::{CommunityFormat, WgPeer, WireGuard};
 use crate::site::value::p;
 use crate::site::value::{Key, Node, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -381,68 +382,34 @@ fn ntp_server_not_public_lint(context: &LintContext<'_>, out: &mut Vec<Diagnosti
 // ---------------------------------------------------------------------------
 // Peers
 
-fn peers_path() -> Vec<Key> {
-    p!["mesh_vpn", "wireguard", "peers"]
-}
-
-/// `mesh_vpn.wireguard.peers.<peer>.<field>`.
-fn peer_path(peer: &str, field: &str) -> Vec<Key> {
-    let mut path = peers_path();
-    path.push(Key::from(peer));
-    path.push(Key::from(field));
-    path
-}
-
-/// Whether the peer list is written for the older community package: a
-/// list of peers, or peers with `publickey` instead of `public_key`.
-fn community_format(peers: &Node) -> bool {
-    match &peers.value {
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(fields) => fields.iter().any(|(_, peer)| {
-            peer.get_name("publickey").is_some() && peer.get_name("public_key").is_none()
-        }),
-        _ => false,
-    }
-}
-
-/// The named peers of a domain in Gluon's format (none in the community
-/// format, which [`old_peer_format`] reports as a whole).
-fn peers<'n>(view: &'n DomainView<'_>) -> Vec<(String, &'n Node)> {
-    let Some(peers) = view.merged.lookup(&peers_path()) else {
-        return Vec::new();
-    };
-    if community_format(peers) {
+/// The domains in which Gluon's WireGuard provider is active, with their
+/// WireGuard section.
+fn wireguard_sections<'c, 'a>(
+    context: &'c LintContext<'a>,
+) -> Vec<(&'c DomainView<'a>, &'c WireGuard)> {
+    if !context.has_package(PACKAGE) {
         return Vec::new();
     }
-    match &peers.value {
-        Value::Object(fields) => fields
-            .iter()
-            .filter(|(_, peer)| peer.is_table())
-            .map(|(name, peer)| (name.clone(), peer))
-            .collect(),
-        _ => Vec::new(),
-    }
+    context
+        .domains
+        .iter()
+        .filter_map(|view| Some((view, view.mesh_vpn.wireguard.as_ref()?)))
+        .collect()
 }
 
 fn old_peer_format(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    for view in wireguard_domains(context) {
-        let path = peers_path();
-        let Some(node) = view.merged.lookup(&path) else {
+    for (view, wireguard) in wireguard_sections(context) {
+        let (Some(format), Some(at)) = (wireguard.community_format, &wireguard.peers_at) else {
             continue;
         };
-        if !community_format(node) {
-            continue;
-        }
-        let shape = if matches!(node.value, Value::Array(_)) {
-            "a list of peers"
-        } else {
-            "peers with `publickey`"
+        let shape = match format {
+            CommunityFormat::List => "a list of peers",
+            CommunityFormat::PublickeyField => "peers with `publickey`",
         };
-        out.push(context.diagnostic_at(
+        out.push(context.diagnostic_for(
             &WIREGUARD_PEERS_IN_COMMUNITY_FORMAT.info,
             view,
-            Some(node),
-            &path,
+            at,
             format!(
                 "`mesh_vpn.wireguard.peers` is written for an older community WireGuard package ({shape}); Gluon's gluon-mesh-vpn-wireguard needs named peers with `public_key` and `endpoint` (`gw1 = {{ public_key = '…', endpoint = 'gw1.example.org:51820' }}`), otherwise wgpeerselector finds no peer and the node never connects"
             ),
@@ -451,137 +418,42 @@ fn old_peer_format(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn duplicate_public_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    for view in wireguard_domains(context) {
-        let list = peers(view);
-        for (i, (name, peer)) in list.iter().enumerate() {
-            let Some(key_node) = peer.get_name("public_key") else {
+    for (view, wireguard) in wireguard_sections(context) {
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for peer in &wireguard.peers {
+            let Some(key) = &peer.public_key else {
                 continue;
             };
-            let Some(key) = key_node.as_str() else {
-                continue;
-            };
-            let earlier = list[..i].iter().find(|(_, other)| {
-                other.get_name("public_key").and_then(Node::as_str) == Some(key)
-            });
-            if let Some((first, _)) = earlier {
-                let path = peer_path(name, "public_key");
-                out.push(context.diagnostic_at(
+            match seen.iter().find(|(k, _)| *k == key.value) {
+                Some((_, first)) => out.push(context.diagnostic_for(
                     &DUPLICATE_WIREGUARD_PUBLIC_KEY.info,
                     view,
-                    Some(key_node),
-                    &path,
+                    &key.at,
                     format!(
-                        "peer `{name}` has the same public key as `{first}`: if they are two gateways, one key is a copy and nodes picking that gateway never complete a handshake; if it is one gateway, give it one peer with a host name that resolves to all its addresses"
+                        "peer `{}` has the same public key as `{first}`: if they are two gateways, one key is a copy and nodes picking that gateway never complete a handshake; if it is one gateway, give it one peer with a host name that resolves to all its addresses",
+                        peer.name
                     ),
-                ));
+                )),
+                None => seen.push((&key.value, &peer.name)),
             }
         }
     }
 }
 
-/// An endpoint as wgpeerselector reads it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    /// Lower case, without a trailing dot; IPv6 addresses without brackets.
-    pub host: String,
-    pub port: u16,
-}
-
-/// Parses an endpoint the way wgpeerselector and `wg set` do: an IPv4
-/// address, a bracketed IPv6 address or a host name of letters, digits, `-`
-/// and `.`; then `:` and a port from 1 to 65535. The error says what is
-/// wrong.
-pub fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err("has no `:port`".into());
-    };
-    let port = parse_port(port)?;
-    if let Some(inner) = host.strip_prefix('[') {
-        let Some(inner) = inner.strip_suffix(']') else {
-            return Err("has an unclosed `[`".into());
-        };
-        // wgpeerselector accepts hex digits and colons only: no embedded
-        // IPv4 address, no zone.
-        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
-            return Err(format!(
-                "has `[{inner}]`, which is not an IPv6 address wgpeerselector accepts (hex digits and colons only)"
-            ));
-        }
-        let ip: Ipv6Addr = inner
-            .parse()
-            .map_err(|_| format!("has `[{inner}]`, which is not an IPv6 address"))?;
-        return Ok(Endpoint {
-            host: ip.to_string(),
-            port,
-        });
-    }
-    if host.contains(':') {
-        let hint = match host.parse::<Ipv6Addr>() {
-            Ok(_) => format!(": write `[{host}]:{port}`"),
-            Err(_) => String::new(),
-        };
-        return Err(format!(
-            "has an IPv6 address without brackets, which wgpeerselector cannot split from the port{hint}"
-        ));
-    }
-    if host.is_empty() {
-        return Err("has no host".into());
-    }
-    if !host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
-        return Err(format!(
-            "has the host `{host}` with characters wgpeerselector does not accept (only letters, digits, `-` and `.`)"
-        ));
-    }
-    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let ip: Ipv4Addr = host
-            .parse()
-            .map_err(|_| format!("has `{host}`, which is not an IPv4 address"))?;
-        return Ok(Endpoint {
-            host: ip.to_string(),
-            port,
-        });
-    }
-    let name = host.trim_end_matches('.');
-    if name.is_empty() || name.split('.').any(str::is_empty) {
-        return Err(format!("has the host `{host}` with an empty label"));
-    }
-    Ok(Endpoint {
-        host: name.to_ascii_lowercase(),
-        port,
-    })
-}
-
-fn parse_port(port: &str) -> Result<u16, String> {
-    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("has `{port}` as port, which is not a number"));
-    }
-    match port.parse::<u32>() {
-        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        _ => Err(format!("has port {port}, outside 1–65535")),
-    }
-}
-
 fn invalid_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    for view in wireguard_domains(context) {
-        for (name, peer) in peers(view) {
-            let Some(node) = peer.get_name("endpoint") else {
+    for (view, wireguard) in wireguard_sections(context) {
+        for peer in &wireguard.peers {
+            let Some(endpoint) = &peer.endpoint else {
                 continue;
             };
-            let Some(endpoint) = node.as_str() else {
-                continue;
-            };
-            if let Err(problem) = parse_endpoint(endpoint) {
-                let path = peer_path(&name, "endpoint");
-                out.push(context.diagnostic_at(
+            if let Err(problem) = &endpoint.endpoint {
+                out.push(context.diagnostic_for(
                     &INVALID_WIREGUARD_ENDPOINT.info,
                     view,
-                    Some(node),
-                    &path,
+                    &endpoint.at,
                     format!(
-                        "endpoint `{endpoint}` of peer `{name}` {problem}: wgpeerselector cannot install the peer, so nodes never use this gateway"
+                        "endpoint `{}` of peer `{}` {problem}: wgpeerselector cannot install the peer, so nodes never use this gateway",
+                        endpoint.text, peer.name
                     ),
                 ));
             }
@@ -590,35 +462,31 @@ fn invalid_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn duplicate_endpoint(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
-    for view in wireguard_domains(context) {
-        let list: Vec<(String, &Node, Endpoint, Option<&str>)> = peers(view)
-            .into_iter()
-            .filter_map(|(name, peer)| {
-                let node = peer.get_name("endpoint")?;
-                let endpoint = parse_endpoint(node.as_str()?).ok()?;
-                let key = peer.get_name("public_key").and_then(Node::as_str);
-                Some((name, node, endpoint, key))
-            })
-            .collect();
-        for (i, (name, node, endpoint, key)) in list.iter().enumerate() {
-            let Some((first, _, _, first_key)) =
-                list[..i].iter().find(|(_, _, e, _)| e == endpoint)
+    for (view, wireguard) in wireguard_sections(context) {
+        let mut seen: Vec<(&Endpoint, &WgPeer)> = Vec::new();
+        for peer in &wireguard.peers {
+            let Some((written, Ok(endpoint))) = peer.endpoint.as_ref().map(|e| (e, &e.endpoint))
             else {
                 continue;
             };
-            let effect = if key == first_key {
+            let Some((_, first)) = seen.iter().find(|(e, _)| *e == endpoint) else {
+                seen.push((endpoint, peer));
+                continue;
+            };
+            let key = |p: &WgPeer| p.public_key.as_ref().map(|k| k.value.clone());
+            let effect = if key(peer) == key(first) {
                 "the entry is a copy and only makes nodes pick that gateway more often"
             } else {
                 "one WireGuard port has one key, so one of the two peers can never complete a handshake"
             };
-            let path = peer_path(name, "endpoint");
-            let written = node.as_str().unwrap_or_default();
-            out.push(context.diagnostic_at(
+            out.push(context.diagnostic_for(
                 &DUPLICATE_WIREGUARD_ENDPOINT.info,
                 view,
-                Some(node),
-                &path,
-                format!("peer `{name}` has the endpoint `{written}` of peer `{first}`: {effect}"),
+                &written.at,
+                format!(
+                    "peer `{}` has the endpoint `{}` of peer `{}`: {effect}",
+                    peer.name, written.text, first.name
+                ),
             ));
         }
     }
@@ -1106,39 +974,6 @@ mod tests {
             wg_peer("gw2", &wg_key(2), "gw1.example.org:51821")
         ));
         assert!(site.findings(V2025_1, "GV144").is_empty());
-    }
-
-    #[test]
-    fn endpoint_syntax() {
-        for ok in [
-            "gw1.example.org:51820",
-            "1.2.3.4:1",
-            "[2001:db8::1]:65535",
-            "gw-1.example.org.:51820",
-            "localhost:51820",
-        ] {
-            assert!(parse_endpoint(ok).is_ok(), "{ok}");
-        }
-        for (bad, why) in [
-            ("2001:db8::1:51820", "write `[2001:db8::1]:51820`"),
-            ("gw1.example.org", "no `:port`"),
-            ("gw1.example.org:0", "outside 1–65535"),
-            ("gw1.example.org:65536", "outside 1–65535"),
-            ("gw1.example.org:port", "not a number"),
-            (":51820", "no host"),
-            (
-                "gw_1.example.org:51820",
-                "characters wgpeerselector does not accept",
-            ),
-            ("300.1.1.1:51820", "not an IPv4 address"),
-            ("[::ffff:1.2.3.4]:51820", "hex digits and colons only"),
-            ("[fe80::1%eth0]:51820", "hex digits and colons only"),
-            ("[2001:db8::1:51820", "unclosed"),
-            ("gw1..example.org:51820", "empty label"),
-        ] {
-            let err = parse_endpoint(bad).expect_err(bad);
-            assert!(err.contains(why), "{bad}: {err}");
-        }
     }
 
     #[test]

@@ -14,18 +14,17 @@
 pub mod ntp;
 pub mod pool;
 pub mod resolve;
-pub mod targets;
 
 use crate::diagnostics::{CodeInfo, Diagnostic};
-use crate::site::value::{path_to_string, Key, Node};
+use crate::site::mesh_vpn::address::{self, Endpoint, Family, Host};
+use crate::site::mesh_vpn::{Address, Location, Provider};
+use crate::site::value::{path_to_string, Key};
 use crate::site::views::{DomainView, SiteView};
-use crate::source::Span;
 use resolve::Resolution;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use targets::{Endpoint, Family};
 
 /// How long and how wide the probes may run.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,17 +98,21 @@ pub mod codes {
             address of the family the remote asks for, so fastd never connects through this \
             remote. Add the missing A or AAAA record, or drop the family keyword."
         BROKER_IPV6_ONLY = "GV507" "broker-ipv6-only" Warning Gluonvpn
-            "A tunneldigger broker has only IPv6 addresses (with --online)."
-            "tunneldigger's client connects to brokers over IPv4 only. A broker written \
-            as an IPv6 address, or whose name resolves only to IPv6 addresses (AAAA without A), \
-            can never be reached by a node."
+            "A tunneldigger broker's name resolves only to IPv6 addresses (with --online)."
+            "tunneldigger's client connects to brokers over IPv4 only. A broker whose \
+            name resolves only to IPv6 addresses (AAAA without A) can never be reached by a \
+            node. (A broker written as an IPv6 address is the lint GV162's, without \
+            `--online`.)"
+        /// Retired: kept so that the code never takes another meaning.
         ENDPOINT_UNREADABLE = "GV508" "vpn-endpoint-unreadable" Warning Gluonvpn
-            "A fastd remote, WireGuard endpoint or tunneldigger broker is not in a form its program reads (with --online)."
-            "gluonvpn reads these values as the programs on the node do, to know what \
-            to resolve. fastd takes `\"host\" port N`, `ipv4 \"host\" port N`, \
-            `ipv6 \"host\" port N`, `192.0.2.1:N` or `[2001:db8::1]:N` (host names only in \
-            quotes); WireGuard `host:port` or `[IPv6]:port`; tunneldigger `host:port`. Gluon's \
-            checks only require strings here, so such a value passes them and fails on the node."
+            "Retired: a remote, endpoint or broker its program cannot read is reported by the lints GV145, GV152, GV162 and GV163."
+            "Up to gluonvpn 0.1, `--online` reported values it could not read with this code, \
+            while the lints read the same values with other grammars. Now every fastd remote, \
+            WireGuard endpoint and tunneldigger broker is read once, by the grammar of the \
+            program on the node, and a value that does not read is one lint finding, with or \
+            without `--online`: GV152 (fastd), GV145 (WireGuard), GV162 and GV163 \
+            (tunneldigger). `--online` looks up only values that read. gluonvpn no longer \
+            reports GV508."
     }
 }
 
@@ -142,15 +145,14 @@ impl Kind {
     }
 }
 
-/// One value of the site to probe.
+/// One value of the site to probe: read, and in a form its program reads.
 struct Target<'v> {
     kind: Kind,
     view: &'v DomainView<'v>,
-    path: Vec<Key>,
-    span: Option<Span>,
+    at: Location,
     /// The value as written.
     text: String,
-    parsed: Result<Endpoint, String>,
+    endpoint: Endpoint,
 }
 
 /// The `probe` object of a diagnostic in the JSON output.
@@ -161,8 +163,9 @@ pub struct ProbeData {
     pub kind: &'static str,
     /// The value as written in the site.
     pub value: String,
-    pub host: Option<String>,
-    pub port: Option<u16>,
+    /// The host read from the value (an address without brackets).
+    pub host: String,
+    pub port: u16,
     /// The family a fastd remote is restricted to.
     pub family: Option<Family>,
     /// What the host resolved to.
@@ -197,127 +200,98 @@ fn uses(context: &SiteView<'_>, package: &str) -> bool {
     context.site.default_selection || context.has_package(package)
 }
 
-fn strings(node: Option<&Node>) -> Vec<(usize, &Node, &str)> {
-    node.map(|list| {
-        list.items()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| n.as_str().map(|s| (i + 1, n, s)))
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-fn path_of(names: &[&str]) -> Vec<Key> {
-    names.iter().map(|n| Key::from(*n)).collect()
-}
-
+/// The values of a domain to probe. Remotes, endpoints and brokers come
+/// from the typed mesh VPN; those their program cannot read are skipped —
+/// the lints report them (GV145, GV152, GV162, GV163), and nothing is
+/// looked up for them.
 fn collect<'v>(context: &SiteView<'_>, view: &'v DomainView<'v>, out: &mut Vec<Target<'v>>) {
-    let mut push = |kind: Kind, path: Vec<Key>, node: &Node, text: &str| {
-        let parsed = match kind {
-            Kind::Ntp => ntp_host(text),
-            Kind::FastdRemote => targets::fastd_remote(text),
-            Kind::WireguardEndpoint => targets::wireguard_endpoint(text),
-            Kind::TunneldiggerBroker => targets::tunneldigger_broker(text),
-        };
-        if kind == Kind::Ntp && parsed.is_err() {
-            return;
-        }
+    let mut push = |kind: Kind, at: &Location, text: &str, endpoint: &Endpoint| {
         out.push(Target {
             kind,
             view,
-            span: context.span_of(view, Some(node), &path),
-            path,
+            at: at.clone(),
             text: text.to_string(),
-            parsed,
+            endpoint: endpoint.clone(),
         });
     };
-    let merged = &view.merged;
-    for (i, node, text) in strings(merged.at(&["ntp_servers"])) {
-        let mut path = path_of(&["ntp_servers"]);
-        path.push(Key::Index(i));
-        push(Kind::Ntp, path, node, text);
+    if let Some(servers) = view.merged.get_name("ntp_servers") {
+        for (i, node) in servers.items().iter().enumerate() {
+            let Some(text) = node.as_str() else { continue };
+            let Some(endpoint) = ntp_host(text) else {
+                continue;
+            };
+            let path = vec![Key::from("ntp_servers"), Key::Index(i + 1)];
+            let at = Location {
+                span: context.span_of(view, Some(node), &path),
+                path,
+            };
+            push(Kind::Ntp, &at, text, &endpoint);
+        }
     }
-    if uses(context, "gluon-mesh-vpn-fastd") {
-        if let Some(groups) = merged.at(&["mesh_vpn", "fastd", "groups"]) {
-            let mut remotes = Vec::new();
-            fastd_remotes(
-                groups,
-                path_of(&["mesh_vpn", "fastd", "groups"]),
-                &mut remotes,
-            );
-            for (path, node, text) in remotes {
-                push(Kind::FastdRemote, path, node, text);
+    let vpn = &view.mesh_vpn;
+    // A scoped address (`[fe80::1%eth0]`) names an interface of the node:
+    // there is nothing to look up from here.
+    let readable = |address: &'v Address| {
+        let endpoint = address.endpoint.as_ref().ok()?;
+        let scoped = matches!(endpoint.host, Host::Address { zone: Some(_), .. });
+        (!scoped).then_some((address, endpoint))
+    };
+    if let Some(fastd) = vpn
+        .fastd
+        .as_ref()
+        .filter(|_| uses(context, Provider::Fastd.package()))
+    {
+        for (_, peer) in fastd.all_peers() {
+            let remotes = peer.remotes.iter().flat_map(|r| r.value.iter());
+            for (remote, endpoint) in remotes.filter_map(readable) {
+                push(Kind::FastdRemote, &remote.at, &remote.text, endpoint);
             }
         }
     }
-    if uses(context, "gluon-mesh-vpn-wireguard") {
-        if let Some(peers) = merged.at(&["mesh_vpn", "wireguard", "peers"]) {
-            for (key, peer) in peers.entries() {
-                if let Some(endpoint) = peer.get_name("endpoint") {
-                    if let Some(text) = endpoint.as_str() {
-                        let mut path = path_of(&["mesh_vpn", "wireguard", "peers"]);
-                        path.push(key);
-                        path.push(Key::from("endpoint"));
-                        push(Kind::WireguardEndpoint, path, endpoint, text);
-                    }
-                }
+    if let Some(wireguard) = vpn
+        .wireguard
+        .as_ref()
+        .filter(|_| uses(context, Provider::WireGuard.package()))
+    {
+        for peer in &wireguard.peers {
+            if let Some((address, endpoint)) = peer.endpoint.as_ref().and_then(readable) {
+                push(
+                    Kind::WireguardEndpoint,
+                    &address.at,
+                    &address.text,
+                    endpoint,
+                );
             }
         }
     }
-    if uses(context, "gluon-mesh-vpn-tunneldigger") {
-        for (i, node, text) in strings(merged.at(&["mesh_vpn", "tunneldigger", "brokers"])) {
-            let mut path = path_of(&["mesh_vpn", "tunneldigger", "brokers"]);
-            path.push(Key::Index(i));
-            push(Kind::TunneldiggerBroker, path, node, text);
-        }
-    }
-}
-
-/// Every remote of every peer in a fastd `groups` table and its nested
-/// groups, with its path.
-fn fastd_remotes<'n>(
-    groups: &'n Node,
-    path: Vec<Key>,
-    out: &mut Vec<(Vec<Key>, &'n Node, &'n str)>,
-) {
-    for (name, group) in groups.entries() {
-        let mut group_path = path.clone();
-        group_path.push(name);
-        if let Some(peers) = group.get_name("peers") {
-            for (peer, config) in peers.entries() {
-                let mut remotes_path = group_path.clone();
-                remotes_path.push(Key::from("peers"));
-                remotes_path.push(peer);
-                remotes_path.push(Key::from("remotes"));
-                for (i, node, text) in strings(config.get_name("remotes")) {
-                    let mut item = remotes_path.clone();
-                    item.push(Key::Index(i));
-                    out.push((item, node, text));
-                }
-            }
-        }
-        if let Some(nested) = group.get_name("groups") {
-            let mut nested_path = group_path.clone();
-            nested_path.push(Key::from("groups"));
-            fastd_remotes(nested, nested_path, out);
+    if let Some(tunneldigger) = vpn
+        .tunneldigger
+        .as_ref()
+        .filter(|_| uses(context, Provider::Tunneldigger.package()))
+    {
+        for (broker, endpoint) in tunneldigger.brokers.iter().filter_map(readable) {
+            push(Kind::TunneldiggerBroker, &broker.at, &broker.text, endpoint);
         }
     }
 }
 
 /// An `ntp_servers` entry: a name or an address (an IPv6 address may be
 /// bracketed). Empty entries are left to Gluon's checks.
-fn ntp_host(text: &str) -> Result<Endpoint, String> {
+fn ntp_host(text: &str) -> Option<Endpoint> {
     let host = text.trim();
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     if host.is_empty() {
-        return Err("empty".into());
+        return None;
     }
-    Ok(Endpoint {
-        host: host.to_string(),
+    let host = match address::literal(host) {
+        Some(ip) if !host.contains('%') => Host::Address { ip, zone: None },
+        _ => Host::Name(host.to_string()),
+    };
+    Some(Endpoint {
+        host,
         port: ntp::PORT,
         family: None,
     })
@@ -330,11 +304,7 @@ pub fn run(context: &SiteView<'_>, options: &ProbeOptions) -> Vec<Diagnostic> {
         collect(context, view, &mut found);
     }
     // Each host is looked up once, each NTP address asked once.
-    let hosts: BTreeSet<String> = found
-        .iter()
-        .filter_map(|t| t.parsed.as_ref().ok())
-        .map(|e| e.host.clone())
-        .collect();
+    let hosts: BTreeSet<String> = found.iter().map(|t| t.endpoint.host.text()).collect();
     let resolved = resolve::resolve_all(
         hosts.into_iter().collect(),
         options.workers,
@@ -342,10 +312,8 @@ pub fn run(context: &SiteView<'_>, options: &ProbeOptions) -> Vec<Diagnostic> {
     );
     let mut ntp_addresses: BTreeSet<SocketAddr> = BTreeSet::new();
     for target in found.iter().filter(|t| t.kind == Kind::Ntp) {
-        if let Ok(endpoint) = &target.parsed {
-            if let Some(Resolution::Addresses(addresses)) = resolved.get(&endpoint.host) {
-                ntp_addresses.extend(addresses.iter().map(|a| with_port(*a, ntp::PORT)));
-            }
+        if let Some(Resolution::Addresses(addresses)) = resolved.get(&target.endpoint.host.text()) {
+            ntp_addresses.extend(addresses.iter().map(|a| with_port(*a, ntp::PORT)));
         }
     }
     let ntp_addresses: Vec<SocketAddr> = ntp_addresses.into_iter().collect();
@@ -427,8 +395,8 @@ fn report(
     let mut data = ProbeData {
         kind: target.kind.json(),
         value: target.text.clone(),
-        host: None,
-        port: None,
+        host: target.endpoint.host.text(),
+        port: target.endpoint.port,
         family: None,
         addresses: Vec::new(),
         resolve_error: None,
@@ -438,17 +406,9 @@ fn report(
         offset_ms: None,
         ntp: Vec::new(),
     };
-    let endpoint = match &target.parsed {
-        Ok(endpoint) => endpoint,
-        Err(problem) => {
-            let message = format!("{label} `{}` cannot be read: {problem}", target.text);
-            return Some(finding(target, codes::ENDPOINT_UNREADABLE, message, data));
-        }
-    };
-    data.host = Some(endpoint.host.clone());
-    data.port = Some(endpoint.port);
+    let endpoint = &target.endpoint;
+    let host = &endpoint.host.text();
     data.family = endpoint.family;
-    let host = &endpoint.host;
     let addresses = match resolved.get(host) {
         Some(Resolution::Addresses(addresses)) => addresses,
         Some(Resolution::Failed(error)) => {
@@ -492,17 +452,10 @@ fn report(
             if addresses.iter().any(|a| a.is_ipv4()) {
                 return None;
             }
-            let message = if literal {
-                format!(
-                    "{label} `{}` is an IPv6 address; tunneldigger connects over IPv4 only",
-                    target.text
-                )
-            } else {
-                format!(
-                    "{label} `{host}` resolves only to IPv6 ({}); tunneldigger connects over IPv4 only",
-                    list(addresses)
-                )
-            };
+            let message = format!(
+                "{label} `{host}` resolves only to IPv6 ({}); tunneldigger connects over IPv4 only",
+                list(addresses)
+            );
             Some(finding(target, codes::BROKER_IPV6_ONLY, message, data))
         }
     }
@@ -618,7 +571,8 @@ fn finding(
     message: String,
     data: ProbeData,
 ) -> Diagnostic {
-    let mut d = Diagnostic::new(code, message, target.span).with_path(path_to_string(&target.path));
+    let mut d =
+        Diagnostic::new(code, message, target.at.span).with_path(path_to_string(&target.at.path));
     if let Some(name) = target.view.name {
         d = d.with_domain(name);
     }
@@ -631,17 +585,22 @@ mod tests {
 
     #[test]
     fn ntp_entries() {
+        let host = |text: &str| ntp_host(text).map(|e| e.host);
         assert_eq!(
-            ntp_host(" ntp.example.org ").unwrap().host,
-            "ntp.example.org"
+            host(" ntp.example.org "),
+            Some(Host::Name("ntp.example.org".into()))
         );
-        assert_eq!(ntp_host("[2001:db8::1]").unwrap().host, "2001:db8::1");
-        assert!(ntp_host("").is_err());
+        assert_eq!(
+            host("[2001:db8::1]").and_then(|h| h.literal()),
+            Some("2001:db8::1".parse().expect("address"))
+        );
+        assert_eq!(host(""), None);
     }
 
     /// The multidomain example with values that need no name lookup: its
-    /// NTP server is the loopback address, one remote cannot be read, one is
-    /// an address literal.
+    /// NTP server is the loopback address, one remote cannot be read (the
+    /// lint reports it, the probe leaves it alone), one is an address
+    /// literal (nothing to look up, nothing to report).
     #[test]
     fn findings_are_placed_per_domain_and_shared_ones_merged() {
         let example =
@@ -686,7 +645,7 @@ mod tests {
             .iter()
             .filter(|d| d.code().starts_with("GV5"))
             .collect();
-        assert_eq!(probes.len(), 2, "{probes:#?}");
+        assert_eq!(probes.len(), 1, "{probes:#?}");
         // site.conf's NTP server: one finding for both domains (answered
         // where a local NTP server runs, refused elsewhere).
         let ntp = probes
@@ -702,16 +661,20 @@ mod tests {
             .span
             .map(|s| outcome.site.sources.get(s.file).name.clone());
         assert_eq!(file.as_deref(), Some("site.conf"));
-        // The unreadable remote, in its domain file.
-        let remote = probes
+        // The unreadable remote, in its domain file: one finding, the lint's.
+        let at_remote: Vec<&Diagnostic> = outcome
+            .report
+            .diagnostics
             .iter()
-            .find(|d| d.info == codes::ENDPOINT_UNREADABLE)
-            .expect("GV508");
+            .filter(|d| {
+                d.config_path.as_deref()
+                    == Some("mesh_vpn.fastd.groups.backbone.peers.gw_nord.remotes.1")
+            })
+            .collect();
+        assert_eq!(at_remote.len(), 1, "{at_remote:#?}");
+        let remote = at_remote[0];
+        assert_eq!(remote.code(), "GV152");
         assert_eq!(remote.domains, ["nord"]);
-        assert_eq!(
-            remote.config_path.as_deref(),
-            Some("mesh_vpn.fastd.groups.backbone.peers.gw_nord.remotes.1")
-        );
         let span = remote.span.expect("span");
         let source = outcome.site.sources.get(span.file);
         assert_eq!(source.name, "domains/nord.conf");
@@ -719,9 +682,6 @@ mod tests {
             &source.text[span.start as usize..span.end as usize],
             "'gw-nord.example.org:10061'"
         );
-        let probe = remote.probe.as_ref().expect("probe data");
-        assert_eq!(probe["kind"], "fastd-remote");
-        assert_eq!(probe["value"], "gw-nord.example.org:10061");
     }
 
     #[test]

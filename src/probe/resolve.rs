@@ -3,7 +3,7 @@
 //! AAAA records alike.
 
 use super::pool;
-use super::targets;
+use crate::site::mesh_vpn::address;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ pub enum Resolution {
 /// Looks a host up: an address literal stands for itself; a name goes to
 /// the system's resolver.
 pub fn resolve(host: &str) -> Resolution {
-    if let Some(ip) = targets::literal(host) {
+    if let Some(ip) = address::literal(host) {
         if !host.contains('%') {
             return Resolution::Addresses(vec![SocketAddr::new(ip, 0)]);
         }

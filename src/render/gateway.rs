@@ -25,17 +25,17 @@
 //! key files are readable, they are checked against the site's public keys.
 
 use super::inventory::{Interfaces, Inventory, Peers, Resolved};
-use super::node::{self, WgPeer, GATEWAY_LINK_LOCAL, VXLAN6_OVERHEAD, VXLAN_PORT};
+use super::node::{GATEWAY_LINK_LOCAL, VXLAN6_OVERHEAD, VXLAN_PORT};
 use super::{
-    invalid, provenance, scalar_text, sorted_entries, templates, DomainPlan, Format, ImagePackages,
-    Provider, RenderError, Tree,
+    invalid, provenance, templates, DomainPlan, Format, ImagePackages, Provider, RenderError, Tree,
 };
 use crate::derive;
 use crate::fastd_conf::{self, Includes};
 use crate::gluon_version::GluonVersion;
 use crate::keys::{FastdPublicKey, Secret, WgPublicKey};
 use crate::site::load::Site;
-use crate::site::value::Node;
+use crate::site::mesh_vpn::{self, Address, Fastd, FastdPeer, WgPeer, WireGuard};
+use crate::site::value::{lua_number_to_string, Node};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
@@ -50,55 +50,22 @@ pub struct GatewayOptions {
 /// The IPv6 VXLAN overhead on top of the VXLAN's MTU.
 const WG_OVER_VXLAN: u32 = VXLAN6_OVERHEAD;
 
-/// A fastd peer of the site with the group it is in.
-struct FastdPeer<'n> {
-    key: Option<&'n str>,
-    remotes: Vec<String>,
-}
-
-fn find_fastd_peer<'n>(groups: Option<&'n Node>, name: &str) -> Option<FastdPeer<'n>> {
-    for (_, group) in sorted_entries(groups?) {
-        if let Some(peer) = group.get_name("peers").and_then(|p| p.get_name(name)) {
-            return Some(FastdPeer {
-                key: peer.get_name("key").and_then(Node::as_str),
-                remotes: peer
-                    .get_name("remotes")
-                    .map(|r| r.items().iter().filter_map(scalar_text).collect())
-                    .unwrap_or_default(),
-            });
-        }
-        if let Some(found) = find_fastd_peer(group.get_name("groups"), name) {
-            return Some(found);
+/// The values of a gateway's remotes (or endpoint) the program cannot read,
+/// as notes: `check` reports them (GV145, GV152); render uses the others.
+fn note_unreadable<'a>(
+    tree: &mut Tree,
+    label: &str,
+    addresses: impl IntoIterator<Item = &'a Address>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for address in addresses {
+        if let Err(problem) = &address.endpoint {
+            let text = format!("`{}` {problem}", address.text);
+            tree.note(format!("{label}not used: {text}"));
+            problems.push(text);
         }
     }
-    None
-}
-
-fn fastd_peer_names(groups: Option<&Node>, out: &mut Vec<String>) {
-    let Some(groups) = groups else { return };
-    for (_, group) in sorted_entries(groups) {
-        if let Some(peers) = group.get_name("peers") {
-            out.extend(sorted_entries(peers).into_iter().map(|(n, _)| n));
-        }
-        fastd_peer_names(group.get_name("groups"), out);
-    }
-}
-
-/// The port of a fastd remote (`"host" port N`, `ipv4 "host" port N`,
-/// `1.2.3.4 port N`, `[::1] port N`).
-pub fn remote_port(remote: &str) -> Option<u16> {
-    let mut words = remote.split_whitespace();
-    while let Some(w) = words.next() {
-        if w == "port" {
-            return words.next()?.parse().ok();
-        }
-    }
-    None
-}
-
-/// The port of a WireGuard endpoint (`host:port`, `[v6]:port`).
-pub fn endpoint_port(endpoint: &str) -> Option<u16> {
-    endpoint.rsplit_once(':')?.1.parse().ok()
+    problems
 }
 
 /// The routing algorithm batman-adv uses in the site (systemd-networkd's
@@ -316,15 +283,20 @@ pub fn render(
         );
         let mut serves_here = false;
 
-        if plan.has(Provider::Fastd) {
-            let config = plan.mesh_vpn(Provider::Fastd).expect("planned");
-            fastd_peer_names(config.get_name("groups"), &mut names_seen);
-            if let Some(peer) = find_fastd_peer(config.get_name("groups"), name) {
+        if let Some(config) = plan
+            .vpn()
+            .fastd
+            .as_ref()
+            .filter(|_| plan.has(Provider::Fastd))
+        {
+            names_seen.extend(config.all_peers().into_iter().map(|(_, p)| p.name.clone()));
+            if let Some(peer) = config.peer(name) {
                 serves_here = true;
                 if let Some(file) = &settings.fastd_secret {
-                    keys.fastd(&mut tree, &label, file, peer.key);
+                    let site_key = peer.key.as_ref().map(|k| k.value.as_str());
+                    keys.fastd(&mut tree, &label, file, site_key);
                 }
-                let port = fastd_port(&peer, &settings, &label, &mut tree)?;
+                let port = fastd_port(peer, &settings, &label, &mut tree)?;
                 fastd(
                     &mut tree,
                     plan,
@@ -342,14 +314,18 @@ pub fn render(
                 )?;
             }
         }
-        if plan.has(Provider::WireGuard) {
-            let config = plan.mesh_vpn(Provider::WireGuard).expect("planned");
-            let peers = node::wireguard_peers(config);
-            names_seen.extend(peers.iter().map(|p| p.name.clone()));
-            if let Some(peer) = peers.iter().find(|p| p.name == name) {
+        if let Some(config) = plan
+            .vpn()
+            .wireguard
+            .as_ref()
+            .filter(|_| plan.has(Provider::WireGuard))
+        {
+            names_seen.extend(config.peers.iter().map(|p| p.name.clone()));
+            if let Some(peer) = config.peers.iter().find(|p| p.name == name) {
                 serves_here = true;
                 if let Some(file) = &settings.wireguard_private_key {
-                    keys.wireguard(&mut tree, &label, file, peer.public_key);
+                    let site_key = peer.public_key.as_ref().map(|k| k.value.as_str());
+                    keys.wireguard(&mut tree, &label, file, site_key);
                 }
                 wireguard_domain(
                     &mut wg_interfaces,
@@ -363,15 +339,18 @@ pub fn render(
                 )?;
             }
         }
-        if plan.has(Provider::Tunneldigger) {
-            let config = plan.mesh_vpn(Provider::Tunneldigger).expect("planned");
-            let brokers: Vec<String> = config
-                .get_name("brokers")
-                .map(|b| b.items().iter().filter_map(scalar_text).collect())
-                .unwrap_or_default();
-            let matching = brokers.iter().find(|b| {
-                let host = b.rsplit_once(':').map_or(b.as_str(), |(h, _)| h);
-                host == name || host.starts_with(&format!("{name}."))
+        if let Some(config) = plan
+            .vpn()
+            .tunneldigger
+            .as_ref()
+            .filter(|_| plan.has(Provider::Tunneldigger))
+        {
+            // A broker is this gateway when its host is the name or starts
+            // with `name.`; brokers the client cannot read match nothing.
+            let matching = config.brokers.iter().find_map(|b| {
+                let endpoint = b.endpoint.as_ref().ok()?;
+                let host = endpoint.host.text();
+                (host == name || host.starts_with(&format!("{name}."))).then_some(endpoint)
             });
             if let Some(broker) = matching {
                 serves_here = true;
@@ -435,18 +414,30 @@ pub fn render(
 }
 
 fn fastd_port(
-    peer: &FastdPeer<'_>,
+    peer: &FastdPeer,
     settings: &Resolved,
     label: &str,
     tree: &mut Tree,
 ) -> Result<u16, RenderError> {
+    let remotes = peer.remotes.iter().flat_map(|r| r.value.iter());
+    let unreadable = note_unreadable(tree, label, remotes.clone());
     if let Some(port) = settings.fastd_port {
         return Ok(port);
     }
-    let ports: Vec<u16> = peer.remotes.iter().filter_map(|r| remote_port(r)).collect();
+    let ports: Vec<u16> = remotes
+        .filter_map(|r| r.endpoint.as_ref().ok().map(|e| e.port))
+        .collect();
     let Some(&port) = ports.first() else {
+        let why = if unreadable.is_empty() {
+            "the site gives no port for this gateway's fastd remotes".to_string()
+        } else {
+            format!(
+                "fastd cannot read the site's remotes for this gateway ({})",
+                unreadable.join("; ")
+            )
+        };
         return Err(invalid(format!(
-            "{label}the site gives no port for this gateway's fastd remotes; set fastd_port in the inventory"
+            "{label}{why}; set fastd_port in the inventory"
         )));
     };
     if ports.iter().any(|p| *p != port) {
@@ -487,20 +478,14 @@ pub fn gateway_methods(site_methods: &[String], configurable: bool) -> Vec<Strin
 fn fastd(
     tree: &mut Tree,
     plan: &DomainPlan<'_>,
-    config: &Node,
+    config: &Fastd,
     settings: &Resolved,
     setup: &FastdSetup<'_>,
     peer_patterns: &mut BTreeMap<String, String>,
 ) -> Result<(), RenderError> {
     let label = setup.label;
-    let site_methods: Vec<String> = config
-        .get_name("methods")
-        .map(|m| m.items().iter().filter_map(scalar_text).collect())
-        .unwrap_or_default();
-    let configurable = config
-        .get_name("configurable")
-        .and_then(Node::as_bool)
-        .unwrap_or(false);
+    let site_methods = config.method_names();
+    let configurable = config.is_configurable();
     let methods = gateway_methods(&site_methods, configurable);
     if settings.offload && !methods.iter().any(|m| m == "null@l2tp") {
         tree.note(format!(
@@ -508,8 +493,9 @@ fn fastd(
         ));
     }
     let mtu = config
-        .get_name("mtu")
-        .and_then(scalar_text)
+        .mtu
+        .as_ref()
+        .map(|m| lua_number_to_string(m.value))
         .ok_or_else(|| invalid(format!("{label}mesh_vpn.fastd.mtu is not set")))?;
     let interface = if settings.offload {
         let pattern = settings
@@ -642,25 +628,31 @@ fn batman_units(
 fn wireguard_domain(
     interfaces: &mut BTreeMap<String, WgInterface>,
     plan: &DomainPlan<'_>,
-    config: &Node,
-    peer: &WgPeer<'_>,
+    config: &WireGuard,
+    peer: &WgPeer,
     settings: &Resolved,
     code: &str,
     batman: &str,
     label: &str,
 ) -> Result<(), RenderError> {
-    let port = match settings.wireguard_port {
-        Some(p) => p,
-        None => peer.endpoint.and_then(endpoint_port).ok_or_else(|| {
-            invalid(format!(
+    let port = match (settings.wireguard_port, &peer.endpoint) {
+        (Some(p), _) => p,
+        (None, Some(Address { endpoint: Ok(e), .. })) => e.port,
+        (None, Some(Address { text, endpoint: Err(problem), .. })) => {
+            return Err(invalid(format!(
+                "{label}wgpeerselector cannot read this gateway's WireGuard endpoint (`{text}` {problem}); set wireguard_port in the inventory"
+            )))
+        }
+        (None, None) => {
+            return Err(invalid(format!(
                 "{label}the site gives no port in this gateway's WireGuard endpoint; set wireguard_port in the inventory"
-            ))
-        })?,
+            )))
+        }
     };
     let mtu = config
-        .get_name("mtu")
-        .and_then(Node::as_f64)
-        .map(|m| m as u32)
+        .mtu
+        .as_ref()
+        .map(|m| m.value as u32)
         .ok_or_else(|| invalid(format!("{label}mesh_vpn.wireguard.mtu is not set")))?;
     let seed = plan
         .domain_seed()
@@ -832,21 +824,15 @@ const MAX_TUNNELS: u32 = 1024;
 
 fn tunneldigger(
     tree: &mut Tree,
-    config: &Node,
-    broker: &str,
+    config: &mesh_vpn::Tunneldigger,
+    broker: &mesh_vpn::address::Endpoint,
     settings: &Resolved,
     b: &Broker<'_>,
 ) -> Result<(), RenderError> {
     let (instance, batman, header) = (b.instance, b.batman, b.header);
     let port_base = 20000 + b.index * 2 * MAX_TUNNELS;
     let tunnel_id_base = 100 + b.index * 100_000;
-    let port = match settings.tunneldigger_port {
-        Some(p) => p,
-        None => broker
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse().ok())
-            .ok_or_else(|| invalid(format!("broker '{broker}' has no port")))?,
-    };
+    let port = settings.tunneldigger_port.unwrap_or(broker.port);
     let address = settings
         .bind
         .iter()
@@ -857,7 +843,7 @@ fn tunneldigger(
                 "the tunneldigger broker needs an IPv4 address to listen on: put one into the inventory's bind list",
             )
         })?;
-    let mtu = config.get_name("mtu").and_then(scalar_text);
+    let mtu = config.mtu.as_ref().map(|m| lua_number_to_string(m.value));
     let dir = format!("{}/tunneldigger/{instance}", settings.config_dir);
     let ctx = minijinja::context! {
         header, instance, port, address, uplink => &settings.uplink, mtu, batman, dir,
@@ -888,38 +874,24 @@ pub fn gateway_names(site: &Site, provider: Provider) -> Vec<String> {
     let Ok(plans) = super::plans(site, &packages, None) else {
         return Vec::new();
     };
-    let mut names = Vec::new();
-    for plan in &plans {
-        let Some(config) = plan.mesh_vpn(provider) else {
-            continue;
-        };
-        match provider {
-            Provider::Fastd => fastd_peer_names(config.get_name("groups"), &mut names),
-            Provider::WireGuard => {
-                names.extend(node::wireguard_peers(config).into_iter().map(|p| p.name))
+    let mut names = std::collections::BTreeSet::new();
+    for vpn in plans.iter().map(DomainPlan::vpn) {
+        match (provider, &vpn.fastd, &vpn.wireguard) {
+            (Provider::Fastd, Some(fastd), _) => {
+                names.extend(fastd.all_peers().into_iter().map(|(_, p)| p.name.clone()))
             }
-            Provider::Tunneldigger => {}
+            (Provider::WireGuard, _, Some(wireguard)) => {
+                names.extend(wireguard.peers.iter().map(|p| p.name.clone()))
+            }
+            _ => {}
         }
     }
-    names.sort();
-    names.dedup();
-    names
+    names.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ports_from_the_site() {
-        assert_eq!(remote_port("\"gw1.example.org\" port 10000"), Some(10000));
-        assert_eq!(remote_port("ipv6 \"gw\" port 1"), Some(1));
-        assert_eq!(remote_port("[2001:db8::1] port 655"), Some(655));
-        assert_eq!(remote_port("\"gw\""), None);
-        assert_eq!(endpoint_port("gw1.example.org:51820"), Some(51820));
-        assert_eq!(endpoint_port("[2001:db8::2]:51821"), Some(51821));
-        assert_eq!(endpoint_port("gw"), None);
-    }
 
     #[test]
     fn gateway_methods_serve_performance_mode() {

@@ -24,7 +24,8 @@ pub mod uci;
 
 use crate::gluon_version::GluonVersion;
 use crate::site::load::Site;
-use crate::site::value::{Key, Node};
+use crate::site::mesh_vpn::MeshVpn;
+use crate::site::value::Node;
 use crate::site::views::DomainView;
 use std::collections::BTreeSet;
 
@@ -148,36 +149,7 @@ pub fn invalid(message: impl Into<String>) -> RenderError {
     RenderError::Invalid(message.into())
 }
 
-/// The mesh VPN providers, in the order Gluon looks for the active one
-/// (`gluon.mesh-vpn.get_active_provider` globs `/lib/gluon/mesh-vpn/provider/*`,
-/// so alphabetical).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Provider {
-    Fastd,
-    Tunneldigger,
-    WireGuard,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Fastd, Provider::Tunneldigger, Provider::WireGuard];
-
-    pub fn package(self) -> &'static str {
-        match self {
-            Provider::Fastd => "gluon-mesh-vpn-fastd",
-            Provider::Tunneldigger => "gluon-mesh-vpn-tunneldigger",
-            Provider::WireGuard => "gluon-mesh-vpn-wireguard",
-        }
-    }
-
-    /// The key under `mesh_vpn` the provider reads.
-    pub fn key(self) -> &'static str {
-        match self {
-            Provider::Fastd => "fastd",
-            Provider::Tunneldigger => "tunneldigger",
-            Provider::WireGuard => "wireguard",
-        }
-    }
-}
+pub use crate::site::mesh_vpn::Provider;
 
 /// The package that turns on fastd's L2TP offload on nodes.
 pub const FASTD_L2TP_PACKAGE: &str = "gluon-mesh-vpn-fastd-l2tp";
@@ -199,8 +171,9 @@ impl DomainPlan<'_> {
         self.providers.first().copied()
     }
 
-    pub fn mesh_vpn(&self, provider: Provider) -> Option<&Node> {
-        self.view.merged.at(&["mesh_vpn", provider.key()])
+    /// The domain's mesh VPN, typed.
+    pub fn vpn(&self) -> &MeshVpn {
+        &self.view.mesh_vpn
     }
 
     /// The domain's code, or `None` for a single-domain site.
@@ -210,11 +183,7 @@ impl DomainPlan<'_> {
 
     /// `mesh_vpn.enabled` with Gluon's default (false).
     pub fn vpn_enabled(&self) -> bool {
-        self.view
-            .merged
-            .at(&["mesh_vpn", "enabled"])
-            .and_then(Node::as_bool)
-            .unwrap_or(false)
+        self.view.mesh_vpn.enabled
     }
 
     /// `domain_seed` (single-domain sites have it in site.conf).
@@ -259,17 +228,22 @@ impl<'a> ImagePackages<'a> {
     }
 }
 
-/// The plans of the site's domains (only `only` when given).
+/// The plans of the site's domains (only `only`, a code or an alias, when
+/// given).
 pub fn plans<'a>(
     site: &'a Site,
     packages: &ImagePackages<'_>,
     only: Option<&str>,
 ) -> Result<Vec<DomainPlan<'a>>, RenderError> {
-    if let Some(code) = only {
-        if site.multidomain && !site.domains.iter().any(|d| d.code == code) {
-            return Err(invalid(format!("the site has no domain '{code}'")));
-        }
-    }
+    // A domain is named by its code or an alias (`domain_names`), as on a
+    // node.
+    let only = match only.filter(|_| site.multidomain) {
+        Some(name) => Some(
+            site.domain_code(name)
+                .ok_or_else(|| invalid(format!("the site has no domain '{name}'")))?,
+        ),
+        None => only,
+    };
     let views = crate::site::views::domain_views(site, only)
         .ok_or_else(|| invalid("site.conf did not load"))?;
     Ok(views
@@ -277,59 +251,11 @@ pub fn plans<'a>(
         .map(|view| {
             let providers = Provider::ALL
                 .into_iter()
-                .filter(|p| {
-                    packages.has(p.package())
-                        && view
-                            .merged
-                            .at(&["mesh_vpn", p.key()])
-                            .is_some_and(Node::is_table)
-                })
+                .filter(|p| packages.has(p.package()) && view.mesh_vpn.configures(*p))
                 .collect();
             DomainPlan { view, providers }
         })
         .collect())
-}
-
-/// A table's entries in a stable order: Gluon iterates peers and groups with
-/// Lua's `pairs()`, whose order is the hash order; gluonvpn sorts them by
-/// name (array entries by index).
-pub fn sorted_entries(node: &Node) -> Vec<(String, &Node)> {
-    let mut entries: Vec<(String, &Node)> = node
-        .entries()
-        .into_iter()
-        .map(|(k, n)| {
-            let name = match k {
-                Key::Name(name) => name,
-                Key::Index(i) => i.to_string(),
-            };
-            (name, n)
-        })
-        .collect();
-    // Keep later duplicates out (the last assignment of a key wins in Lua).
-    let mut seen = BTreeSet::new();
-    entries.reverse();
-    entries.retain(|(k, _)| seen.insert(k.clone()));
-    entries.reverse();
-    entries.sort_by_key(|e| natural_key(&e.0));
-    entries
-}
-
-fn natural_key(s: &str) -> (u8, u64, String) {
-    match s.parse::<u64>() {
-        Ok(n) => (0, n, String::new()),
-        Err(_) => (1, 0, s.to_string()),
-    }
-}
-
-/// Lua's `tostring` of a number value, or the string itself.
-pub fn scalar_text(node: &Node) -> Option<String> {
-    use crate::site::value::Value;
-    match &node.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(crate::site::value::lua_number_to_string(*n)),
-        Value::Bool(b) => Some(if *b { "1" } else { "0" }.into()),
-        _ => None,
-    }
 }
 
 /// The header every rendered file starts with (as comment lines).

@@ -31,13 +31,15 @@
 
 use super::uci::{self, Package, Section};
 use super::{
-    invalid, provenance, scalar_text, sorted_entries, templates, DomainPlan, Format, ImagePackages,
-    Provider, RenderError, Tree, FASTD_L2TP_PACKAGE,
+    invalid, provenance, templates, DomainPlan, Format, ImagePackages, Provider, RenderError, Tree,
+    FASTD_L2TP_PACKAGE,
 };
 use crate::derive;
 use crate::gluon_version::GluonVersion;
 use crate::site::load::Site;
-use crate::site::value::Node;
+use crate::site::mesh_vpn::address::init_script_guard;
+use crate::site::mesh_vpn::{FastdGroup, FastdPeer};
+use crate::site::value::lua_number_to_string;
 use serde::Serialize;
 
 /// What `render node` renders.
@@ -111,7 +113,7 @@ fn render_domain(
         .map(|d| format!("domain {d}: "))
         .unwrap_or_default();
     for provider in Provider::ALL {
-        let configured = plan.mesh_vpn(provider).is_some();
+        let configured = plan.vpn().configures(provider);
         if configured && !plan.has(provider) {
             tree.note(format!(
                 "{label}mesh_vpn.{} is configured, but no {} image contains {}; not rendered",
@@ -127,15 +129,84 @@ fn render_domain(
     if plan.has(Provider::Tunneldigger) {
         tunneldigger(&mut tree, plan, &header)?;
     }
+    // etc/config/network: the upgrade scripts' sections, in their order.
+    let mut network = Package::default();
+    let mut network_notes = Vec::new();
     if plan.has(Provider::WireGuard) {
-        wireguard(&mut tree, plan, options.version, &header, &label)?;
+        let sections = wireguard(&mut tree, plan, options.version, &header, &label)?;
+        network.sections.extend(sections.sections);
+        network_notes.extend(sections.notes);
+    }
+    if let Some(active) = plan.active() {
+        network
+            .sections
+            .push(mesh_vpn_interface(plan, active, options.version, &label)?);
+        network_notes.push(mesh_vpn_interface_note(options.version));
+    }
+    if !network.sections.is_empty() {
+        tree.file(
+            "etc/config/network",
+            uci::write(
+                &network,
+                &format!(
+                    "{header}\nOnly the sections Gluon's mesh VPN upgrade scripts write.\n{}",
+                    network_notes.join("\n")
+                ),
+            )
+            .map_err(|e| invalid(format!("{label}{e}")))?,
+            Format::Uci,
+        );
     }
     Ok(tree)
 }
 
-fn string_list(node: Option<&Node>) -> Vec<String> {
-    node.map(|n| n.items().iter().filter_map(scalar_text).collect())
-        .unwrap_or_default()
+/// The mesh VPN's interface in the `network` config, as gluon-mesh-vpn-core's
+/// `500-mesh-vpn` writes it for the active provider: batman-adv's hard
+/// interface `mesh-vpn` (proto `gluon_mesh`), with the provider's mtu fixed;
+/// up to v2023.2 also `transitive`.
+fn mesh_vpn_interface(
+    plan: &DomainPlan<'_>,
+    active: Provider,
+    version: GluonVersion,
+    label: &str,
+) -> Result<Section, RenderError> {
+    let mtu = active_mtu(plan).ok_or_else(|| {
+        invalid(format!(
+            "{label}mesh_vpn.{}.mtu is not set (to a whole number)",
+            active.key()
+        ))
+    })?;
+    let mut section = Section::new("interface", "mesh_vpn")
+        .option("ifname", MESH_VPN_IFACE)
+        .option("proto", "gluon_mesh");
+    if version < GluonVersion::V2025_1 {
+        section = section.flag("transitive", true);
+    }
+    Ok(section
+        .flag("fixed_mtu", true)
+        .option("mtu", mtu.to_string()))
+}
+
+/// What `500-mesh-vpn` also writes, which is each node's own.
+fn mesh_vpn_interface_note(version: GluonVersion) -> String {
+    let mut note = "mesh_vpn: each node also gets its own macaddr, derived from its primary MAC\n\
+                    (gluon.util.generate_mac(7): md5 of the primary MAC, locally administered,\n\
+                    last three bits 7); not written here."
+        .to_string();
+    if version >= GluonVersion::V2025_1 {
+        note.push_str(
+            "\nhop_penalty is written only where the node's owner set\n\
+             gluon.mesh_vpn.batadv_hop_penalty.",
+        );
+    }
+    note
+}
+
+/// Sections of the `network` config, and what the header should say of them.
+#[derive(Default)]
+struct NetworkSections {
+    sections: Vec<Section>,
+    notes: Vec<String>,
 }
 
 /// The method list a fresh node writes (`400-mesh-vpn-fastd`).
@@ -163,51 +234,28 @@ pub fn methods_but_null(site_methods: &[String]) -> impl Iterator<Item = String>
 }
 
 /// A fastd peer group of the site, flattened as Gluon names it.
-struct Group<'n> {
+struct Group<'v> {
     /// The UCI section name (`mesh_vpn_<group>`, nested `<parent>_<name>`).
     uci_name: String,
     parent: Option<String>,
     limit: Option<String>,
-    peers: Vec<(String, &'n Node)>,
-    children: Vec<Group<'n>>,
+    peers: &'v [FastdPeer],
+    children: Vec<Group<'v>>,
 }
 
-fn groups<'n>(prefix: &str, node: Option<&'n Node>, parent: Option<&str>) -> Vec<Group<'n>> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    sorted_entries(node)
-        .into_iter()
-        .filter(|(_, g)| g.is_table())
-        .map(|(name, group)| {
-            let uci_name = format!("{prefix}_{name}");
-            let children = groups(&uci_name, group.get_name("groups"), Some(&uci_name));
+fn groups<'v>(prefix: &str, list: &'v [FastdGroup], parent: Option<&str>) -> Vec<Group<'v>> {
+    list.iter()
+        .map(|group| {
+            let uci_name = format!("{prefix}_{}", group.name);
             Group {
                 parent: parent.map(str::to_string),
-                limit: group.get_name("limit").and_then(scalar_text),
-                peers: group
-                    .get_name("peers")
-                    .map(sorted_entries)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|(_, p)| p.is_table())
-                    .collect(),
-                children,
+                limit: group.limit.as_ref().map(|l| lua_number_to_string(l.value)),
+                peers: &group.peers,
+                children: groups(&uci_name, &group.groups, Some(&uci_name)),
                 uci_name,
             }
         })
         .collect()
-}
-
-/// OpenWrt's fastd init script's `guard_quotes`: keeps only the characters
-/// a remote may contain, and drops a remote with unbalanced quotes.
-pub fn guard_remote(remote: &str) -> Option<String> {
-    let kept: String = remote
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "-[].:\"% ".contains(*c))
-        .collect();
-    let quotes = kept.chars().filter(|c| *c == '"').count();
-    (quotes == 0 || quotes == 2).then_some(kept)
 }
 
 #[derive(Serialize)]
@@ -225,16 +273,14 @@ fn fastd(
     header: &str,
     label: &str,
 ) -> Result<(), RenderError> {
-    let config = plan.mesh_vpn(Provider::Fastd).expect("planned");
-    let site_methods = string_list(config.get_name("methods"));
-    let configurable = config
-        .get_name("configurable")
-        .and_then(Node::as_bool)
-        .unwrap_or(false);
-    let methods = node_methods(&site_methods, configurable);
+    let Some(config) = &plan.vpn().fastd else {
+        return Ok(());
+    };
+    let methods = node_methods(&config.method_names(), config.is_configurable());
     let mtu = config
-        .get_name("mtu")
-        .and_then(scalar_text)
+        .mtu
+        .as_ref()
+        .map(|m| lua_number_to_string(m.value))
         .ok_or_else(|| invalid(format!("{label}mesh_vpn.fastd.mtu is not set")))?;
     let offload = packages.has(FASTD_L2TP_PACKAGE);
     if offload && !packages.all.contains(FASTD_L2TP_PACKAGE) {
@@ -270,12 +316,12 @@ fn fastd(
     let mut package = Package {
         sections: vec![instance],
     };
-    let groups = groups("mesh_vpn", config.get_name("groups"), None);
+    let groups = groups("mesh_vpn", &config.groups, None);
     let mut peer_files = Vec::new();
-    fn add_groups<'n>(
+    fn add_groups(
         package: &mut Package,
         peer_files: &mut Vec<(String, String, String)>,
-        groups: &[Group<'n>],
+        groups: &[Group<'_>],
         dir: &str,
         contexts: &mut Vec<FastdPeerGroupCtx>,
     ) {
@@ -291,10 +337,14 @@ fn fastd(
             }
             package.sections.push(section);
             let group_dir = format!("{dir}%{}", group.uci_name);
-            for (name, peer) in &group.peers {
-                let uci_name = format!("{}_peer_{name}", group.uci_name);
-                let key = peer.get_name("key").and_then(Node::as_str);
-                let remotes = string_list(peer.get_name("remotes"));
+            for peer in group.peers {
+                let uci_name = format!("{}_peer_{}", group.uci_name, peer.name);
+                let key = peer.key.as_ref().map(|k| k.value.as_str());
+                let remotes: Vec<String> = peer
+                    .remotes
+                    .iter()
+                    .flat_map(|r| r.value.iter().map(|r| r.text.clone()))
+                    .collect();
                 let mut section = Section::new("peer", &uci_name)
                     .flag("enabled", true)
                     .option("net", "mesh_vpn")
@@ -313,7 +363,7 @@ fn fastd(
                 if let Some(key) = key {
                     file.push_str(&format!("key {};\n", templates::fastd_string(key)));
                 }
-                for remote in remotes.iter().filter_map(|r| guard_remote(r)) {
+                for remote in remotes.iter().filter_map(|r| init_script_guard(r)) {
                     file.push_str(&format!("remote {remote};\n"));
                 }
                 peer_files.push((group_dir.clone(), uci_name, file));
@@ -429,47 +479,29 @@ pub fn wg_mesh_mtu(version: GluonVersion, active_mtu: Option<u32>) -> (Option<u3
 /// The mtu of the active provider (what `active_vpn.mtu()` returns).
 pub fn active_mtu(plan: &DomainPlan<'_>) -> Option<u32> {
     let active = plan.active()?;
-    plan.mesh_vpn(active)?
-        .get_name("mtu")?
-        .as_f64()
+    plan.vpn()
+        .mtu(active)
+        .map(|m| m.value)
         .filter(|m| *m >= 0.0 && m.fract() == 0.0 && *m < 65536.0)
         .map(|m| m as u32)
 }
 
-/// A WireGuard peer of the site.
-pub struct WgPeer<'n> {
-    pub name: String,
-    pub public_key: Option<&'n str>,
-    pub endpoint: Option<&'n str>,
-}
-
-pub fn wireguard_peers<'n>(config: &'n Node) -> Vec<WgPeer<'n>> {
-    config
-        .get_name("peers")
-        .map(sorted_entries)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, p)| p.is_table())
-        .map(|(name, peer)| WgPeer {
-            name,
-            public_key: peer.get_name("public_key").and_then(Node::as_str),
-            endpoint: peer.get_name("endpoint").and_then(Node::as_str),
-        })
-        .collect()
-}
-
+/// The WireGuard files, and the `network` sections `400-mesh-vpn-wireguard`
+/// writes.
 fn wireguard(
     tree: &mut Tree,
     plan: &DomainPlan<'_>,
     version: GluonVersion,
     header: &str,
     label: &str,
-) -> Result<(), RenderError> {
-    let config = plan.mesh_vpn(Provider::WireGuard).expect("planned");
+) -> Result<NetworkSections, RenderError> {
+    let Some(config) = &plan.vpn().wireguard else {
+        return Ok(NetworkSections::default());
+    };
     let vxlan_mtu = config
-        .get_name("mtu")
-        .and_then(Node::as_f64)
-        .map(|m| m as u32)
+        .mtu
+        .as_ref()
+        .map(|m| m.value as u32)
         .ok_or_else(|| invalid(format!("{label}mesh_vpn.wireguard.mtu is not set")))?;
     let (uci_mtu, wg_mtu) = wg_mesh_mtu(version, active_mtu(plan));
     let seed = plan
@@ -487,40 +519,31 @@ fn wireguard(
     if plan.active() == Some(Provider::WireGuard) {
         wg = wg.flag("disabled", !plan.vpn_enabled());
     }
-    let network = Package {
+    let network = NetworkSections {
         sections: vec![
             wg,
             Section::new("interface", "mesh_wg_mesh")
                 .option("ifname", WG_IFACE)
                 .option("proto", "gluon_wireguard"),
         ],
+        notes: uci_mtu
+            .is_none()
+            .then(|| format!(
+                "Gluon {version} gives wg_mesh no mtu (the kernel's default, 1420, applies);\nfrom v2025.1 on it is mesh_vpn.wireguard.mtu + 70."
+            ))
+            .into_iter()
+            .collect(),
     };
-    let note = if uci_mtu.is_some() {
-        String::new()
-    } else {
-        format!(
-            "\nGluon {version} gives wg_mesh no mtu (the kernel's default, 1420, applies);\nfrom v2025.1 on it is mesh_vpn.wireguard.mtu + 70."
-        )
-    };
-    tree.file(
-        "etc/config/network",
-        uci::write(
-            &network,
-            &format!("{header}\nOnly the sections Gluon's 400-mesh-vpn-wireguard writes.{note}"),
-        )
-        .map_err(|e| invalid(format!("{label}{e}")))?,
-        Format::Uci,
-    );
 
-    let peers = wireguard_peers(config);
+    let peers = &config.peers;
     let mut selector = Package::default();
-    for peer in &peers {
+    for peer in peers {
         let mut section = Section::new("peer", &peer.name).flag("enabled", true);
-        if let Some(endpoint) = peer.endpoint {
-            section = section.option("endpoint", endpoint);
+        if let Some(endpoint) = &peer.endpoint {
+            section = section.option("endpoint", endpoint.text.as_str());
         }
-        match peer.public_key {
-            Some(key) => section = section.option("public_key", key),
+        match &peer.public_key {
+            Some(key) => section = section.option("public_key", key.value.as_str()),
             None => tree.note(format!(
                 "{label}WireGuard peer '{}' has no public_key: the node's wgpeerselector cannot use it",
                 peer.name
@@ -548,8 +571,8 @@ fn wireguard(
         .filter_map(|p| {
             Some(PeerCtx {
                 name: &p.name,
-                public_key: p.public_key?,
-                endpoint: p.endpoint,
+                public_key: &p.public_key.as_ref()?.value,
+                endpoint: p.endpoint.as_ref().map(|e| e.text.as_str()),
             })
         })
         .collect();
@@ -580,12 +603,14 @@ fn wireguard(
         )?,
         Format::KeyValue,
     );
-    Ok(())
+    Ok(network)
 }
 
 fn tunneldigger(tree: &mut Tree, plan: &DomainPlan<'_>, header: &str) -> Result<(), RenderError> {
-    let config = plan.mesh_vpn(Provider::Tunneldigger).expect("planned");
-    let brokers = string_list(config.get_name("brokers"));
+    let Some(config) = &plan.vpn().tunneldigger else {
+        return Ok(());
+    };
+    let brokers: Vec<String> = config.brokers.iter().map(|b| b.text.clone()).collect();
     let mut broker = Section::new("broker", "mesh_vpn")
         .option("uuid", "NODE_ID")
         .option("interface", MESH_VPN_IFACE)
@@ -595,18 +620,14 @@ fn tunneldigger(tree: &mut Tree, plan: &DomainPlan<'_>, header: &str) -> Result<
         .list("address", brokers);
     if plan.active() == Some(Provider::Tunneldigger) {
         broker = broker.flag("enabled", plan.vpn_enabled());
-        let limit = plan.view.merged.at(&["mesh_vpn", "bandwidth_limit"]);
-        let limited = limit
-            .and_then(|l| l.get_name("enabled"))
-            .and_then(Node::as_bool)
-            .unwrap_or(false);
-        if let (true, Some(ingress)) = (
-            limited,
-            limit
-                .and_then(|l| l.get_name("ingress"))
-                .and_then(scalar_text),
-        ) {
-            broker = broker.option("limit_bw_down", ingress);
+        let ingress = plan
+            .vpn()
+            .bandwidth_limit
+            .as_ref()
+            .filter(|l| l.enabled)
+            .and_then(|l| l.ingress);
+        if let Some(ingress) = ingress {
+            broker = broker.option("limit_bw_down", lua_number_to_string(ingress));
         }
     }
     let package = Package {
@@ -646,19 +667,6 @@ mod tests {
             node_methods(&v(&["salsa2012+umac", "null"]), false),
             v(&["salsa2012+umac", "null"])
         );
-    }
-
-    #[test]
-    fn remotes_are_guarded_like_the_init_script() {
-        assert_eq!(
-            guard_remote("\"gw1.example.org\" port 10000").as_deref(),
-            Some("\"gw1.example.org\" port 10000")
-        );
-        assert_eq!(
-            guard_remote("ipv6 \"gw\" port 1;rm").as_deref(),
-            Some("ipv6 \"gw\" port 1rm")
-        );
-        assert_eq!(guard_remote("\"gw port 1"), None);
     }
 
     #[test]

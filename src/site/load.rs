@@ -102,6 +102,20 @@ pub struct Site {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Site {
+    /// The code of the domain a name stands for, as `gluon.core.domain` reads
+    /// a node's configured domain: a domain code, or one of the names in
+    /// some domain's `domain_names`. `None` when no domain has that name.
+    pub fn domain_code(&self, name: &str) -> Option<&str> {
+        self.domain_names.get(name).map(String::as_str).or_else(|| {
+            self.domains
+                .iter()
+                .find(|d| d.code == name)
+                .map(|d| d.code.as_str())
+        })
+    }
+}
+
 /// Resolves the PATH argument: a site directory, or a site.conf in one.
 pub fn site_dir(path: &Path) -> Result<PathBuf, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {

@@ -8,6 +8,7 @@ pub mod load;
 pub mod locate;
 pub mod lua;
 pub mod merge;
+pub mod mesh_vpn;
 pub mod packages;
 pub mod site_mk;
 pub mod spans;

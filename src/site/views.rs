@@ -8,6 +8,7 @@
 use super::load::Site;
 use super::locate;
 use super::merge::merge;
+use super::mesh_vpn::{Location, MeshVpn};
 use super::value::{path_to_string, Key, Node};
 use crate::diagnostics::{CodeInfo, Diagnostic};
 use crate::gluon_version::GluonVersion;
@@ -21,6 +22,24 @@ pub struct DomainView<'a> {
     pub name: Option<&'a str>,
     pub domain: Option<&'a Node>,
     pub merged: Node,
+    /// The domain's mesh VPN, typed (read once, from `merged`).
+    pub mesh_vpn: MeshVpn,
+}
+
+impl<'a> DomainView<'a> {
+    fn new(name: Option<&'a str>, site_conf: &Node, domain: Option<&'a Node>) -> DomainView<'a> {
+        let merged = match domain {
+            Some(config) => merge(site_conf, config),
+            None => site_conf.clone(),
+        };
+        let mesh_vpn = MeshVpn::read(&merged, &|path| locate::locate(site_conf, domain, path));
+        DomainView {
+            name,
+            domain,
+            merged,
+            mesh_vpn,
+        }
+    }
 }
 
 /// The views of every domain whose file evaluated (only `only` when given),
@@ -33,19 +52,15 @@ pub fn domain_views<'a>(site: &'a Site, only: Option<&str>) -> Option<Vec<Domain
             .filter(|d| only.is_none_or(|o| o == d.code))
             .filter_map(|d| {
                 let config = d.config.as_ref()?;
-                Some(DomainView {
-                    name: Some(d.code.as_str()),
-                    domain: Some(config),
-                    merged: merge(site_conf, config),
-                })
+                Some(DomainView::new(
+                    Some(d.code.as_str()),
+                    site_conf,
+                    Some(config),
+                ))
             })
             .collect()
     } else {
-        vec![DomainView {
-            name: None,
-            domain: None,
-            merged: site_conf.clone(),
-        }]
+        vec![DomainView::new(None, site_conf, None)]
     })
 }
 
@@ -126,6 +141,17 @@ impl<'a> SiteView<'a> {
     ) -> Diagnostic {
         let span = self.span_of(view, node, path);
         self.diagnostic(info, view, message, span, path)
+    }
+
+    /// A finding for a domain about a value of its typed view.
+    pub fn diagnostic_for(
+        &self,
+        info: &'static CodeInfo,
+        view: &DomainView<'_>,
+        at: &Location,
+        message: String,
+    ) -> Diagnostic {
+        self.diagnostic(info, view, message, at.span, &at.path)
     }
 
     /// A finding for a domain.
