@@ -207,9 +207,9 @@ struct Shared<'a> {
     options: &'a Options,
     ui: &'a Ui,
     workdir: &'a Path,
-    site_dir: PathBuf,
-    previous: BTreeMap<String, TargetReport>,
-    staging: output::Staging,
+    site_dir: &'a Path,
+    previous: &'a BTreeMap<String, TargetReport>,
+    staging: &'a output::Staging,
     jobs: Option<make::Jobs>,
     /// Held while a target's files go into the staging directory.
     staging_lock: Mutex<()>,
@@ -506,9 +506,9 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         options,
         ui,
         workdir: &workdir,
-        site_dir,
-        previous,
-        staging,
+        site_dir: &site_dir,
+        previous: &previous,
+        staging: &staging,
         jobs,
         staging_lock: Mutex::new(()),
         results: Mutex::new(Vec::new()),
@@ -521,10 +521,8 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         }
     });
     let Shared {
-        staging,
         results: built,
         queue,
-        site_dir,
         ..
     } = shared;
     results.extend(built.into_inner().unwrap_or_default());
@@ -844,7 +842,7 @@ fn build_target(
     let outcome = make::run(
         &make::Run {
             dir: &tree.path,
-            args: make_args(shared.options, &shared.site_dir, name),
+            args: make_args(shared.options, shared.site_dir, name),
             jobs: shared.jobs.as_ref(),
             log: &log,
         },
