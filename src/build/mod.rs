@@ -225,132 +225,18 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     // makes are stopped, finished targets reach the output, the report says
     // what happened.
     make::catch_interrupts();
-    let data = gluon_data::embedded(options.version.label())
-        .ok_or_else(|| BuildError::Internal(format!("no data for {}", options.version)))?;
-    let workdir = absolute(&options.workdir)?;
-    if workdir.to_string_lossy().contains(char::is_whitespace) {
-        return Err(BuildError::Usage(format!(
-            "the workdir {} has whitespace in its path, which Gluon's GLUON_SITEDIR cannot take",
-            workdir.display()
-        )));
-    }
-    let out = absolute(&options.out)?;
-    let site_path = absolute(&options.site)?;
-
-    // The agents, and their source: settled before anything is written.
-    let mut agents: Vec<&'static feed::Agent> = match &options.agents {
-        AgentsChoice::None => Vec::new(),
-        AgentsChoice::List(list) => list.clone(),
-        AgentsChoice::Auto if options.site_uses_wireguard => {
-            vec![feed::agent("wgpeerselector").expect("known agent")]
-        }
-        AgentsChoice::Auto => Vec::new(),
-    };
-    if !agents.is_empty() && !gluon_data::arch::packages_feed_has_rust(options.version) {
-        let why = format!(
-            "the packages feed Gluon {} pins has no Rust support (lang/rust), which the agents \
-             feed needs",
-            options.version
-        );
-        if options.agents == AgentsChoice::Auto {
-            ui.note(&format!("building with Gluon's own agents: {why}"));
-            agents.clear();
-        } else {
-            ui.note(&format!(
-                "{why}; going on because --agents asks for them (a site `modules` file may pin \
-                 a newer packages feed)"
-            ));
-        }
-    }
-    let mut source = None;
-    if !agents.is_empty() {
-        let root = match options.agents_src.clone().or_else(default_agents_src) {
-            Some(root) => Some(root),
-            None if options.agents == AgentsChoice::Auto => None,
-            None => {
-                return Err(BuildError::Usage(
-                    "no gluonvpn workspace to build the agents from: pass --agents-src DIR (a \
-                     gluonvpn checkout) or --agents none"
-                        .into(),
-                ))
-            }
-        };
-        match root.map(|r| feed::read_source(&r, &agents)) {
-            Some(Ok(s)) => source = Some(s),
-            Some(Err(e)) if options.agents != AgentsChoice::Auto => return Err(e),
-            Some(Err(e)) => {
-                ui.note(&format!("building with Gluon's own agents: {e}"));
-                agents.clear();
-            }
-            None => {
-                ui.note("building with Gluon's own agents: no gluonvpn workspace to build gluonvpn's from (--agents-src)");
-                agents.clear();
-            }
-        }
-    }
-    if let Some(s) = &source {
-        for skipped in &s.skipped {
-            ui.note(&format!(
-                "the agents feed leaves out {} (OpenWrt would scan it as a package)",
-                skipped.display()
-            ));
-        }
-    }
-
-    // The Gluon ref: from the cache when it has the tag or commit, else
-    // asked of the repository before anything is written.
-    let cache = workdir.join("gluon.git");
-    let from_cache = gluon::cached(&cache, &options.gluon_ref);
-    let probe = match &from_cache {
-        Some((probe, _)) => probe.clone(),
-        None => gluon::probe(&options.gluon_repo, &options.gluon_ref)?,
-    };
-
-    let created_workdir = !workdir.exists();
-    std::fs::create_dir_all(&workdir)
-        .map_err(|e| BuildError::Io(format!("cannot create {}: {e}", workdir.display())))?;
-    let lock = Lock::acquire(&workdir)?;
-    let resolved = match from_cache {
-        Some((_, oid)) => Ok(oid),
-        None => {
-            ui.note(&format!("fetching {}", options.gluon_repo));
-            gluon::fetch(&cache, &options.gluon_repo).and_then(|()| gluon::resolve(&cache, &probe))
-        }
-    };
-    let commit = match resolved {
-        Ok(c) => c,
-        Err(e) => {
-            if created_workdir {
-                drop(lock);
-                let _ = fsutil::remove_dir(&workdir);
-            }
-            return Err(if make::interrupted() {
-                BuildError::Interrupted
-            } else {
-                e
-            });
-        }
-    };
-    let _lock = lock;
-    if make::interrupted() {
-        return Err(BuildError::Interrupted);
-    }
-
-    // The first tree tells whether Gluon has local changes.
-    let tree_path = |slot: usize| workdir.join("trees").join(slot.to_string());
-    let first_tree = gluon::prepare_tree(&cache, &tree_path(0), commit, options.allow_dirty)?;
-    if first_tree.dirty {
-        ui.note(&format!(
-            "building from a Gluon tree with local changes ({})",
-            first_tree.path.display()
-        ));
-    }
-
-    let content = site::read(&site_path, &[workdir.clone(), out.clone()])?;
+    let build = Build::settle(options, ui, started)?;
+    let checkout = build.checkout()?;
+    let (data, workdir, out, site_path) =
+        (build.data, &build.workdir, &build.out, &build.site_path);
+    let (agents, source) = (&build.agents, &build.source);
+    let (cache, commit, first_tree) = (&checkout.cache, checkout.commit, &checkout.first_tree);
+    let tree_path = |slot: usize| build.tree_path(slot);
+    let content = site::read(site_path, &[workdir.clone(), out.clone()])?;
     let feed_commit;
     let mut fallbacks = Vec::new();
     let overlay = if let Some(source) = &source {
-        let rendered = feed::render(source, &agents)?;
+        let rendered = feed::render(source, agents)?;
         for note in &rendered.notes {
             ui.note(note);
         }
@@ -385,7 +271,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     };
     let site_dir = workdir.join("site");
     site::write(&site_dir, &content, overlay.as_ref())?;
-    let listed = list_targets(&first_tree, &site_dir, options.broken)?;
+    let listed = list_targets(first_tree, &site_dir, options.broken)?;
     let unknown: Vec<&str> = options
         .targets
         .iter()
@@ -463,7 +349,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     let updated = !queue.is_empty();
     if updated {
         for slot in 1..slots {
-            match gluon::prepare_tree(&cache, &tree_path(slot), commit, options.allow_dirty) {
+            match gluon::prepare_tree(cache, &tree_path(slot), commit, options.allow_dirty) {
                 Ok(t) => trees.push(t),
                 Err(e) => {
                     update_error = Some(e);
@@ -475,7 +361,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
             update_error = Some(BuildError::Interrupted);
         }
         if update_error.is_none() {
-            update_error = update_trees(&trees, &workdir, &site_dir, ui).err();
+            update_error = update_trees(&trees, workdir, &site_dir, ui).err();
         }
         let rust = trees[0].path.join(RUST_PACKAGE_MK);
         if update_error.is_none() && source.is_some() && !rust.is_file() {
@@ -505,7 +391,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     let shared = Shared {
         options,
         ui,
-        workdir: &workdir,
+        workdir,
         site_dir: &site_dir,
         previous: &previous,
         staging: &staging,
@@ -562,19 +448,17 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         // Nothing was built: the tree may never have been updated (the
         // images come from elsewhere, e.g. one CI job per target).
         if !updated {
-            if let Err(e) = update_trees(&trees[..1], &workdir, &site_dir, ui) {
+            if let Err(e) = update_trees(&trees[..1], workdir, &site_dir, ui) {
                 ui.note(&format!("{e}"));
                 return report::ManifestReport {
                     branch: branch.clone(),
                     status: "failed".into(),
                     path: None,
-                    log: Some(make::log_path(&workdir, "update-0").display().to_string()),
+                    log: Some(make::log_path(workdir, "update-0").display().to_string()),
                 };
             }
         }
-        manifest(
-            &trees[0], &workdir, &site_dir, &staging, options, branch, ui,
-        )
+        manifest(&trees[0], workdir, &site_dir, &staging, options, branch, ui)
     });
     let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
     let status = if interrupted {
@@ -588,7 +472,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         schema: report::SCHEMA,
         gluonvpn: env!("CARGO_PKG_VERSION").to_string(),
         status,
-        started: report::rfc3339(started),
+        started: report::rfc3339(build.started),
         finished: report::rfc3339(SystemTime::now()),
         release: options.release.clone(),
         gluon: report::GluonInfo {
@@ -654,6 +538,203 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         report_path: release_dir.join(report::FILE),
         release_dir,
     })
+}
+
+/// A build's inputs, settled before anything is written: the release's
+/// data, absolute paths, and the agents with their source.
+struct Build<'a> {
+    options: &'a Options,
+    ui: &'a Ui,
+    started: SystemTime,
+    data: &'static gluon_data::GluonData,
+    workdir: PathBuf,
+    out: PathBuf,
+    site_path: PathBuf,
+    /// The agents to build; empty when the images keep Gluon's own.
+    agents: Vec<&'static feed::Agent>,
+    /// Their source, when there are agents to build.
+    source: Option<feed::Source>,
+}
+
+/// The Gluon checkout a build runs from.
+struct Checkout {
+    /// The workdir's lock, held until the build ends.
+    _lock: Lock,
+    /// The repository's cache (`gluon.git`).
+    cache: PathBuf,
+    commit: git2::Oid,
+    /// The tree of slot 0, which also lists the targets and writes the
+    /// manifest.
+    first_tree: gluon::Tree,
+}
+
+impl<'a> Build<'a> {
+    fn settle(options: &'a Options, ui: &'a Ui, started: SystemTime) -> Result<Self, BuildError> {
+        let data = gluon_data::embedded(options.version.label())
+            .ok_or_else(|| BuildError::Internal(format!("no data for {}", options.version)))?;
+        let workdir = absolute(&options.workdir)?;
+        if workdir.to_string_lossy().contains(char::is_whitespace) {
+            return Err(BuildError::Usage(format!(
+                "the workdir {} has whitespace in its path, which Gluon's GLUON_SITEDIR cannot take",
+                workdir.display()
+            )));
+        }
+        let out = absolute(&options.out)?;
+        let site_path = absolute(&options.site)?;
+        let (agents, source) = choose_agents(options, ui)?;
+        Ok(Build {
+            options,
+            ui,
+            started,
+            data,
+            workdir,
+            out,
+            site_path,
+            agents,
+            source,
+        })
+    }
+
+    /// The Gluon tree of a slot (one per target built at a time).
+    fn tree_path(&self, slot: usize) -> PathBuf {
+        self.workdir.join("trees").join(slot.to_string())
+    }
+
+    /// Locks the workdir, brings the Gluon ref into its cache and checks it
+    /// out into the first tree.
+    fn checkout(&self) -> Result<Checkout, BuildError> {
+        let cache = self.workdir.join("gluon.git");
+        let (lock, commit) = self.resolve_gluon_ref(&cache)?;
+        // The first tree tells whether Gluon has local changes.
+        let first_tree =
+            gluon::prepare_tree(&cache, &self.tree_path(0), commit, self.options.allow_dirty)?;
+        if first_tree.dirty {
+            self.ui.note(&format!(
+                "building from a Gluon tree with local changes ({})",
+                first_tree.path.display()
+            ));
+        }
+        Ok(Checkout {
+            _lock: lock,
+            cache,
+            commit,
+            first_tree,
+        })
+    }
+
+    /// The commit of the Gluon ref, in the cache, with the workdir locked.
+    /// A workdir this created is removed again when the ref cannot be
+    /// fetched.
+    fn resolve_gluon_ref(&self, cache: &Path) -> Result<(Lock, git2::Oid), BuildError> {
+        let (options, ui, workdir) = (self.options, self.ui, &self.workdir);
+        // The Gluon ref: from the cache when it has the tag or commit, else
+        // asked of the repository before anything is written.
+        let from_cache = gluon::cached(cache, &options.gluon_ref);
+        let probe = match &from_cache {
+            Some((probe, _)) => probe.clone(),
+            None => gluon::probe(&options.gluon_repo, &options.gluon_ref)?,
+        };
+
+        let created_workdir = !workdir.exists();
+        std::fs::create_dir_all(workdir)
+            .map_err(|e| BuildError::Io(format!("cannot create {}: {e}", workdir.display())))?;
+        let lock = Lock::acquire(workdir)?;
+        let resolved = match from_cache {
+            Some((_, oid)) => Ok(oid),
+            None => {
+                ui.note(&format!("fetching {}", options.gluon_repo));
+                gluon::fetch(cache, &options.gluon_repo)
+                    .and_then(|()| gluon::resolve(cache, &probe))
+            }
+        };
+        let commit = match resolved {
+            Ok(c) => c,
+            Err(e) => {
+                if created_workdir {
+                    drop(lock);
+                    let _ = fsutil::remove_dir(workdir);
+                }
+                return Err(if make::interrupted() {
+                    BuildError::Interrupted
+                } else {
+                    e
+                });
+            }
+        };
+        if make::interrupted() {
+            return Err(BuildError::Interrupted);
+        }
+        Ok((lock, commit))
+    }
+}
+
+/// The agents to build and their source, as `--agents` and the site ask.
+/// Without a choice (`Auto`), what cannot be built — no Rust in the
+/// packages feed, no workspace to build from — falls back to Gluon's own
+/// agents with a note; an explicit choice is an error instead.
+fn choose_agents(
+    options: &Options,
+    ui: &Ui,
+) -> Result<(Vec<&'static feed::Agent>, Option<feed::Source>), BuildError> {
+    let mut agents: Vec<&'static feed::Agent> = match &options.agents {
+        AgentsChoice::None => Vec::new(),
+        AgentsChoice::List(list) => list.clone(),
+        AgentsChoice::Auto if options.site_uses_wireguard => {
+            vec![feed::agent("wgpeerselector").expect("known agent")]
+        }
+        AgentsChoice::Auto => Vec::new(),
+    };
+    if !agents.is_empty() && !gluon_data::arch::packages_feed_has_rust(options.version) {
+        let why = format!(
+            "the packages feed Gluon {} pins has no Rust support (lang/rust), which the agents \
+             feed needs",
+            options.version
+        );
+        if options.agents == AgentsChoice::Auto {
+            ui.note(&format!("building with Gluon's own agents: {why}"));
+            agents.clear();
+        } else {
+            ui.note(&format!(
+                "{why}; going on because --agents asks for them (a site `modules` file may pin \
+                 a newer packages feed)"
+            ));
+        }
+    }
+    let mut source = None;
+    if !agents.is_empty() {
+        let root = match options.agents_src.clone().or_else(default_agents_src) {
+            Some(root) => Some(root),
+            None if options.agents == AgentsChoice::Auto => None,
+            None => {
+                return Err(BuildError::Usage(
+                    "no gluonvpn workspace to build the agents from: pass --agents-src DIR (a \
+                     gluonvpn checkout) or --agents none"
+                        .into(),
+                ))
+            }
+        };
+        match root.map(|r| feed::read_source(&r, &agents)) {
+            Some(Ok(s)) => source = Some(s),
+            Some(Err(e)) if options.agents != AgentsChoice::Auto => return Err(e),
+            Some(Err(e)) => {
+                ui.note(&format!("building with Gluon's own agents: {e}"));
+                agents.clear();
+            }
+            None => {
+                ui.note("building with Gluon's own agents: no gluonvpn workspace to build gluonvpn's from (--agents-src)");
+                agents.clear();
+            }
+        }
+    }
+    if let Some(s) = &source {
+        for skipped in &s.skipped {
+            ui.note(&format!(
+                "the agents feed leaves out {} (OpenWrt would scan it as a package)",
+                skipped.display()
+            ));
+        }
+    }
+    Ok((agents, source))
 }
 
 /// The targets the tree's `make list-targets` prints (with `BROKEN=1`
