@@ -227,120 +227,18 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     make::catch_interrupts();
     let build = Build::settle(options, ui, started)?;
     let checkout = build.checkout()?;
-    let (data, workdir, out, site_path) =
-        (build.data, &build.workdir, &build.out, &build.site_path);
-    let (agents, source) = (&build.agents, &build.source);
+    let site = build.prepare_site()?;
+    build.check_targets(&checkout.first_tree, &site.dir)?;
+    let release_dir = build.out.join(&options.release);
+    let plan = build.plan(&checkout, &site, &release_dir);
+    let (workdir, source) = (&build.workdir, &build.source);
     let (cache, commit, first_tree) = (&checkout.cache, checkout.commit, &checkout.first_tree);
     let tree_path = |slot: usize| build.tree_path(slot);
-    let content = site::read(site_path, &[workdir.clone(), out.clone()])?;
-    let feed_commit;
-    let mut fallbacks = Vec::new();
-    let overlay = if let Some(source) = &source {
-        let rendered = feed::render(source, agents)?;
-        for note in &rendered.notes {
-            ui.note(note);
-        }
-        feed_commit = feed::write(&workdir.join("feed"), source, &rendered)?;
-        let mut excluded = Vec::new();
-        for t in &data.targets {
-            if let RustAgents::Unsupported(reason) =
-                gluon_data::arch::rust_agents(&t.board, t.arch.as_ref())
-            {
-                if options.targets.contains(&t.name) {
-                    ui.note(&format!(
-                        "{}: Gluon's own agents, not gluonvpn's: {reason}",
-                        t.name
-                    ));
-                    fallbacks.push(report::Fallback {
-                        target: t.name.clone(),
-                        reason,
-                    });
-                }
-                excluded.push((t.name.clone(), t.board.clone(), t.subtarget.clone()));
-            }
-        }
-        Some(site::Overlay {
-            version: options.version,
-            feed_repo: workdir.join("feed"),
-            feed_commit: feed_commit.clone(),
-            excluded,
-        })
-    } else {
-        feed_commit = String::new();
-        None
-    };
-    let site_dir = workdir.join("site");
-    site::write(&site_dir, &content, overlay.as_ref())?;
-    let listed = list_targets(first_tree, &site_dir, options.broken)?;
-    let unknown: Vec<&str> = options
-        .targets
-        .iter()
-        .filter(|t| !listed.contains(t))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(BuildError::Usage(format!(
-            "Gluon at {} ({}) does not build {} (its `make list-targets` has {}); is --gluon-version right?",
-            options.gluon_ref,
-            first_tree.describe,
-            unknown.join(", "),
-            listed.join(" ")
-        )));
-    }
-
+    let (content, site_dir, feed_commit, fallbacks) =
+        (&site.content, &site.dir, &site.feed_commit, &site.fallbacks);
     let commit_text = commit.to_string();
-    let agent_names: Vec<&str> = agents.iter().map(|a| a.package).collect();
-    let fingerprint = |target: &str| {
-        let inputs = Inputs {
-            gluonvpn: env!("CARGO_PKG_VERSION"),
-            target,
-            gluon_version: options.version.label(),
-            gluon_commit: &commit_text,
-            site_sha256: &content.sha256,
-            site_version: content.repo.as_ref().and_then(|r| r.version.as_deref()),
-            agents_sha256: source.as_ref().map(|s| s.sha256.as_str()),
-            agents: agent_names.clone(),
-            release: &options.release,
-            autoupdater_branch: options.autoupdater_branch.as_deref(),
-            broken: options.broken,
-        };
-        fsutil::sha256_bytes(&serde_json::to_vec(&inputs).unwrap_or_default())
-    };
-    let agents_mode = |target: &str| {
-        source.as_ref().map(|_| {
-            if fallbacks.iter().any(|f| f.target == target) {
-                "gluon".to_string()
-            } else {
-                "rust".to_string()
-            }
-        })
-    };
-
-    let release_dir = out.join(&options.release);
-    let previous = report::previous_targets(&release_dir);
-    let mut results = Vec::new();
-    let mut queue = VecDeque::new();
-    for name in &options.targets {
-        let inputs = fingerprint(name);
-        let earlier = previous.get(name);
-        let unchanged = earlier.is_some_and(|e| {
-            matches!(e.status, TargetStatus::Built | TargetStatus::Skipped)
-                && e.inputs_sha256 == inputs
-                && output::present(&release_dir, e)
-        });
-        if unchanged && !first_tree.dirty {
-            let e = earlier.expect("checked");
-            ui.note(&format!("{name}: unchanged, skipped"));
-            results.push(TargetReport {
-                status: TargetStatus::Skipped,
-                duration_seconds: None,
-                error: None,
-                ..e.clone()
-            });
-        } else {
-            queue.push_back((name.clone(), inputs, agents_mode(name)));
-        }
-    }
+    let agent_names = build.agent_names();
+    let (mut results, queue, previous) = (plan.skipped, plan.queue, plan.previous);
 
     let staging = output::Staging::begin(&release_dir)?;
     let slots = options.parallel_targets.clamp(1, queue.len().max(1));
@@ -361,7 +259,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
             update_error = Some(BuildError::Interrupted);
         }
         if update_error.is_none() {
-            update_error = update_trees(&trees, workdir, &site_dir, ui).err();
+            update_error = update_trees(&trees, workdir, site_dir, ui).err();
         }
         let rust = trees[0].path.join(RUST_PACKAGE_MK);
         if update_error.is_none() && source.is_some() && !rust.is_file() {
@@ -392,7 +290,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         options,
         ui,
         workdir,
-        site_dir: &site_dir,
+        site_dir,
         previous: &previous,
         staging: &staging,
         jobs,
@@ -448,7 +346,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         // Nothing was built: the tree may never have been updated (the
         // images come from elsewhere, e.g. one CI job per target).
         if !updated {
-            if let Err(e) = update_trees(&trees[..1], workdir, &site_dir, ui) {
+            if let Err(e) = update_trees(&trees[..1], workdir, site_dir, ui) {
                 ui.note(&format!("{e}"));
                 return report::ManifestReport {
                     branch: branch.clone(),
@@ -458,7 +356,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
                 };
             }
         }
-        manifest(&trees[0], workdir, &site_dir, &staging, options, branch, ui)
+        manifest(&trees[0], workdir, site_dir, &staging, options, branch, ui)
     });
     let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
     let status = if interrupted {
@@ -484,7 +382,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
             dirty: first_tree.dirty,
         },
         site: report::SiteInfo {
-            path: site_path.display().to_string(),
+            path: build.site_path.display().to_string(),
             commit: content.repo.as_ref().map(|r| r.commit.clone()),
             dirty: content.repo.as_ref().map(|r| r.dirty),
             content_sha256: content.sha256.clone(),
@@ -665,6 +563,185 @@ impl<'a> Build<'a> {
             return Err(BuildError::Interrupted);
         }
         Ok((lock, commit))
+    }
+}
+
+/// The site as the build uses it.
+struct Site {
+    content: site::Content,
+    /// The copy with the overlay, in the workdir (Gluon's GLUON_SITEDIR).
+    dir: PathBuf,
+    /// The agents feed's commit; empty without agents.
+    feed_commit: String,
+    /// The targets asked for that keep Gluon's own agents, and why.
+    fallbacks: Vec<report::Fallback>,
+}
+
+/// What becomes of the targets asked for.
+struct Plan {
+    /// The report entries of the release directory's last build, by target.
+    previous: BTreeMap<String, TargetReport>,
+    /// The unchanged targets, skipped.
+    skipped: Vec<TargetReport>,
+    /// The targets to build: name, inputs hash and the report's `agents`.
+    queue: VecDeque<(String, String, Option<String>)>,
+}
+
+impl Build<'_> {
+    /// Reads the site and writes its copy into the workdir, with the
+    /// overlay that adds the agents feed (written first) when there are
+    /// agents.
+    fn prepare_site(&self) -> Result<Site, BuildError> {
+        let content = site::read(&self.site_path, &[self.workdir.clone(), self.out.clone()])?;
+        let (overlay, fallbacks) = match &self.source {
+            Some(source) => {
+                let (overlay, fallbacks) = self.write_feed(source)?;
+                (Some(overlay), fallbacks)
+            }
+            None => (None, Vec::new()),
+        };
+        let dir = self.workdir.join("site");
+        site::write(&dir, &content, overlay.as_ref())?;
+        Ok(Site {
+            content,
+            dir,
+            feed_commit: overlay.map(|o| o.feed_commit).unwrap_or_default(),
+            fallbacks,
+        })
+    }
+
+    /// Writes the agents feed into the workdir. The overlay that uses it
+    /// leaves the agents out on the targets the packages feed's Rust does
+    /// not build for; those asked for are noted, as fallbacks.
+    fn write_feed(
+        &self,
+        source: &feed::Source,
+    ) -> Result<(site::Overlay, Vec<report::Fallback>), BuildError> {
+        let rendered = feed::render(source, &self.agents)?;
+        for note in &rendered.notes {
+            self.ui.note(note);
+        }
+        let feed_commit = feed::write(&self.workdir.join("feed"), source, &rendered)?;
+        let mut fallbacks = Vec::new();
+        let mut excluded = Vec::new();
+        for t in &self.data.targets {
+            if let RustAgents::Unsupported(reason) =
+                gluon_data::arch::rust_agents(&t.board, t.arch.as_ref())
+            {
+                if self.options.targets.contains(&t.name) {
+                    self.ui.note(&format!(
+                        "{}: Gluon's own agents, not gluonvpn's: {reason}",
+                        t.name
+                    ));
+                    fallbacks.push(report::Fallback {
+                        target: t.name.clone(),
+                        reason,
+                    });
+                }
+                excluded.push((t.name.clone(), t.board.clone(), t.subtarget.clone()));
+            }
+        }
+        let overlay = site::Overlay {
+            version: self.options.version,
+            feed_repo: self.workdir.join("feed"),
+            feed_commit,
+            excluded,
+        };
+        Ok((overlay, fallbacks))
+    }
+
+    /// Refuses targets the tree's `make list-targets` does not have.
+    fn check_targets(&self, first_tree: &gluon::Tree, site_dir: &Path) -> Result<(), BuildError> {
+        let options = self.options;
+        let listed = list_targets(first_tree, site_dir, options.broken)?;
+        let unknown: Vec<&str> = options
+            .targets
+            .iter()
+            .filter(|t| !listed.contains(t))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(BuildError::Usage(format!(
+                "Gluon at {} ({}) does not build {} (its `make list-targets` has {}); is --gluon-version right?",
+                options.gluon_ref,
+                first_tree.describe,
+                unknown.join(", "),
+                listed.join(" ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Skips the targets whose inputs are those of their images in the
+    /// release directory (unless the Gluon tree is dirty) and queues the
+    /// others.
+    fn plan(&self, checkout: &Checkout, site: &Site, release_dir: &Path) -> Plan {
+        let commit = checkout.commit.to_string();
+        let previous = report::previous_targets(release_dir);
+        let mut skipped = Vec::new();
+        let mut queue = VecDeque::new();
+        for name in &self.options.targets {
+            let inputs = self.fingerprint(name, &commit, &site.content);
+            let earlier = previous.get(name);
+            let unchanged = earlier.is_some_and(|e| {
+                matches!(e.status, TargetStatus::Built | TargetStatus::Skipped)
+                    && e.inputs_sha256 == inputs
+                    && output::present(release_dir, e)
+            });
+            if unchanged && !checkout.first_tree.dirty {
+                let e = earlier.expect("checked");
+                self.ui.note(&format!("{name}: unchanged, skipped"));
+                skipped.push(TargetReport {
+                    status: TargetStatus::Skipped,
+                    duration_seconds: None,
+                    error: None,
+                    ..e.clone()
+                });
+            } else {
+                queue.push_back((name.clone(), inputs, self.agents_mode(name, site)));
+            }
+        }
+        Plan {
+            previous,
+            skipped,
+            queue,
+        }
+    }
+
+    /// The hash of a target's [`Inputs`].
+    fn fingerprint(&self, target: &str, commit: &str, content: &site::Content) -> String {
+        let options = self.options;
+        let inputs = Inputs {
+            gluonvpn: env!("CARGO_PKG_VERSION"),
+            target,
+            gluon_version: options.version.label(),
+            gluon_commit: commit,
+            site_sha256: &content.sha256,
+            site_version: content.repo.as_ref().and_then(|r| r.version.as_deref()),
+            agents_sha256: self.source.as_ref().map(|s| s.sha256.as_str()),
+            agents: self.agent_names(),
+            release: &options.release,
+            autoupdater_branch: options.autoupdater_branch.as_deref(),
+            broken: options.broken,
+        };
+        fsutil::sha256_bytes(&serde_json::to_vec(&inputs).unwrap_or_default())
+    }
+
+    /// The agents a target's images get: `rust` (gluonvpn's) or `gluon`
+    /// (a fallback); none without the agents feed.
+    fn agents_mode(&self, target: &str, site: &Site) -> Option<String> {
+        self.source.as_ref().map(|_| {
+            if site.fallbacks.iter().any(|f| f.target == target) {
+                "gluon".to_string()
+            } else {
+                "rust".to_string()
+            }
+        })
+    }
+
+    /// The agents' OpenWrt packages.
+    fn agent_names(&self) -> Vec<&'static str> {
+        self.agents.iter().map(|a| a.package).collect()
     }
 }
 
