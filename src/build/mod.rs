@@ -203,20 +203,6 @@ fn check_release(release: &str) -> Result<(), BuildError> {
     }
 }
 
-struct Shared<'a> {
-    options: &'a Options,
-    ui: &'a Ui,
-    workdir: &'a Path,
-    site_dir: &'a Path,
-    previous: &'a BTreeMap<String, TargetReport>,
-    staging: &'a output::Staging,
-    jobs: Option<make::Jobs>,
-    /// Held while a target's files go into the staging directory.
-    staging_lock: Mutex<()>,
-    results: Mutex<Vec<TargetReport>>,
-    queue: Mutex<VecDeque<(String, String, Option<String>)>>,
-}
-
 /// Runs the build.
 pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     let started = SystemTime::now();
@@ -231,205 +217,24 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     build.check_targets(&checkout.first_tree, &site.dir)?;
     let release_dir = build.out.join(&options.release);
     let plan = build.plan(&checkout, &site, &release_dir);
-    let (workdir, source) = (&build.workdir, &build.source);
-    let (cache, commit, first_tree) = (&checkout.cache, checkout.commit, &checkout.first_tree);
-    let tree_path = |slot: usize| build.tree_path(slot);
-    let (content, site_dir, feed_commit, fallbacks) =
-        (&site.content, &site.dir, &site.feed_commit, &site.fallbacks);
-    let commit_text = commit.to_string();
-    let agent_names = build.agent_names();
-    let (mut results, queue, previous) = (plan.skipped, plan.queue, plan.previous);
 
     let staging = output::Staging::begin(&release_dir)?;
-    let slots = options.parallel_targets.clamp(1, queue.len().max(1));
-    let mut trees = vec![first_tree.clone()];
-    let mut update_error = None;
-    let updated = !queue.is_empty();
-    if updated {
-        for slot in 1..slots {
-            match gluon::prepare_tree(cache, &tree_path(slot), commit, options.allow_dirty) {
-                Ok(t) => trees.push(t),
-                Err(e) => {
-                    update_error = Some(e);
-                    break;
-                }
-            }
+    let trees = match build.prepare_trees(&checkout, &site.dir, plan.queue.len()) {
+        Ok(trees) => trees,
+        Err(e) => {
+            staging.abandon();
+            return Err(e);
         }
-        if update_error.is_none() && make::interrupted() {
-            update_error = Some(BuildError::Interrupted);
-        }
-        if update_error.is_none() {
-            update_error = update_trees(&trees, workdir, site_dir, ui).err();
-        }
-        let rust = trees[0].path.join(RUST_PACKAGE_MK);
-        if update_error.is_none() && source.is_some() && !rust.is_file() {
-            update_error = Some(BuildError::Usage(format!(
-                "the agents feed needs the packages feed's Rust support, and {} is missing after \
-                 `make update`: build with --agents none, or with a Gluon whose packages feed has \
-                 lang/rust (v2023.2 or later)",
-                rust.display()
-            )));
-        }
-    }
-    if let Some(e) = update_error {
-        staging.abandon();
-        return Err(e);
-    }
-
-    let jobs = if slots > 1 && options.jobs > slots {
-        Some(make::Jobs::Shared(
-            jobserver::Client::new(options.jobs - slots)
-                .map_err(|e| BuildError::Io(format!("cannot create a jobserver: {e}")))?,
-        ))
-    } else if slots > 1 {
-        Some(make::Jobs::Flag(1))
-    } else {
-        Some(make::Jobs::Flag(options.jobs.max(1)))
     };
-    let shared = Shared {
-        options,
-        ui,
-        workdir,
-        site_dir,
-        previous: &previous,
-        staging: &staging,
-        jobs,
-        staging_lock: Mutex::new(()),
-        results: Mutex::new(Vec::new()),
-        queue: Mutex::new(queue),
-    };
-    std::thread::scope(|scope| {
-        for tree in &trees {
-            let shared = &shared;
-            scope.spawn(move || worker(shared, tree));
-        }
-    });
-    let Shared {
-        results: built,
-        queue,
-        ..
-    } = shared;
-    results.extend(built.into_inner().unwrap_or_default());
-    let not_started: Vec<_> = queue.into_inner().unwrap_or_default().into_iter().collect();
-    for (name, inputs, agents) in not_started {
-        results.push(TargetReport {
-            name,
-            status: TargetStatus::NotStarted,
-            inputs_sha256: inputs,
-            duration_seconds: None,
-            built: None,
-            agents,
-            log: None,
-            images: Vec::new(),
-            packages: None,
-            error: None,
-        });
-    }
-    // The report lists the targets in the order asked for.
-    results.sort_by_key(|r| options.targets.iter().position(|t| *t == r.name));
-
+    let results = build.build_targets(plan, &trees.list, &site.dir, &staging)?;
     let interrupted = make::interrupted();
     if interrupted && results.iter().all(|r| r.status != TargetStatus::Built) {
         staging.abandon();
         return Err(BuildError::Interrupted);
     }
-    let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
-    let manifest = options.autoupdater_branch.as_ref().map(|branch| {
-        if failed || interrupted {
-            return report::ManifestReport {
-                branch: branch.clone(),
-                status: "not-run".into(),
-                path: None,
-                log: None,
-            };
-        }
-        // Nothing was built: the tree may never have been updated (the
-        // images come from elsewhere, e.g. one CI job per target).
-        if !updated {
-            if let Err(e) = update_trees(&trees[..1], workdir, site_dir, ui) {
-                ui.note(&format!("{e}"));
-                return report::ManifestReport {
-                    branch: branch.clone(),
-                    status: "failed".into(),
-                    path: None,
-                    log: Some(make::log_path(workdir, "update-0").display().to_string()),
-                };
-            }
-        }
-        manifest(&trees[0], workdir, site_dir, &staging, options, branch, ui)
-    });
-    let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
-    let status = if interrupted {
-        RunStatus::Interrupted
-    } else if failed || manifest_failed {
-        RunStatus::Failed
-    } else {
-        RunStatus::Complete
-    };
-    let report = Report {
-        schema: report::SCHEMA,
-        gluonvpn: env!("CARGO_PKG_VERSION").to_string(),
-        status,
-        started: report::rfc3339(build.started),
-        finished: report::rfc3339(SystemTime::now()),
-        release: options.release.clone(),
-        gluon: report::GluonInfo {
-            repository: options.gluon_repo.clone(),
-            reference: options.gluon_ref.clone(),
-            commit: commit_text.clone(),
-            describe: first_tree.describe.clone(),
-            version: options.version.label().to_string(),
-            dirty: first_tree.dirty,
-        },
-        site: report::SiteInfo {
-            path: build.site_path.display().to_string(),
-            commit: content.repo.as_ref().map(|r| r.commit.clone()),
-            dirty: content.repo.as_ref().map(|r| r.dirty),
-            content_sha256: content.sha256.clone(),
-        },
-        agents: source.as_ref().map(|s| report::AgentsInfo {
-            packages: agent_names.iter().map(|s| s.to_string()).collect(),
-            source: s.root.display().to_string(),
-            source_sha256: s.sha256.clone(),
-            feed_commit: feed_commit.clone(),
-            gluon_agents: fallbacks.clone(),
-        }),
-        options: report::Options {
-            targets: options.targets.clone(),
-            broken: options.broken,
-            jobs: options.jobs,
-            parallel_targets: options.parallel_targets,
-            autoupdater_branch: options.autoupdater_branch.clone(),
-            allow_dirty: options.allow_dirty,
-            verbose: options.verbose,
-        },
-        targets: results,
-        manifest,
-    };
-    let mut text =
-        serde_json::to_string_pretty(&report).map_err(|e| BuildError::Internal(e.to_string()))?;
-    text.push('\n');
-    let staged_report = staging.dir.join(report::FILE);
-    let io = |path: &Path, e: std::io::Error| BuildError::Io(format!("{}: {e}", path.display()));
-    std::fs::write(&staged_report, text).map_err(|e| io(&staged_report, e))?;
-    let targets_dir = staging.dir.join(report::TARGETS_DIR);
-    std::fs::create_dir_all(&targets_dir).map_err(|e| io(&targets_dir, e))?;
-    for t in &report.targets {
-        let path = targets_dir.join(format!("{}.json", t.name));
-        let file = report::TargetFile {
-            schema: report::SCHEMA,
-            gluonvpn: report.gluonvpn.clone(),
-            release: report.release.clone(),
-            target: t.clone(),
-        };
-        let mut text =
-            serde_json::to_string_pretty(&file).map_err(|e| BuildError::Internal(e.to_string()))?;
-        text.push('\n');
-        // Replace the earlier file instead of writing through a hard link
-        // shared with the release directory.
-        let _ = std::fs::remove_file(&path);
-        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
-    }
+    let manifest = build.manifest(&trees, &site.dir, &staging, &results, interrupted);
+    let report = build.report(&checkout, &site, results, manifest, interrupted);
+    write_report(&report, &staging)?;
     staging.finish()?;
     Ok(Outcome {
         report,
@@ -467,6 +272,8 @@ struct Checkout {
 }
 
 impl<'a> Build<'a> {
+    /// Looks up the release's data, makes the paths absolute (refusing a
+    /// workdir Gluon cannot take) and chooses the agents.
     fn settle(options: &'a Options, ui: &'a Ui, started: SystemTime) -> Result<Self, BuildError> {
         let data = gluon_data::embedded(options.version.label())
             .ok_or_else(|| BuildError::Internal(format!("no data for {}", options.version)))?;
@@ -564,6 +371,76 @@ impl<'a> Build<'a> {
         }
         Ok((lock, commit))
     }
+}
+
+/// The agents to build and their source, as `--agents` and the site ask.
+/// Without `--agents` (`Auto`), agents that cannot be built (no Rust in the
+/// packages feed, no usable workspace) give way to Gluon's own with a note.
+/// Agents named are built even without Rust in the packages feed (a site
+/// may pin a newer one), and without a usable workspace the build stops.
+fn choose_agents(
+    options: &Options,
+    ui: &Ui,
+) -> Result<(Vec<&'static feed::Agent>, Option<feed::Source>), BuildError> {
+    let mut agents: Vec<&'static feed::Agent> = match &options.agents {
+        AgentsChoice::None => Vec::new(),
+        AgentsChoice::List(list) => list.clone(),
+        AgentsChoice::Auto if options.site_uses_wireguard => {
+            vec![feed::agent("wgpeerselector").expect("known agent")]
+        }
+        AgentsChoice::Auto => Vec::new(),
+    };
+    if !agents.is_empty() && !gluon_data::arch::packages_feed_has_rust(options.version) {
+        let why = format!(
+            "the packages feed Gluon {} pins has no Rust support (lang/rust), which the agents \
+             feed needs",
+            options.version
+        );
+        if options.agents == AgentsChoice::Auto {
+            ui.note(&format!("building with Gluon's own agents: {why}"));
+            agents.clear();
+        } else {
+            ui.note(&format!(
+                "{why}; going on because --agents asks for them (a site `modules` file may pin \
+                 a newer packages feed)"
+            ));
+        }
+    }
+    let mut source = None;
+    if !agents.is_empty() {
+        let root = match options.agents_src.clone().or_else(default_agents_src) {
+            Some(root) => Some(root),
+            None if options.agents == AgentsChoice::Auto => None,
+            None => {
+                return Err(BuildError::Usage(
+                    "no gluonvpn workspace to build the agents from: pass --agents-src DIR (a \
+                     gluonvpn checkout) or --agents none"
+                        .into(),
+                ))
+            }
+        };
+        match root.map(|r| feed::read_source(&r, &agents)) {
+            Some(Ok(s)) => source = Some(s),
+            Some(Err(e)) if options.agents != AgentsChoice::Auto => return Err(e),
+            Some(Err(e)) => {
+                ui.note(&format!("building with Gluon's own agents: {e}"));
+                agents.clear();
+            }
+            None => {
+                ui.note("building with Gluon's own agents: no gluonvpn workspace to build gluonvpn's from (--agents-src)");
+                agents.clear();
+            }
+        }
+    }
+    if let Some(s) = &source {
+        for skipped in &s.skipped {
+            ui.note(&format!(
+                "the agents feed leaves out {} (OpenWrt would scan it as a package)",
+                skipped.display()
+            ));
+        }
+    }
+    Ok((agents, source))
 }
 
 /// The site as the build uses it.
@@ -745,73 +622,300 @@ impl Build<'_> {
     }
 }
 
-/// The agents to build and their source, as `--agents` and the site ask.
-/// Without a choice (`Auto`), what cannot be built — no Rust in the
-/// packages feed, no workspace to build from — falls back to Gluon's own
-/// agents with a note; an explicit choice is an error instead.
-fn choose_agents(
-    options: &Options,
-    ui: &Ui,
-) -> Result<(Vec<&'static feed::Agent>, Option<feed::Source>), BuildError> {
-    let mut agents: Vec<&'static feed::Agent> = match &options.agents {
-        AgentsChoice::None => Vec::new(),
-        AgentsChoice::List(list) => list.clone(),
-        AgentsChoice::Auto if options.site_uses_wireguard => {
-            vec![feed::agent("wgpeerselector").expect("known agent")]
-        }
-        AgentsChoice::Auto => Vec::new(),
-    };
-    if !agents.is_empty() && !gluon_data::arch::packages_feed_has_rust(options.version) {
-        let why = format!(
-            "the packages feed Gluon {} pins has no Rust support (lang/rust), which the agents \
-             feed needs",
-            options.version
-        );
-        if options.agents == AgentsChoice::Auto {
-            ui.note(&format!("building with Gluon's own agents: {why}"));
-            agents.clear();
-        } else {
-            ui.note(&format!(
-                "{why}; going on because --agents asks for them (a site `modules` file may pin \
-                 a newer packages feed)"
-            ));
-        }
-    }
-    let mut source = None;
-    if !agents.is_empty() {
-        let root = match options.agents_src.clone().or_else(default_agents_src) {
-            Some(root) => Some(root),
-            None if options.agents == AgentsChoice::Auto => None,
-            None => {
-                return Err(BuildError::Usage(
-                    "no gluonvpn workspace to build the agents from: pass --agents-src DIR (a \
-                     gluonvpn checkout) or --agents none"
-                        .into(),
-                ))
+/// The trees the targets build in.
+struct Trees {
+    /// One per target built at a time, the checkout's first tree first.
+    list: Vec<gluon::Tree>,
+    /// Whether `make update` ran in them (only when there are targets to
+    /// build).
+    updated: bool,
+}
+
+impl Build<'_> {
+    /// When there are targets to build: a tree for each one built at a
+    /// time, `make update` in all of them, and the check that the packages
+    /// feed has the Rust support the agents feed needs.
+    fn prepare_trees(
+        &self,
+        checkout: &Checkout,
+        site_dir: &Path,
+        queued: usize,
+    ) -> Result<Trees, BuildError> {
+        let options = self.options;
+        let slots = options.parallel_targets.clamp(1, queued.max(1));
+        let mut trees = vec![checkout.first_tree.clone()];
+        let updated = queued > 0;
+        if updated {
+            for slot in 1..slots {
+                trees.push(gluon::prepare_tree(
+                    &checkout.cache,
+                    &self.tree_path(slot),
+                    checkout.commit,
+                    options.allow_dirty,
+                )?);
             }
+            if make::interrupted() {
+                return Err(BuildError::Interrupted);
+            }
+            update_trees(&trees, &self.workdir, site_dir, self.ui)?;
+            let rust = trees[0].path.join(RUST_PACKAGE_MK);
+            if self.source.is_some() && !rust.is_file() {
+                return Err(BuildError::Usage(format!(
+                    "the agents feed needs the packages feed's Rust support, and {} is missing \
+                     after `make update`: build with --agents none, or with a Gluon whose \
+                     packages feed has lang/rust (v2023.2 or later)",
+                    rust.display()
+                )));
+            }
+        }
+        Ok(Trees {
+            list: trees,
+            updated,
+        })
+    }
+
+    /// Builds the queued targets, one worker per tree taking them in turn
+    /// until the queue is empty or the build is stopped. Returns the report
+    /// entries of all targets, in the order asked for.
+    fn build_targets(
+        &self,
+        plan: Plan,
+        trees: &[gluon::Tree],
+        site_dir: &Path,
+        staging: &output::Staging,
+    ) -> Result<Vec<TargetReport>, BuildError> {
+        let options = self.options;
+        // A tree per target built at a time.
+        let jobs = split_jobs(options.jobs, trees.len())?;
+        let shared = Shared {
+            options,
+            ui: self.ui,
+            workdir: &self.workdir,
+            site_dir,
+            previous: &plan.previous,
+            staging,
+            jobs: Some(jobs),
+            staging_lock: Mutex::new(()),
+            results: Mutex::new(Vec::new()),
+            queue: Mutex::new(plan.queue),
         };
-        match root.map(|r| feed::read_source(&r, &agents)) {
-            Some(Ok(s)) => source = Some(s),
-            Some(Err(e)) if options.agents != AgentsChoice::Auto => return Err(e),
-            Some(Err(e)) => {
-                ui.note(&format!("building with Gluon's own agents: {e}"));
-                agents.clear();
+        std::thread::scope(|scope| {
+            for tree in trees {
+                let shared = &shared;
+                scope.spawn(move || worker(shared, tree));
             }
-            None => {
-                ui.note("building with Gluon's own agents: no gluonvpn workspace to build gluonvpn's from (--agents-src)");
-                agents.clear();
+        });
+        let Shared {
+            results: built,
+            queue,
+            ..
+        } = shared;
+        let mut results = plan.skipped;
+        results.extend(built.into_inner().unwrap_or_default());
+        let not_started: Vec<_> = queue.into_inner().unwrap_or_default().into_iter().collect();
+        for (name, inputs, agents) in not_started {
+            results.push(TargetReport {
+                name,
+                status: TargetStatus::NotStarted,
+                inputs_sha256: inputs,
+                duration_seconds: None,
+                built: None,
+                agents,
+                log: None,
+                images: Vec::new(),
+                packages: None,
+                error: None,
+            });
+        }
+        // The report lists the targets in the order asked for.
+        results.sort_by_key(|r| options.targets.iter().position(|t| *t == r.name));
+        Ok(results)
+    }
+
+    /// The autoupdater manifest, when there is an autoupdater branch: not
+    /// run after a failed target or a stop.
+    fn manifest(
+        &self,
+        trees: &Trees,
+        site_dir: &Path,
+        staging: &output::Staging,
+        results: &[TargetReport],
+        interrupted: bool,
+    ) -> Option<report::ManifestReport> {
+        let (workdir, ui) = (&self.workdir, self.ui);
+        let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
+        self.options.autoupdater_branch.as_ref().map(|branch| {
+            if failed || interrupted {
+                return report::ManifestReport {
+                    branch: branch.clone(),
+                    status: "not-run".into(),
+                    path: None,
+                    log: None,
+                };
             }
+            // Nothing was built: the tree may never have been updated (the
+            // images come from elsewhere, e.g. one CI job per target).
+            if !trees.updated {
+                if let Err(e) = update_trees(&trees.list[..1], workdir, site_dir, ui) {
+                    ui.note(&format!("{e}"));
+                    return report::ManifestReport {
+                        branch: branch.clone(),
+                        status: "failed".into(),
+                        path: None,
+                        log: Some(make::log_path(workdir, "update-0").display().to_string()),
+                    };
+                }
+            }
+            self.make_manifest(&trees.list[0], site_dir, staging, branch)
+        })
+    }
+
+    /// `make manifest` in the tree, over the staged images.
+    fn make_manifest(
+        &self,
+        tree: &gluon::Tree,
+        site_dir: &Path,
+        staging: &output::Staging,
+        branch: &str,
+    ) -> report::ManifestReport {
+        let (options, ui) = (self.options, self.ui);
+        let log = make::log_path(&self.workdir, "manifest");
+        let images = staging.dir.join("images");
+        let _ = std::fs::create_dir_all(images.join("sysupgrade"));
+        ui.start("manifest", &format!("make manifest ({branch})"));
+        let outcome = make::run(
+            &make::Run {
+                dir: &tree.path,
+                args: vec![
+                    "manifest".into(),
+                    format!("GLUON_SITEDIR={}", site_dir.display()),
+                    format!("GLUON_RELEASE={}", options.release),
+                    format!("GLUON_AUTOUPDATER_BRANCH={branch}"),
+                    format!("GLUON_IMAGEDIR={}", images.display()),
+                ],
+                jobs: None,
+                log: &log,
+            },
+            |_| {},
+        );
+        let rel = format!("images/sysupgrade/{branch}.manifest");
+        let written =
+            matches!(outcome, Ok(make::Outcome::Success)) && staging.dir.join(&rel).is_file();
+        ui.finish("manifest", if written { "written" } else { "failed" });
+        report::ManifestReport {
+            branch: branch.to_string(),
+            status: if written { "written" } else { "failed" }.into(),
+            path: written.then_some(rel),
+            log: Some(log.display().to_string()),
         }
     }
-    if let Some(s) = &source {
-        for skipped in &s.skipped {
-            ui.note(&format!(
-                "the agents feed leaves out {} (OpenWrt would scan it as a package)",
-                skipped.display()
-            ));
+
+    /// The build's report.
+    fn report(
+        &self,
+        checkout: &Checkout,
+        site: &Site,
+        results: Vec<TargetReport>,
+        manifest: Option<report::ManifestReport>,
+        interrupted: bool,
+    ) -> Report {
+        let options = self.options;
+        let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
+        let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
+        let status = if interrupted {
+            RunStatus::Interrupted
+        } else if failed || manifest_failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Complete
+        };
+        let content = &site.content;
+        Report {
+            schema: report::SCHEMA,
+            gluonvpn: env!("CARGO_PKG_VERSION").to_string(),
+            status,
+            started: report::rfc3339(self.started),
+            finished: report::rfc3339(SystemTime::now()),
+            release: options.release.clone(),
+            gluon: report::GluonInfo {
+                repository: options.gluon_repo.clone(),
+                reference: options.gluon_ref.clone(),
+                commit: checkout.commit.to_string(),
+                describe: checkout.first_tree.describe.clone(),
+                version: options.version.label().to_string(),
+                dirty: checkout.first_tree.dirty,
+            },
+            site: report::SiteInfo {
+                path: self.site_path.display().to_string(),
+                commit: content.repo.as_ref().map(|r| r.commit.clone()),
+                dirty: content.repo.as_ref().map(|r| r.dirty),
+                content_sha256: content.sha256.clone(),
+            },
+            agents: self.source.as_ref().map(|s| report::AgentsInfo {
+                packages: self.agent_names().iter().map(|s| s.to_string()).collect(),
+                source: s.root.display().to_string(),
+                source_sha256: s.sha256.clone(),
+                feed_commit: site.feed_commit.clone(),
+                gluon_agents: site.fallbacks.clone(),
+            }),
+            options: report::Options {
+                targets: options.targets.clone(),
+                broken: options.broken,
+                jobs: options.jobs,
+                parallel_targets: options.parallel_targets,
+                autoupdater_branch: options.autoupdater_branch.clone(),
+                allow_dirty: options.allow_dirty,
+                verbose: options.verbose,
+            },
+            targets: results,
+            manifest,
         }
     }
-    Ok((agents, source))
+}
+
+/// How `--jobs` is shared by the makes that run at once: a jobserver has
+/// the jobs beyond the one each make has of its own (or each gets `-j1`
+/// when there are no more); a single make gets them all.
+fn split_jobs(jobs: usize, slots: usize) -> Result<make::Jobs, BuildError> {
+    Ok(if slots > 1 && jobs > slots {
+        make::Jobs::Shared(
+            jobserver::Client::new(jobs - slots)
+                .map_err(|e| BuildError::Io(format!("cannot create a jobserver: {e}")))?,
+        )
+    } else if slots > 1 {
+        make::Jobs::Flag(1)
+    } else {
+        make::Jobs::Flag(jobs.max(1))
+    })
+}
+
+/// Writes the report, and a file per target, into the staging directory.
+fn write_report(report: &Report, staging: &output::Staging) -> Result<(), BuildError> {
+    let mut text =
+        serde_json::to_string_pretty(report).map_err(|e| BuildError::Internal(e.to_string()))?;
+    text.push('\n');
+    let staged_report = staging.dir.join(report::FILE);
+    let io = |path: &Path, e: std::io::Error| BuildError::Io(format!("{}: {e}", path.display()));
+    std::fs::write(&staged_report, text).map_err(|e| io(&staged_report, e))?;
+    let targets_dir = staging.dir.join(report::TARGETS_DIR);
+    std::fs::create_dir_all(&targets_dir).map_err(|e| io(&targets_dir, e))?;
+    for t in &report.targets {
+        let path = targets_dir.join(format!("{}.json", t.name));
+        let file = report::TargetFile {
+            schema: report::SCHEMA,
+            gluonvpn: report.gluonvpn.clone(),
+            release: report.release.clone(),
+            target: t.clone(),
+        };
+        let mut text =
+            serde_json::to_string_pretty(&file).map_err(|e| BuildError::Internal(e.to_string()))?;
+        text.push('\n');
+        // Replace the earlier file instead of writing through a hard link
+        // shared with the release directory.
+        let _ = std::fs::remove_file(&path);
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
+    Ok(())
 }
 
 /// The targets the tree's `make list-targets` prints (with `BROKEN=1`
@@ -904,6 +1008,21 @@ fn update_trees(
         }
     }
     Ok(())
+}
+
+/// What the workers of a build share.
+struct Shared<'a> {
+    options: &'a Options,
+    ui: &'a Ui,
+    workdir: &'a Path,
+    site_dir: &'a Path,
+    previous: &'a BTreeMap<String, TargetReport>,
+    staging: &'a output::Staging,
+    jobs: Option<make::Jobs>,
+    /// Held while a target's files go into the staging directory.
+    staging_lock: Mutex<()>,
+    results: Mutex<Vec<TargetReport>>,
+    queue: Mutex<VecDeque<(String, String, Option<String>)>>,
 }
 
 fn worker(shared: &Shared, tree: &gluon::Tree) {
@@ -1091,44 +1210,4 @@ fn build_target(
         }
     }
     report
-}
-
-#[allow(clippy::too_many_arguments)]
-fn manifest(
-    tree: &gluon::Tree,
-    workdir: &Path,
-    site_dir: &Path,
-    staging: &output::Staging,
-    options: &Options,
-    branch: &str,
-    ui: &Ui,
-) -> report::ManifestReport {
-    let log = make::log_path(workdir, "manifest");
-    let images = staging.dir.join("images");
-    let _ = std::fs::create_dir_all(images.join("sysupgrade"));
-    ui.start("manifest", &format!("make manifest ({branch})"));
-    let outcome = make::run(
-        &make::Run {
-            dir: &tree.path,
-            args: vec![
-                "manifest".into(),
-                format!("GLUON_SITEDIR={}", site_dir.display()),
-                format!("GLUON_RELEASE={}", options.release),
-                format!("GLUON_AUTOUPDATER_BRANCH={branch}"),
-                format!("GLUON_IMAGEDIR={}", images.display()),
-            ],
-            jobs: None,
-            log: &log,
-        },
-        |_| {},
-    );
-    let rel = format!("images/sysupgrade/{branch}.manifest");
-    let written = matches!(outcome, Ok(make::Outcome::Success)) && staging.dir.join(&rel).is_file();
-    ui.finish("manifest", if written { "written" } else { "failed" });
-    report::ManifestReport {
-        branch: branch.to_string(),
-        status: if written { "written" } else { "failed" }.into(),
-        path: written.then_some(rel),
-        log: Some(log.display().to_string()),
-    }
 }
