@@ -227,6 +227,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         }
     };
     let results = build.build_targets(plan, &trees.list, &site.dir, &staging)?;
+    // Read once: the manifest and the report's status must agree.
     let interrupted = make::interrupted();
     if interrupted && results.iter().all(|r| r.status != TargetStatus::Built) {
         staging.abandon();
