@@ -203,20 +203,6 @@ fn check_release(release: &str) -> Result<(), BuildError> {
     }
 }
 
-struct Shared<'a> {
-    options: &'a Options,
-    ui: &'a Ui,
-    workdir: &'a Path,
-    site_dir: PathBuf,
-    previous: BTreeMap<String, TargetReport>,
-    staging: output::Staging,
-    jobs: Option<make::Jobs>,
-    /// Held while a target's files go into the staging directory.
-    staging_lock: Mutex<()>,
-    results: Mutex<Vec<TargetReport>>,
-    queue: Mutex<VecDeque<(String, String, Option<String>)>>,
-}
-
 /// Runs the build.
 pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     let started = SystemTime::now();
@@ -225,19 +211,178 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
     // makes are stopped, finished targets reach the output, the report says
     // what happened.
     make::catch_interrupts();
-    let data = gluon_data::embedded(options.version.label())
-        .ok_or_else(|| BuildError::Internal(format!("no data for {}", options.version)))?;
-    let workdir = absolute(&options.workdir)?;
-    if workdir.to_string_lossy().contains(char::is_whitespace) {
-        return Err(BuildError::Usage(format!(
-            "the workdir {} has whitespace in its path, which Gluon's GLUON_SITEDIR cannot take",
-            workdir.display()
-        )));
-    }
-    let out = absolute(&options.out)?;
-    let site_path = absolute(&options.site)?;
+    let build = Build::settle(options, ui, started)?;
+    let checkout = build.checkout()?;
+    let site = build.prepare_site()?;
+    build.check_targets(&checkout.first_tree, &site.dir)?;
+    let release_dir = build.out.join(&options.release);
+    let plan = build.plan(&checkout, &site, &release_dir);
 
-    // The agents, and their source: settled before anything is written.
+    let staging = output::Staging::begin(&release_dir)?;
+    let trees = match build.prepare_trees(&checkout, &site.dir, plan.queue.len()) {
+        Ok(trees) => trees,
+        Err(e) => {
+            staging.abandon();
+            return Err(e);
+        }
+    };
+    let results = build.build_targets(plan, &trees.list, &site.dir, &staging)?;
+    // Read once: the manifest and the report's status must agree.
+    let interrupted = make::interrupted();
+    if interrupted && results.iter().all(|r| r.status != TargetStatus::Built) {
+        staging.abandon();
+        return Err(BuildError::Interrupted);
+    }
+    let manifest = build.manifest(&trees, &site.dir, &staging, &results, interrupted);
+    let report = build.report(&checkout, &site, results, manifest, interrupted);
+    write_report(&report, &staging)?;
+    staging.finish()?;
+    Ok(Outcome {
+        report,
+        report_path: release_dir.join(report::FILE),
+        release_dir,
+    })
+}
+
+/// A build's inputs, settled before anything is written: the release's
+/// data, absolute paths, and the agents with their source.
+struct Build<'a> {
+    options: &'a Options,
+    ui: &'a Ui,
+    started: SystemTime,
+    data: &'static gluon_data::GluonData,
+    workdir: PathBuf,
+    out: PathBuf,
+    site_path: PathBuf,
+    /// The agents to build; empty when the images keep Gluon's own.
+    agents: Vec<&'static feed::Agent>,
+    /// Their source, when there are agents to build.
+    source: Option<feed::Source>,
+}
+
+/// The Gluon checkout a build runs from.
+struct Checkout {
+    /// The workdir's lock, held until the build ends.
+    _lock: Lock,
+    /// The repository's cache (`gluon.git`).
+    cache: PathBuf,
+    commit: git2::Oid,
+    /// The tree of slot 0, which also lists the targets and writes the
+    /// manifest.
+    first_tree: gluon::Tree,
+}
+
+impl<'a> Build<'a> {
+    /// Looks up the release's data, makes the paths absolute (refusing a
+    /// workdir Gluon cannot take) and chooses the agents.
+    fn settle(options: &'a Options, ui: &'a Ui, started: SystemTime) -> Result<Self, BuildError> {
+        let data = gluon_data::embedded(options.version.label())
+            .ok_or_else(|| BuildError::Internal(format!("no data for {}", options.version)))?;
+        let workdir = absolute(&options.workdir)?;
+        if workdir.to_string_lossy().contains(char::is_whitespace) {
+            return Err(BuildError::Usage(format!(
+                "the workdir {} has whitespace in its path, which Gluon's GLUON_SITEDIR cannot take",
+                workdir.display()
+            )));
+        }
+        let out = absolute(&options.out)?;
+        let site_path = absolute(&options.site)?;
+        let (agents, source) = choose_agents(options, ui)?;
+        Ok(Build {
+            options,
+            ui,
+            started,
+            data,
+            workdir,
+            out,
+            site_path,
+            agents,
+            source,
+        })
+    }
+
+    /// The Gluon tree of a slot (one per target built at a time).
+    fn tree_path(&self, slot: usize) -> PathBuf {
+        self.workdir.join("trees").join(slot.to_string())
+    }
+
+    /// Locks the workdir, brings the Gluon ref into its cache and checks it
+    /// out into the first tree.
+    fn checkout(&self) -> Result<Checkout, BuildError> {
+        let cache = self.workdir.join("gluon.git");
+        let (lock, commit) = self.resolve_gluon_ref(&cache)?;
+        // The first tree tells whether Gluon has local changes.
+        let first_tree =
+            gluon::prepare_tree(&cache, &self.tree_path(0), commit, self.options.allow_dirty)?;
+        if first_tree.dirty {
+            self.ui.note(&format!(
+                "building from a Gluon tree with local changes ({})",
+                first_tree.path.display()
+            ));
+        }
+        Ok(Checkout {
+            _lock: lock,
+            cache,
+            commit,
+            first_tree,
+        })
+    }
+
+    /// The commit of the Gluon ref, in the cache, with the workdir locked.
+    /// A workdir this created is removed again when the ref cannot be
+    /// fetched.
+    fn resolve_gluon_ref(&self, cache: &Path) -> Result<(Lock, git2::Oid), BuildError> {
+        let (options, ui, workdir) = (self.options, self.ui, &self.workdir);
+        // The Gluon ref: from the cache when it has the tag or commit, else
+        // asked of the repository before anything is written.
+        let from_cache = gluon::cached(cache, &options.gluon_ref);
+        let probe = match &from_cache {
+            Some((probe, _)) => probe.clone(),
+            None => gluon::probe(&options.gluon_repo, &options.gluon_ref)?,
+        };
+
+        let created_workdir = !workdir.exists();
+        std::fs::create_dir_all(workdir)
+            .map_err(|e| BuildError::Io(format!("cannot create {}: {e}", workdir.display())))?;
+        let lock = Lock::acquire(workdir)?;
+        let resolved = match from_cache {
+            Some((_, oid)) => Ok(oid),
+            None => {
+                ui.note(&format!("fetching {}", options.gluon_repo));
+                gluon::fetch(cache, &options.gluon_repo)
+                    .and_then(|()| gluon::resolve(cache, &probe))
+            }
+        };
+        let commit = match resolved {
+            Ok(c) => c,
+            Err(e) => {
+                if created_workdir {
+                    drop(lock);
+                    let _ = fsutil::remove_dir(workdir);
+                }
+                return Err(if make::interrupted() {
+                    BuildError::Interrupted
+                } else {
+                    e
+                });
+            }
+        };
+        if make::interrupted() {
+            return Err(BuildError::Interrupted);
+        }
+        Ok((lock, commit))
+    }
+}
+
+/// The agents to build and their source, as `--agents` and the site ask.
+/// Without `--agents` (`Auto`), agents that cannot be built (no Rust in the
+/// packages feed, no usable workspace) give way to Gluon's own with a note.
+/// Agents named are built even without Rust in the packages feed (a site
+/// may pin a newer one), and without a usable workspace the build stops.
+fn choose_agents(
+    options: &Options,
+    ui: &Ui,
+) -> Result<(Vec<&'static feed::Agent>, Option<feed::Source>), BuildError> {
     let mut agents: Vec<&'static feed::Agent> = match &options.agents {
         AgentsChoice::None => Vec::new(),
         AgentsChoice::List(list) => list.clone(),
@@ -296,72 +441,73 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
             ));
         }
     }
+    Ok((agents, source))
+}
 
-    // The Gluon ref: from the cache when it has the tag or commit, else
-    // asked of the repository before anything is written.
-    let cache = workdir.join("gluon.git");
-    let from_cache = gluon::cached(&cache, &options.gluon_ref);
-    let probe = match &from_cache {
-        Some((probe, _)) => probe.clone(),
-        None => gluon::probe(&options.gluon_repo, &options.gluon_ref)?,
-    };
+/// The site as the build uses it.
+struct Site {
+    content: site::Content,
+    /// The copy with the overlay, in the workdir (Gluon's GLUON_SITEDIR).
+    dir: PathBuf,
+    /// The agents feed's commit; empty without agents.
+    feed_commit: String,
+    /// The targets asked for that keep Gluon's own agents, and why.
+    fallbacks: Vec<report::Fallback>,
+}
 
-    let created_workdir = !workdir.exists();
-    std::fs::create_dir_all(&workdir)
-        .map_err(|e| BuildError::Io(format!("cannot create {}: {e}", workdir.display())))?;
-    let lock = Lock::acquire(&workdir)?;
-    let resolved = match from_cache {
-        Some((_, oid)) => Ok(oid),
-        None => {
-            ui.note(&format!("fetching {}", options.gluon_repo));
-            gluon::fetch(&cache, &options.gluon_repo).and_then(|()| gluon::resolve(&cache, &probe))
-        }
-    };
-    let commit = match resolved {
-        Ok(c) => c,
-        Err(e) => {
-            if created_workdir {
-                drop(lock);
-                let _ = fsutil::remove_dir(&workdir);
+/// What becomes of the targets asked for.
+struct Plan {
+    /// The report entries of the release directory's last build, by target.
+    previous: BTreeMap<String, TargetReport>,
+    /// The unchanged targets, skipped.
+    skipped: Vec<TargetReport>,
+    /// The targets to build: name, inputs hash and the report's `agents`.
+    queue: VecDeque<(String, String, Option<String>)>,
+}
+
+impl Build<'_> {
+    /// Reads the site and writes its copy into the workdir, with the
+    /// overlay that adds the agents feed (written first) when there are
+    /// agents.
+    fn prepare_site(&self) -> Result<Site, BuildError> {
+        let content = site::read(&self.site_path, &[self.workdir.clone(), self.out.clone()])?;
+        let (overlay, fallbacks) = match &self.source {
+            Some(source) => {
+                let (overlay, fallbacks) = self.write_feed(source)?;
+                (Some(overlay), fallbacks)
             }
-            return Err(if make::interrupted() {
-                BuildError::Interrupted
-            } else {
-                e
-            });
-        }
-    };
-    let _lock = lock;
-    if make::interrupted() {
-        return Err(BuildError::Interrupted);
+            None => (None, Vec::new()),
+        };
+        let dir = self.workdir.join("site");
+        site::write(&dir, &content, overlay.as_ref())?;
+        Ok(Site {
+            content,
+            dir,
+            feed_commit: overlay.map(|o| o.feed_commit).unwrap_or_default(),
+            fallbacks,
+        })
     }
 
-    // The first tree tells whether Gluon has local changes.
-    let tree_path = |slot: usize| workdir.join("trees").join(slot.to_string());
-    let first_tree = gluon::prepare_tree(&cache, &tree_path(0), commit, options.allow_dirty)?;
-    if first_tree.dirty {
-        ui.note(&format!(
-            "building from a Gluon tree with local changes ({})",
-            first_tree.path.display()
-        ));
-    }
-
-    let content = site::read(&site_path, &[workdir.clone(), out.clone()])?;
-    let feed_commit;
-    let mut fallbacks = Vec::new();
-    let overlay = if let Some(source) = &source {
-        let rendered = feed::render(source, &agents)?;
+    /// Writes the agents feed into the workdir. The overlay that uses it
+    /// leaves the agents out on the targets the packages feed's Rust does
+    /// not build for; those asked for are noted, as fallbacks.
+    fn write_feed(
+        &self,
+        source: &feed::Source,
+    ) -> Result<(site::Overlay, Vec<report::Fallback>), BuildError> {
+        let rendered = feed::render(source, &self.agents)?;
         for note in &rendered.notes {
-            ui.note(note);
+            self.ui.note(note);
         }
-        feed_commit = feed::write(&workdir.join("feed"), source, &rendered)?;
+        let feed_commit = feed::write(&self.workdir.join("feed"), source, &rendered)?;
+        let mut fallbacks = Vec::new();
         let mut excluded = Vec::new();
-        for t in &data.targets {
+        for t in &self.data.targets {
             if let RustAgents::Unsupported(reason) =
                 gluon_data::arch::rust_agents(&t.board, t.arch.as_ref())
             {
-                if options.targets.contains(&t.name) {
-                    ui.note(&format!(
+                if self.options.targets.contains(&t.name) {
+                    self.ui.note(&format!(
                         "{}: Gluon's own agents, not gluonvpn's: {reason}",
                         t.name
                     ));
@@ -373,261 +519,381 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
                 excluded.push((t.name.clone(), t.board.clone(), t.subtarget.clone()));
             }
         }
-        Some(site::Overlay {
-            version: options.version,
-            feed_repo: workdir.join("feed"),
-            feed_commit: feed_commit.clone(),
+        let overlay = site::Overlay {
+            version: self.options.version,
+            feed_repo: self.workdir.join("feed"),
+            feed_commit,
             excluded,
-        })
-    } else {
-        feed_commit = String::new();
-        None
-    };
-    let site_dir = workdir.join("site");
-    site::write(&site_dir, &content, overlay.as_ref())?;
-    let listed = list_targets(&first_tree, &site_dir, options.broken)?;
-    let unknown: Vec<&str> = options
-        .targets
-        .iter()
-        .filter(|t| !listed.contains(t))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(BuildError::Usage(format!(
-            "Gluon at {} ({}) does not build {} (its `make list-targets` has {}); is --gluon-version right?",
-            options.gluon_ref,
-            first_tree.describe,
-            unknown.join(", "),
-            listed.join(" ")
-        )));
+        };
+        Ok((overlay, fallbacks))
     }
 
-    let commit_text = commit.to_string();
-    let agent_names: Vec<&str> = agents.iter().map(|a| a.package).collect();
-    let fingerprint = |target: &str| {
+    /// Refuses targets the tree's `make list-targets` does not have.
+    fn check_targets(&self, first_tree: &gluon::Tree, site_dir: &Path) -> Result<(), BuildError> {
+        let options = self.options;
+        let listed = list_targets(first_tree, site_dir, options.broken)?;
+        let unknown: Vec<&str> = options
+            .targets
+            .iter()
+            .filter(|t| !listed.contains(t))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(BuildError::Usage(format!(
+                "Gluon at {} ({}) does not build {} (its `make list-targets` has {}); is --gluon-version right?",
+                options.gluon_ref,
+                first_tree.describe,
+                unknown.join(", "),
+                listed.join(" ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Skips the targets whose inputs are those of their images in the
+    /// release directory (unless the Gluon tree is dirty) and queues the
+    /// others.
+    fn plan(&self, checkout: &Checkout, site: &Site, release_dir: &Path) -> Plan {
+        let commit = checkout.commit.to_string();
+        let previous = report::previous_targets(release_dir);
+        let mut skipped = Vec::new();
+        let mut queue = VecDeque::new();
+        for name in &self.options.targets {
+            let inputs = self.fingerprint(name, &commit, &site.content);
+            let earlier = previous.get(name);
+            let unchanged = earlier.is_some_and(|e| {
+                matches!(e.status, TargetStatus::Built | TargetStatus::Skipped)
+                    && e.inputs_sha256 == inputs
+                    && output::present(release_dir, e)
+            });
+            if unchanged && !checkout.first_tree.dirty {
+                let e = earlier.expect("checked");
+                self.ui.note(&format!("{name}: unchanged, skipped"));
+                skipped.push(TargetReport {
+                    status: TargetStatus::Skipped,
+                    duration_seconds: None,
+                    error: None,
+                    ..e.clone()
+                });
+            } else {
+                queue.push_back((name.clone(), inputs, self.agents_mode(name, site)));
+            }
+        }
+        Plan {
+            previous,
+            skipped,
+            queue,
+        }
+    }
+
+    /// The hash of a target's [`Inputs`].
+    fn fingerprint(&self, target: &str, commit: &str, content: &site::Content) -> String {
+        let options = self.options;
         let inputs = Inputs {
             gluonvpn: env!("CARGO_PKG_VERSION"),
             target,
             gluon_version: options.version.label(),
-            gluon_commit: &commit_text,
+            gluon_commit: commit,
             site_sha256: &content.sha256,
             site_version: content.repo.as_ref().and_then(|r| r.version.as_deref()),
-            agents_sha256: source.as_ref().map(|s| s.sha256.as_str()),
-            agents: agent_names.clone(),
+            agents_sha256: self.source.as_ref().map(|s| s.sha256.as_str()),
+            agents: self.agent_names(),
             release: &options.release,
             autoupdater_branch: options.autoupdater_branch.as_deref(),
             broken: options.broken,
         };
         fsutil::sha256_bytes(&serde_json::to_vec(&inputs).unwrap_or_default())
-    };
-    let agents_mode = |target: &str| {
-        source.as_ref().map(|_| {
-            if fallbacks.iter().any(|f| f.target == target) {
+    }
+
+    /// The agents a target's images get: `rust` (gluonvpn's) or `gluon`
+    /// (a fallback); none without the agents feed.
+    fn agents_mode(&self, target: &str, site: &Site) -> Option<String> {
+        self.source.as_ref().map(|_| {
+            if site.fallbacks.iter().any(|f| f.target == target) {
                 "gluon".to_string()
             } else {
                 "rust".to_string()
             }
         })
-    };
-
-    let release_dir = out.join(&options.release);
-    let previous = report::previous_targets(&release_dir);
-    let mut results = Vec::new();
-    let mut queue = VecDeque::new();
-    for name in &options.targets {
-        let inputs = fingerprint(name);
-        let earlier = previous.get(name);
-        let unchanged = earlier.is_some_and(|e| {
-            matches!(e.status, TargetStatus::Built | TargetStatus::Skipped)
-                && e.inputs_sha256 == inputs
-                && output::present(&release_dir, e)
-        });
-        if unchanged && !first_tree.dirty {
-            let e = earlier.expect("checked");
-            ui.note(&format!("{name}: unchanged, skipped"));
-            results.push(TargetReport {
-                status: TargetStatus::Skipped,
-                duration_seconds: None,
-                error: None,
-                ..e.clone()
-            });
-        } else {
-            queue.push_back((name.clone(), inputs, agents_mode(name)));
-        }
     }
 
-    let staging = output::Staging::begin(&release_dir)?;
-    let slots = options.parallel_targets.clamp(1, queue.len().max(1));
-    let mut trees = vec![first_tree.clone()];
-    let mut update_error = None;
-    let updated = !queue.is_empty();
-    if updated {
-        for slot in 1..slots {
-            match gluon::prepare_tree(&cache, &tree_path(slot), commit, options.allow_dirty) {
-                Ok(t) => trees.push(t),
-                Err(e) => {
-                    update_error = Some(e);
-                    break;
-                }
+    /// The agents' OpenWrt packages.
+    fn agent_names(&self) -> Vec<&'static str> {
+        self.agents.iter().map(|a| a.package).collect()
+    }
+}
+
+/// The trees the targets build in.
+struct Trees {
+    /// One per target built at a time, the checkout's first tree first.
+    list: Vec<gluon::Tree>,
+    /// Whether `make update` ran in them (only when there are targets to
+    /// build).
+    updated: bool,
+}
+
+impl Build<'_> {
+    /// When there are targets to build: a tree for each one built at a
+    /// time, `make update` in all of them, and the check that the packages
+    /// feed has the Rust support the agents feed needs.
+    fn prepare_trees(
+        &self,
+        checkout: &Checkout,
+        site_dir: &Path,
+        queued: usize,
+    ) -> Result<Trees, BuildError> {
+        let options = self.options;
+        let slots = options.parallel_targets.clamp(1, queued.max(1));
+        let mut trees = vec![checkout.first_tree.clone()];
+        let updated = queued > 0;
+        if updated {
+            for slot in 1..slots {
+                trees.push(gluon::prepare_tree(
+                    &checkout.cache,
+                    &self.tree_path(slot),
+                    checkout.commit,
+                    options.allow_dirty,
+                )?);
+            }
+            if make::interrupted() {
+                return Err(BuildError::Interrupted);
+            }
+            update_trees(&trees, &self.workdir, site_dir, self.ui)?;
+            let rust = trees[0].path.join(RUST_PACKAGE_MK);
+            if self.source.is_some() && !rust.is_file() {
+                return Err(BuildError::Usage(format!(
+                    "the agents feed needs the packages feed's Rust support, and {} is missing \
+                     after `make update`: build with --agents none, or with a Gluon whose \
+                     packages feed has lang/rust (v2023.2 or later)",
+                    rust.display()
+                )));
             }
         }
-        if update_error.is_none() && make::interrupted() {
-            update_error = Some(BuildError::Interrupted);
-        }
-        if update_error.is_none() {
-            update_error = update_trees(&trees, &workdir, &site_dir, ui).err();
-        }
-        let rust = trees[0].path.join(RUST_PACKAGE_MK);
-        if update_error.is_none() && source.is_some() && !rust.is_file() {
-            update_error = Some(BuildError::Usage(format!(
-                "the agents feed needs the packages feed's Rust support, and {} is missing after \
-                 `make update`: build with --agents none, or with a Gluon whose packages feed has \
-                 lang/rust (v2023.2 or later)",
-                rust.display()
-            )));
-        }
-    }
-    if let Some(e) = update_error {
-        staging.abandon();
-        return Err(e);
+        Ok(Trees {
+            list: trees,
+            updated,
+        })
     }
 
-    let jobs = if slots > 1 && options.jobs > slots {
-        Some(make::Jobs::Shared(
-            jobserver::Client::new(options.jobs - slots)
-                .map_err(|e| BuildError::Io(format!("cannot create a jobserver: {e}")))?,
-        ))
-    } else if slots > 1 {
-        Some(make::Jobs::Flag(1))
-    } else {
-        Some(make::Jobs::Flag(options.jobs.max(1)))
-    };
-    let shared = Shared {
-        options,
-        ui,
-        workdir: &workdir,
-        site_dir,
-        previous,
-        staging,
-        jobs,
-        staging_lock: Mutex::new(()),
-        results: Mutex::new(Vec::new()),
-        queue: Mutex::new(queue),
-    };
-    std::thread::scope(|scope| {
-        for tree in &trees {
-            let shared = &shared;
-            scope.spawn(move || worker(shared, tree));
-        }
-    });
-    let Shared {
-        staging,
-        results: built,
-        queue,
-        site_dir,
-        ..
-    } = shared;
-    results.extend(built.into_inner().unwrap_or_default());
-    let not_started: Vec<_> = queue.into_inner().unwrap_or_default().into_iter().collect();
-    for (name, inputs, agents) in not_started {
-        results.push(TargetReport {
-            name,
-            status: TargetStatus::NotStarted,
-            inputs_sha256: inputs,
-            duration_seconds: None,
-            built: None,
-            agents,
-            log: None,
-            images: Vec::new(),
-            packages: None,
-            error: None,
+    /// Builds the queued targets, one worker per tree taking them in turn
+    /// until the queue is empty or the build is stopped. Returns the report
+    /// entries of all targets, in the order asked for.
+    fn build_targets(
+        &self,
+        plan: Plan,
+        trees: &[gluon::Tree],
+        site_dir: &Path,
+        staging: &output::Staging,
+    ) -> Result<Vec<TargetReport>, BuildError> {
+        let options = self.options;
+        // A tree per target built at a time.
+        let jobs = split_jobs(options.jobs, trees.len())?;
+        let shared = Shared {
+            options,
+            ui: self.ui,
+            workdir: &self.workdir,
+            site_dir,
+            previous: &plan.previous,
+            staging,
+            jobs: Some(jobs),
+            staging_lock: Mutex::new(()),
+            results: Mutex::new(Vec::new()),
+            queue: Mutex::new(plan.queue),
+        };
+        std::thread::scope(|scope| {
+            for tree in trees {
+                let shared = &shared;
+                scope.spawn(move || worker(shared, tree));
+            }
         });
-    }
-    // The report lists the targets in the order asked for.
-    results.sort_by_key(|r| options.targets.iter().position(|t| *t == r.name));
-
-    let interrupted = make::interrupted();
-    if interrupted && results.iter().all(|r| r.status != TargetStatus::Built) {
-        staging.abandon();
-        return Err(BuildError::Interrupted);
-    }
-    let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
-    let manifest = options.autoupdater_branch.as_ref().map(|branch| {
-        if failed || interrupted {
-            return report::ManifestReport {
-                branch: branch.clone(),
-                status: "not-run".into(),
-                path: None,
+        let Shared {
+            results: built,
+            queue,
+            ..
+        } = shared;
+        let mut results = plan.skipped;
+        results.extend(built.into_inner().unwrap_or_default());
+        let not_started: Vec<_> = queue.into_inner().unwrap_or_default().into_iter().collect();
+        for (name, inputs, agents) in not_started {
+            results.push(TargetReport {
+                name,
+                status: TargetStatus::NotStarted,
+                inputs_sha256: inputs,
+                duration_seconds: None,
+                built: None,
+                agents,
                 log: None,
-            };
+                images: Vec::new(),
+                packages: None,
+                error: None,
+            });
         }
-        // Nothing was built: the tree may never have been updated (the
-        // images come from elsewhere, e.g. one CI job per target).
-        if !updated {
-            if let Err(e) = update_trees(&trees[..1], &workdir, &site_dir, ui) {
-                ui.note(&format!("{e}"));
+        // The report lists the targets in the order asked for.
+        results.sort_by_key(|r| options.targets.iter().position(|t| *t == r.name));
+        Ok(results)
+    }
+
+    /// The autoupdater manifest, when there is an autoupdater branch: not
+    /// run after a failed target or a stop.
+    fn manifest(
+        &self,
+        trees: &Trees,
+        site_dir: &Path,
+        staging: &output::Staging,
+        results: &[TargetReport],
+        interrupted: bool,
+    ) -> Option<report::ManifestReport> {
+        let (workdir, ui) = (&self.workdir, self.ui);
+        let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
+        self.options.autoupdater_branch.as_ref().map(|branch| {
+            if failed || interrupted {
                 return report::ManifestReport {
                     branch: branch.clone(),
-                    status: "failed".into(),
+                    status: "not-run".into(),
                     path: None,
-                    log: Some(make::log_path(&workdir, "update-0").display().to_string()),
+                    log: None,
                 };
             }
+            // Nothing was built: the tree may never have been updated (the
+            // images come from elsewhere, e.g. one CI job per target).
+            if !trees.updated {
+                if let Err(e) = update_trees(&trees.list[..1], workdir, site_dir, ui) {
+                    ui.note(&format!("{e}"));
+                    return report::ManifestReport {
+                        branch: branch.clone(),
+                        status: "failed".into(),
+                        path: None,
+                        log: Some(make::log_path(workdir, "update-0").display().to_string()),
+                    };
+                }
+            }
+            self.make_manifest(&trees.list[0], site_dir, staging, branch)
+        })
+    }
+
+    /// `make manifest` in the tree, over the staged images.
+    fn make_manifest(
+        &self,
+        tree: &gluon::Tree,
+        site_dir: &Path,
+        staging: &output::Staging,
+        branch: &str,
+    ) -> report::ManifestReport {
+        let (options, ui) = (self.options, self.ui);
+        let log = make::log_path(&self.workdir, "manifest");
+        let images = staging.dir.join("images");
+        let _ = std::fs::create_dir_all(images.join("sysupgrade"));
+        ui.start("manifest", &format!("make manifest ({branch})"));
+        let outcome = make::run(
+            &make::Run {
+                dir: &tree.path,
+                args: vec![
+                    "manifest".into(),
+                    format!("GLUON_SITEDIR={}", site_dir.display()),
+                    format!("GLUON_RELEASE={}", options.release),
+                    format!("GLUON_AUTOUPDATER_BRANCH={branch}"),
+                    format!("GLUON_IMAGEDIR={}", images.display()),
+                ],
+                jobs: None,
+                log: &log,
+            },
+            |_| {},
+        );
+        let rel = format!("images/sysupgrade/{branch}.manifest");
+        let written =
+            matches!(outcome, Ok(make::Outcome::Success)) && staging.dir.join(&rel).is_file();
+        ui.finish("manifest", if written { "written" } else { "failed" });
+        report::ManifestReport {
+            branch: branch.to_string(),
+            status: if written { "written" } else { "failed" }.into(),
+            path: written.then_some(rel),
+            log: Some(log.display().to_string()),
         }
-        manifest(
-            &trees[0], &workdir, &site_dir, &staging, options, branch, ui,
+    }
+
+    /// The build's report.
+    fn report(
+        &self,
+        checkout: &Checkout,
+        site: &Site,
+        results: Vec<TargetReport>,
+        manifest: Option<report::ManifestReport>,
+        interrupted: bool,
+    ) -> Report {
+        let options = self.options;
+        let failed = results.iter().any(|r| r.status == TargetStatus::Failed);
+        let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
+        let status = if interrupted {
+            RunStatus::Interrupted
+        } else if failed || manifest_failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Complete
+        };
+        let content = &site.content;
+        Report {
+            schema: report::SCHEMA,
+            gluonvpn: env!("CARGO_PKG_VERSION").to_string(),
+            status,
+            started: report::rfc3339(self.started),
+            finished: report::rfc3339(SystemTime::now()),
+            release: options.release.clone(),
+            gluon: report::GluonInfo {
+                repository: options.gluon_repo.clone(),
+                reference: options.gluon_ref.clone(),
+                commit: checkout.commit.to_string(),
+                describe: checkout.first_tree.describe.clone(),
+                version: options.version.label().to_string(),
+                dirty: checkout.first_tree.dirty,
+            },
+            site: report::SiteInfo {
+                path: self.site_path.display().to_string(),
+                commit: content.repo.as_ref().map(|r| r.commit.clone()),
+                dirty: content.repo.as_ref().map(|r| r.dirty),
+                content_sha256: content.sha256.clone(),
+            },
+            agents: self.source.as_ref().map(|s| report::AgentsInfo {
+                packages: self.agent_names().iter().map(|s| s.to_string()).collect(),
+                source: s.root.display().to_string(),
+                source_sha256: s.sha256.clone(),
+                feed_commit: site.feed_commit.clone(),
+                gluon_agents: site.fallbacks.clone(),
+            }),
+            options: report::Options {
+                targets: options.targets.clone(),
+                broken: options.broken,
+                jobs: options.jobs,
+                parallel_targets: options.parallel_targets,
+                autoupdater_branch: options.autoupdater_branch.clone(),
+                allow_dirty: options.allow_dirty,
+                verbose: options.verbose,
+            },
+            targets: results,
+            manifest,
+        }
+    }
+}
+
+/// How `--jobs` is shared by the makes that run at once: a jobserver has
+/// the jobs beyond the one each make has of its own (or each gets `-j1`
+/// when there are no more); a single make gets them all.
+fn split_jobs(jobs: usize, slots: usize) -> Result<make::Jobs, BuildError> {
+    Ok(if slots > 1 && jobs > slots {
+        make::Jobs::Shared(
+            jobserver::Client::new(jobs - slots)
+                .map_err(|e| BuildError::Io(format!("cannot create a jobserver: {e}")))?,
         )
-    });
-    let manifest_failed = manifest.as_ref().is_some_and(|m| m.status == "failed");
-    let status = if interrupted {
-        RunStatus::Interrupted
-    } else if failed || manifest_failed {
-        RunStatus::Failed
+    } else if slots > 1 {
+        make::Jobs::Flag(1)
     } else {
-        RunStatus::Complete
-    };
-    let report = Report {
-        schema: report::SCHEMA,
-        gluonvpn: env!("CARGO_PKG_VERSION").to_string(),
-        status,
-        started: report::rfc3339(started),
-        finished: report::rfc3339(SystemTime::now()),
-        release: options.release.clone(),
-        gluon: report::GluonInfo {
-            repository: options.gluon_repo.clone(),
-            reference: options.gluon_ref.clone(),
-            commit: commit_text.clone(),
-            describe: first_tree.describe.clone(),
-            version: options.version.label().to_string(),
-            dirty: first_tree.dirty,
-        },
-        site: report::SiteInfo {
-            path: site_path.display().to_string(),
-            commit: content.repo.as_ref().map(|r| r.commit.clone()),
-            dirty: content.repo.as_ref().map(|r| r.dirty),
-            content_sha256: content.sha256.clone(),
-        },
-        agents: source.as_ref().map(|s| report::AgentsInfo {
-            packages: agent_names.iter().map(|s| s.to_string()).collect(),
-            source: s.root.display().to_string(),
-            source_sha256: s.sha256.clone(),
-            feed_commit: feed_commit.clone(),
-            gluon_agents: fallbacks.clone(),
-        }),
-        options: report::Options {
-            targets: options.targets.clone(),
-            broken: options.broken,
-            jobs: options.jobs,
-            parallel_targets: options.parallel_targets,
-            autoupdater_branch: options.autoupdater_branch.clone(),
-            allow_dirty: options.allow_dirty,
-            verbose: options.verbose,
-        },
-        targets: results,
-        manifest,
-    };
+        make::Jobs::Flag(jobs.max(1))
+    })
+}
+
+/// Writes the report, and a file per target, into the staging directory.
+fn write_report(report: &Report, staging: &output::Staging) -> Result<(), BuildError> {
     let mut text =
-        serde_json::to_string_pretty(&report).map_err(|e| BuildError::Internal(e.to_string()))?;
+        serde_json::to_string_pretty(report).map_err(|e| BuildError::Internal(e.to_string()))?;
     text.push('\n');
     let staged_report = staging.dir.join(report::FILE);
     let io = |path: &Path, e: std::io::Error| BuildError::Io(format!("{}: {e}", path.display()));
@@ -650,12 +916,7 @@ pub fn run(options: &Options, ui: &Ui) -> Result<Outcome, BuildError> {
         let _ = std::fs::remove_file(&path);
         std::fs::write(&path, text).map_err(|e| io(&path, e))?;
     }
-    staging.finish()?;
-    Ok(Outcome {
-        report,
-        report_path: release_dir.join(report::FILE),
-        release_dir,
-    })
+    Ok(())
 }
 
 /// The targets the tree's `make list-targets` prints (with `BROKEN=1`
@@ -748,6 +1009,21 @@ fn update_trees(
         }
     }
     Ok(())
+}
+
+/// What the workers of a build share.
+struct Shared<'a> {
+    options: &'a Options,
+    ui: &'a Ui,
+    workdir: &'a Path,
+    site_dir: &'a Path,
+    previous: &'a BTreeMap<String, TargetReport>,
+    staging: &'a output::Staging,
+    jobs: Option<make::Jobs>,
+    /// Held while a target's files go into the staging directory.
+    staging_lock: Mutex<()>,
+    results: Mutex<Vec<TargetReport>>,
+    queue: Mutex<VecDeque<(String, String, Option<String>)>>,
 }
 
 fn worker(shared: &Shared, tree: &gluon::Tree) {
@@ -844,7 +1120,7 @@ fn build_target(
     let outcome = make::run(
         &make::Run {
             dir: &tree.path,
-            args: make_args(shared.options, &shared.site_dir, name),
+            args: make_args(shared.options, shared.site_dir, name),
             jobs: shared.jobs.as_ref(),
             log: &log,
         },
@@ -935,44 +1211,4 @@ fn build_target(
         }
     }
     report
-}
-
-#[allow(clippy::too_many_arguments)]
-fn manifest(
-    tree: &gluon::Tree,
-    workdir: &Path,
-    site_dir: &Path,
-    staging: &output::Staging,
-    options: &Options,
-    branch: &str,
-    ui: &Ui,
-) -> report::ManifestReport {
-    let log = make::log_path(workdir, "manifest");
-    let images = staging.dir.join("images");
-    let _ = std::fs::create_dir_all(images.join("sysupgrade"));
-    ui.start("manifest", &format!("make manifest ({branch})"));
-    let outcome = make::run(
-        &make::Run {
-            dir: &tree.path,
-            args: vec![
-                "manifest".into(),
-                format!("GLUON_SITEDIR={}", site_dir.display()),
-                format!("GLUON_RELEASE={}", options.release),
-                format!("GLUON_AUTOUPDATER_BRANCH={branch}"),
-                format!("GLUON_IMAGEDIR={}", images.display()),
-            ],
-            jobs: None,
-            log: &log,
-        },
-        |_| {},
-    );
-    let rel = format!("images/sysupgrade/{branch}.manifest");
-    let written = matches!(outcome, Ok(make::Outcome::Success)) && staging.dir.join(&rel).is_file();
-    ui.finish("manifest", if written { "written" } else { "failed" });
-    report::ManifestReport {
-        branch: branch.to_string(),
-        status: if written { "written" } else { "failed" }.into(),
-        path: written.then_some(rel),
-        log: Some(log.display().to_string()),
-    }
 }
