@@ -4,7 +4,7 @@
 use crate::check::{self, CheckError, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use crate::keys::{FastdPublicKey, Secret};
-use crate::output::{github, human, json, sarif};
+use crate::output::{self, Format};
 use crate::probe::ProbeOptions;
 use crate::severity::SeverityConfig;
 use crate::{catalog, derive, fastd_conf, keys, peers};
@@ -158,19 +158,6 @@ pub struct TranslateArgs {
     /// anew; mode 0600 for a private key, 0644 otherwise).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-}
-
-/// How `check` reports.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Format {
-    /// Diagnostics with the source line, then a summary.
-    Human,
-    /// One JSON document (book: JSON output).
-    Json,
-    /// A SARIF 2.1.0 log, for code-scanning uploads.
-    Sarif,
-    /// GitHub Actions workflow commands: one annotation per diagnostic.
-    Github,
 }
 
 /// How `targets` lists.
@@ -418,78 +405,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(outcome) => outcome,
         Err(e @ (CheckError::Load(_) | CheckError::UnknownDomain(_))) => return Err(e.into()),
     };
-    let site = &outcome.site;
-    let domains: Vec<String> = site.domains.iter().map(|d| d.code.clone()).collect();
-    match args.format {
-        Format::Human => {
-            let mut out = termcolor::StandardStream::stdout(color_choice());
-            human::render(
-                &mut out,
-                &site.sources,
-                &site.dir,
-                &outcome.report,
-                &human::Summary {
-                    site: &site.dir,
-                    gluon_version: args.gluon_version.label(),
-                    gluon_ok: outcome.gluon_ok(),
-                    checked_packages: outcome.checked_packages.len(),
-                    domains: domains.len(),
-                },
-            )?;
-            out.flush()?;
-        }
-        Format::Json => {
-            let document = json::Document {
-                schema: json::SCHEMA_VERSION,
-                gluonvpn: env!("CARGO_PKG_VERSION"),
-                site: site.dir.display().to_string(),
-                gluon_version: args.gluon_version.label(),
-                gluon_ok: outcome.gluon_ok(),
-                online: options.online.is_some(),
-                summary: json::counts(&outcome.report),
-                checked_packages: outcome.checked_packages.iter().cloned().collect(),
-                domains,
-                diagnostics: outcome
-                    .report
-                    .diagnostics
-                    .iter()
-                    .map(|d| json::diagnostic(d, &site.sources))
-                    .collect(),
-            };
-            let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &document)?;
-            writeln!(out)?;
-        }
-        Format::Sarif => {
-            let log = sarif::log(
-                &outcome.report,
-                &site.sources,
-                sarif::RunInfo {
-                    root_uri: std::env::current_dir()
-                        .ok()
-                        .and_then(|cwd| sarif::directory_uri(&cwd)),
-                    site_path: github::site_path(&site.dir),
-                    gluon_version: args.gluon_version.label(),
-                    gluon_ok: outcome.gluon_ok(),
-                    checked_packages: outcome.checked_packages.iter().cloned().collect(),
-                    domains,
-                },
-            );
-            let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &log)?;
-            writeln!(out)?;
-        }
-        Format::Github => {
-            let mut out = std::io::stdout().lock();
-            github::render(
-                &mut out,
-                &site.sources,
-                &github::site_path(&site.dir),
-                &outcome.report,
-            )?;
-            out.flush()?;
-        }
-    }
+    let run = output::Run::new(&outcome, args.gluon_version, args.online);
+    let mut out = termcolor::StandardStream::stdout(color_choice());
+    output::write(args.format, &run, &mut out)?;
+    out.flush()?;
     Ok(if outcome.report.has_errors() {
         ExitCode::from(1)
     } else {
@@ -702,21 +621,7 @@ fn render_command(command: &RenderCommand) -> anyhow::Result<ExitCode> {
     let outcome = check::check(&site_args.path, &options)?;
     if !outcome.gluon_ok() {
         // Refuse, and say why as `check` would.
-        let site = &outcome.site;
-        let mut out = termcolor::StandardStream::stderr(color_choice());
-        human::render(
-            &mut out,
-            &site.sources,
-            &site.dir,
-            &outcome.report,
-            &human::Summary {
-                site: &site.dir,
-                gluon_version: site_args.gluon_version.label(),
-                gluon_ok: false,
-                checked_packages: outcome.checked_packages.len(),
-                domains: site.domains.len(),
-            },
-        )?;
+        report_rejected_site(&outcome, site_args.gluon_version)?;
         eprintln!(
             "gluonvpn: error: not rendering: Gluon {} would reject this site",
             site_args.gluon_version
@@ -855,20 +760,11 @@ fn write_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> 
 
 /// Prints a failed check's diagnostics to standard error, as `check` would.
 fn report_rejected_site(outcome: &check::Outcome, version: GluonVersion) -> anyhow::Result<()> {
-    let site = &outcome.site;
     let mut out = termcolor::StandardStream::stderr(color_choice());
-    human::render(
+    output::write(
+        Format::Human,
+        &output::Run::new(outcome, version, false),
         &mut out,
-        &site.sources,
-        &site.dir,
-        &outcome.report,
-        &human::Summary {
-            site: &site.dir,
-            gluon_version: version.label(),
-            gluon_ok: false,
-            checked_packages: outcome.checked_packages.len(),
-            domains: site.domains.len(),
-        },
     )?;
     Ok(())
 }
