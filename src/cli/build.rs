@@ -1,12 +1,11 @@
 //! `gluonvpn build`: the site checked, then Gluon firmware built; and the
 //! release and targets a build or a pipeline uses.
 
-use super::{parse_version, report_rejected_site};
+use super::{parse_version, report_rejected_site, Exit};
 use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
@@ -133,8 +132,9 @@ pub(super) fn select_targets(
     Ok(list)
 }
 
-pub(super) fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
-    use crate::build::{self, feed, progress::Ui, report::TargetStatus};
+pub(super) fn run(args: &BuildArgs) -> anyhow::Result<Exit> {
+    use crate::build::report::{RunStatus, TargetStatus};
+    use crate::build::{self, feed, progress::Ui};
     let version = ref_version(&args.gluon_ref, args.gluon_version)?;
     let targets = select_targets(version, &args.target, args.all, args.broken)?;
     let agents = match args.agents.as_deref() {
@@ -181,7 +181,7 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
                 "gluonvpn: error: not building{}: Gluon {version} would reject this site",
                 target.map(|t| format!(" {t}")).unwrap_or_default()
             );
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::ProblemsFound);
         }
         site_uses_wireguard |= outcome
             .site
@@ -228,7 +228,7 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         Ok(o) => o,
         Err(build::BuildError::Interrupted) => {
             eprintln!("gluonvpn: stopped before any target was built; the output is unchanged");
-            return Ok(ExitCode::from(130));
+            return Ok(Exit::Interrupted);
         }
         Err(e) => return Err(e.into()),
     };
@@ -270,5 +270,9 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     if let Some(m) = &outcome.report.manifest {
         writeln!(err, "gluonvpn: manifest for {}: {}", m.branch, m.status)?;
     }
-    Ok(ExitCode::from(outcome.exit_code()))
+    Ok(match outcome.report.status {
+        RunStatus::Complete => Exit::Clean,
+        RunStatus::Failed => Exit::ProblemsFound,
+        RunStatus::Interrupted => Exit::Interrupted,
+    })
 }

@@ -1,6 +1,6 @@
 //! `gluonvpn check`: a site's problems, in one of the output formats.
 
-use super::{color_choice, parse_version};
+use super::{color_choice, parse_version, Exit};
 use crate::check::{self, CheckError, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use crate::output::{self, Format};
@@ -8,7 +8,6 @@ use crate::probe::ProbeOptions;
 use crate::severity::SeverityConfig;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -48,7 +47,7 @@ pub struct CheckArgs {
     pub online: bool,
 }
 
-pub(super) fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     let mut options = CheckOptions::new(args.gluon_version);
     options.load.target = args.target.clone();
     options.load.include_broken = args.broken;
@@ -64,9 +63,5 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = termcolor::StandardStream::stdout(color_choice());
     output::write(args.format, &run, &mut out)?;
     out.flush()?;
-    Ok(if outcome.report.has_errors() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Exit::problems_if(outcome.report.has_errors()))
 }

@@ -1,11 +1,10 @@
 //! `gluonvpn ci github|gitlab`: a CI pipeline for the site's repository.
 
 use super::build::{ref_version, select_targets};
-use super::{parse_version, write_output, Sensitivity};
+use super::{parse_version, write_output, Exit, Sensitivity};
 use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct CiArgs {
@@ -55,7 +54,7 @@ pub struct CiArgs {
     pub out: Option<PathBuf>,
 }
 
-pub(super) fn run(args: &CiArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &CiArgs) -> anyhow::Result<Exit> {
     let version = ref_version(&args.gluon_ref, args.gluon_version)?;
     let targets = select_targets(version, &args.targets, args.all, args.broken)?;
     anyhow::ensure!(
@@ -132,5 +131,5 @@ pub(super) fn run(args: &CiArgs) -> anyhow::Result<ExitCode> {
         command: command.join(" "),
     })?;
     write_output(args.out.as_deref(), text.as_bytes(), Sensitivity::Public)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }

@@ -1,10 +1,10 @@
 //! `gluonvpn explain`: a diagnostic code's entry of the catalogue.
 
+use super::Exit;
 use crate::catalog;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub(super) fn run(code: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn run(code: &str) -> anyhow::Result<Exit> {
     let Some(info) = catalog::lookup(code) else {
         anyhow::bail!("unknown code '{code}'; the book's reference lists every code");
     };
@@ -18,5 +18,5 @@ pub(super) fn run(code: &str) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(out)?;
     writeln!(out, "{}", info.explanation)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }

@@ -1,14 +1,13 @@
 //! `gluonvpn keys`: fastd keys translated to WireGuard, and a node's
 //! link-local address.
 
-use super::{write_output, Sensitivity};
+use super::{write_output, Exit, Sensitivity};
 use crate::keys::{FastdPublicKey, Secret};
 use crate::{derive, fastd_conf, keys, peers};
 use anyhow::Context as _;
 use clap::Subcommand;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use zeroize::Zeroizing;
 
 #[derive(Subcommand, Debug)]
@@ -52,7 +51,7 @@ pub struct TranslateArgs {
     pub out: Option<PathBuf>,
 }
 
-pub(super) fn translate(args: &TranslateArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn translate(args: &TranslateArgs) -> anyhow::Result<Exit> {
     if args.private || args.private_file.is_some() {
         if args.key.is_some() {
             // Never echo the argument: it may well be the secret.
@@ -79,10 +78,10 @@ pub(super) fn translate(args: &TranslateArgs) -> anyhow::Result<ExitCode> {
         format!("{}\n", key.to_wireguard()).as_bytes(),
         Sensitivity::Public,
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }
 
-fn translate_private(args: &TranslateArgs) -> anyhow::Result<ExitCode> {
+fn translate_private(args: &TranslateArgs) -> anyhow::Result<Exit> {
     // Room enough that reading a secret file does not reallocate (and leave
     // copies of the secret behind in freed memory).
     let mut text = Zeroizing::new(String::with_capacity(8192));
@@ -111,7 +110,7 @@ fn translate_private(args: &TranslateArgs) -> anyhow::Result<ExitCode> {
     let mut line = secret.expose_wireguard_base64();
     line.push('\n');
     write_output(args.out.as_deref(), line.as_bytes(), Sensitivity::Secret)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }
 
 /// A fastd secret: the bare 64 hex digits (as `uci get fastd.mesh_vpn.secret`
@@ -136,7 +135,7 @@ fn parse_secret_text(text: &str) -> anyhow::Result<Secret> {
     })
 }
 
-fn translate_peers(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn translate_peers(dir: &Path, out: Option<&Path>) -> anyhow::Result<Exit> {
     let read = peers::read_peer_dir(dir)
         .with_context(|| format!("cannot read the peer directory {}", dir.display()))?;
     let text = peers::render(&read.entries, &dir.display().to_string());
@@ -166,16 +165,12 @@ fn translate_peers(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
             format!(", {} skipped as fastd skips them", read.skipped.len())
         }
     )?;
-    Ok(if read.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Exit::problems_if(!read.errors.is_empty()))
 }
 
-pub(super) fn lladdr(text: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn lladdr(text: &str) -> anyhow::Result<Exit> {
     let key = keys::parse_any_public_key(text.trim())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", derive::wireguard_link_local(&key))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }

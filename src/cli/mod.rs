@@ -1,9 +1,13 @@
 //! The command line: the commands and their flags (one file per command),
-//! and what they share; `main` only parses.
+//! and what they share; `main` only parses. Every command returns an
+//! `Exit`, which `exit.rs` turns into the exit status: 0 nothing wrong
+//! found, 1 the site has problems or a check failed, 2 gluonvpn could not
+//! do its job.
 
 mod build;
 mod check;
 mod ci;
+mod exit;
 mod explain;
 mod keys;
 mod render;
@@ -20,6 +24,7 @@ use crate::gluon_version::GluonVersion;
 use crate::output::{self, Format};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use exit::Exit;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -69,8 +74,7 @@ fn parse_version(s: &str) -> Result<GluonVersion, String> {
         .map_err(|e: crate::gluon_version::UnknownVersion| e.to_string())
 }
 
-/// Runs the command; the exit status follows ripgrep: 0 nothing wrong, 1
-/// problems found, 2 gluonvpn could not do its job.
+/// Runs the command, and says how it ended (`exit.rs`).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
@@ -84,27 +88,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build::run(&args),
         Command::Ci(args) => ci::run(&args),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gluonvpn: error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    // serde_json keeps the io::Error inside instead of as its source.
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind)
-            .or_else(|| {
-                c.downcast_ref::<serde_json::Error>()
-                    .and_then(serde_json::Error::io_error_kind)
-            })
-            == Some(std::io::ErrorKind::BrokenPipe)
-    })
+    Exit::of(result).into()
 }
 
 fn color_choice() -> termcolor::ColorChoice {

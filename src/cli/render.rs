@@ -1,13 +1,12 @@
 //! `gluonvpn render node|gateway`: the configuration a site implies, printed,
 //! written, checked or diffed.
 
-use super::{parse_version, report_rejected_site};
+use super::{parse_version, report_rejected_site, Exit};
 use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
 pub enum RenderCommand {
@@ -73,7 +72,7 @@ pub struct RenderGatewayArgs {
     pub tree: TreeArgs,
 }
 
-pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(command: &RenderCommand) -> anyhow::Result<Exit> {
     use crate::render::{self, files, RenderError};
     let (site_args, tree_args) = match command {
         RenderCommand::Node(a) => (&a.site, &a.tree),
@@ -93,7 +92,7 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
             "gluonvpn: error: not rendering: Gluon {} would reject this site",
             site_args.gluon_version
         );
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::ProblemsFound);
     }
     let rendered = match command {
         RenderCommand::Node(a) => {
@@ -118,7 +117,7 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
             for line in message.lines() {
                 eprintln!("gluonvpn: error: {line}");
             }
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::ProblemsFound);
         }
         Err(e) => return Err(e.into()),
     };
@@ -129,17 +128,13 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         files::print(&tree, &mut out)?;
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Clean);
     };
     if tree_args.diff {
         let mut out = std::io::stdout().lock();
         let differs = files::diff(&tree, dir, &mut out)?;
         out.flush()?;
-        return Ok(if differs {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        });
+        return Ok(Exit::problems_if(differs));
     }
     if tree_args.check {
         let changes = files::compare(&tree, dir)?;
@@ -153,11 +148,7 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
             };
             writeln!(out, "{}: {what}", dir.join(path).display())?;
         }
-        return Ok(if changes.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(Exit::problems_if(!changes.is_empty()));
     }
     match files::write(&tree, dir, tree_args.force)? {
         Ok(written) => {
@@ -168,11 +159,11 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<ExitCode> {
                 written.unchanged,
                 dir.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Clean)
         }
         Err(conflicts) => {
             eprintln!("gluonvpn: error: {conflicts}");
-            Ok(ExitCode::from(1))
+            Ok(Exit::ProblemsFound)
         }
     }
 }

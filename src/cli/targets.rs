@@ -1,12 +1,11 @@
 //! `gluonvpn targets`: the targets of a Gluon release, and the extraction
 //! of gluonvpn's data from a Gluon checkout.
 
-use super::parse_version;
+use super::{parse_version, Exit};
 use crate::gluon_version::GluonVersion;
 use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// How `targets` lists.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -37,7 +36,7 @@ pub struct TargetsArgs {
     pub repo_root: PathBuf,
 }
 
-pub(super) fn run(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &TargetsArgs) -> anyhow::Result<Exit> {
     if let Some(checkout) = &args.from_gluon {
         let Some(tag) = &args.tag else {
             anyhow::bail!("--from-gluon needs --tag (the tag the checkout is at, e.g. v2025.1.3)");
@@ -45,7 +44,7 @@ pub(super) fn run(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
         for note in crate::gluon_data::extract::write_files(checkout, tag, &args.repo_root)? {
             eprintln!("gluonvpn: note: {note}");
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Clean);
     }
     let data = crate::gluon_data::embedded(args.gluon_version.label())
         .ok_or_else(|| anyhow::anyhow!("no data for {}", args.gluon_version))?;
@@ -86,5 +85,5 @@ pub(super) fn run(args: &TargetsArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Clean)
 }
