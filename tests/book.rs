@@ -1,6 +1,6 @@
 //! The book: generated reference pages are up to date with the registries,
-//! every page in SUMMARY.md exists, and (where mdbook is installed, as in CI)
-//! the book builds.
+//! every page in SUMMARY.md exists, check.md names every output format, and
+//! (where mdbook is installed, as in CI) the book builds.
 
 #[path = "support/tools.rs"]
 mod tools;
@@ -125,6 +125,34 @@ fn the_book_builds_with_mdbook() {
         String::from_utf8_lossy(&build.stderr)
     );
     assert!(out.path().join("reference/codes.html").is_file());
+}
+
+/// check.md names every output format, in its synopsis and its `--format`
+/// row, so that a new format is documented where `check` is.
+#[test]
+fn the_check_page_names_every_output_format() {
+    use clap::ValueEnum as _;
+    let page = std::fs::read_to_string(book().join("src/check.md")).expect("check.md");
+    let names: Vec<String> = gluonvpn::output::Format::value_variants()
+        .iter()
+        .filter_map(|format| format.to_possible_value())
+        .map(|value| value.get_name().to_owned())
+        .collect();
+    let synopsis = format!("[--format {}]", names.join("|"));
+    assert!(
+        page.contains(&synopsis),
+        "check.md's synopsis should say {synopsis}"
+    );
+    let row = page
+        .lines()
+        .find(|line| line.starts_with("| `--format` |"))
+        .expect("check.md has a --format row");
+    for name in &names {
+        assert!(
+            row.contains(&format!("`{name}`")),
+            "check.md's --format row should name `{name}`: {row}"
+        );
+    }
 }
 
 /// The CI examples of book/src/ci.md are valid for GitHub and GitLab, as

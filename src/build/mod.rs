@@ -113,18 +113,6 @@ pub struct Outcome {
     pub release_dir: PathBuf,
 }
 
-impl Outcome {
-    /// 0 when every target was built or skipped, 1 when one failed, 130
-    /// when stopped (as a shell reports SIGINT).
-    pub fn exit_code(&self) -> u8 {
-        match self.report.status {
-            RunStatus::Complete => 0,
-            RunStatus::Failed => 1,
-            RunStatus::Interrupted => 130,
-        }
-    }
-}
-
 /// The gluonvpn workspace this binary was built from, when it is still
 /// there (the default of `--agents-src`).
 pub fn default_agents_src() -> Option<PathBuf> {

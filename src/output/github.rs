@@ -11,11 +11,18 @@
 //! back (`ActionCommand.cs`): in the message `%`, CR and LF are
 //! percent-encoded, in property values also `:` and `,`.
 
+use super::Run;
 use crate::diagnostics::{Diagnostic, Report, Severity};
-
 use crate::source::SourceMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use termcolor::WriteColor;
+
+/// Writes the run's workflow commands ([`render`]).
+pub fn write(run: &Run<'_>, mut out: &mut dyn WriteColor) -> std::io::Result<()> {
+    // `&mut out` is a `dyn Write` without trait upcasting (Rust 1.86).
+    render(&mut out, run.sources, &run.site_path, run.report)
+}
 
 /// Writes one line per diagnostic and nothing else: no summary, so that a
 /// clean site adds no annotation to a run.

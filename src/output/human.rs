@@ -1,8 +1,8 @@
 //! Human output: rustc-style diagnostics with the source line and a caret,
 //! in file order, then a summary.
 
+use super::{Counts, Run};
 use crate::diagnostics::{Diagnostic, Report, Severity};
-
 use crate::source::SourceMap;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
@@ -17,6 +17,23 @@ pub struct Summary<'a> {
     pub gluon_ok: bool,
     pub checked_packages: usize,
     pub domains: usize,
+}
+
+/// Writes the run's diagnostics and its summary ([`render`]).
+pub fn write(run: &Run<'_>, writer: &mut dyn WriteColor) -> std::io::Result<()> {
+    render(
+        writer,
+        run.sources,
+        run.site_dir,
+        run.report,
+        &Summary {
+            site: run.site_dir,
+            gluon_version: run.gluon_version.label(),
+            gluon_ok: run.gluon_ok,
+            checked_packages: run.checked_packages.len(),
+            domains: run.domains.len(),
+        },
+    )
 }
 
 /// Writes every diagnostic and the summary. `writer` decides about colour.
@@ -99,9 +116,11 @@ fn write_summary(
     report: &Report,
     summary: &Summary<'_>,
 ) -> std::io::Result<()> {
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
-    let infos = report.count(Severity::Info);
+    let Counts {
+        errors,
+        warnings,
+        infos,
+    } = Counts::of(report);
     let verdict = if summary.gluon_ok {
         "a Gluon build would pass its site checks"
     } else {

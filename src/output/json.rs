@@ -2,10 +2,12 @@
 //! (book/src/json.md). Field names never change meaning; new fields may be
 //! added. `schema` is raised when a field is removed or changes meaning.
 
-use crate::diagnostics::{Diagnostic, Report, Severity};
-
+use super::{Counts, Run};
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use serde::Serialize;
+use std::collections::BTreeSet;
+use termcolor::WriteColor;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -14,22 +16,15 @@ pub struct Document<'a> {
     pub schema: u32,
     pub gluonvpn: &'static str,
     pub site: String,
-    pub gluon_version: &'a str,
+    pub gluon_version: &'static str,
     /// Whether a Gluon build would get past every site check.
     pub gluon_ok: bool,
     /// Whether the network was probed (`--online`).
     pub online: bool,
     pub summary: Counts,
-    pub checked_packages: Vec<String>,
-    pub domains: Vec<String>,
+    pub checked_packages: &'a BTreeSet<String>,
+    pub domains: &'a [&'a str],
     pub diagnostics: Vec<JsonDiagnostic>,
-}
-
-#[derive(Serialize)]
-pub struct Counts {
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
 }
 
 #[derive(Serialize)]
@@ -64,6 +59,33 @@ pub struct JsonDiagnostic {
     pub probe: Option<serde_json::Value>,
 }
 
+/// The run's document.
+pub fn document<'a>(run: &'a Run<'_>) -> Document<'a> {
+    Document {
+        schema: SCHEMA_VERSION,
+        gluonvpn: env!("CARGO_PKG_VERSION"),
+        site: run.site_dir.display().to_string(),
+        gluon_version: run.gluon_version.label(),
+        gluon_ok: run.gluon_ok,
+        online: run.online,
+        summary: Counts::of(run.report),
+        checked_packages: run.checked_packages,
+        domains: &run.domains,
+        diagnostics: run
+            .report
+            .diagnostics
+            .iter()
+            .map(|d| diagnostic(d, run.sources))
+            .collect(),
+    }
+}
+
+/// Writes the run's document, pretty-printed, and a line end.
+pub fn write(run: &Run<'_>, out: &mut dyn WriteColor) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(run))?;
+    writeln!(out)
+}
+
 pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
     let (file, start, end) = match d.span {
         Some(span) => {
@@ -94,13 +116,5 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         gluon_message: d.gluon_message.clone(),
         notes: d.notes.clone(),
         probe: d.probe.clone(),
-    }
-}
-
-pub fn counts(report: &Report) -> Counts {
-    Counts {
-        errors: report.count(Severity::Error),
-        warnings: report.count(Severity::Warning),
-        infos: report.count(Severity::Info),
     }
 }

@@ -1,7 +1,107 @@
 //! The output formats of a check: human (codespan-reporting), JSON, SARIF
 //! and GitHub Actions workflow commands.
+//!
+//! A check is described once, as a [`Run`], and [`write`] hands it to the
+//! format: each format is a file here with a `write(run, out)` function and
+//! a [`Format`] variant.
 
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+
+use crate::check::Outcome;
+use crate::diagnostics::{Report, Severity};
+use crate::gluon_version::GluonVersion;
+use crate::source::SourceMap;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+use termcolor::WriteColor;
+
+/// How `check` reports.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line, then a summary.
+    Human,
+    /// One JSON document (book: JSON output).
+    Json,
+    /// A SARIF 2.1.0 log, for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per diagnostic.
+    Github,
+}
+
+/// One check run: the diagnostics and everything the formats say about the
+/// run besides them.
+pub struct Run<'a> {
+    pub report: &'a Report,
+    pub sources: &'a SourceMap,
+    /// The site directory as loaded (as given on the command line).
+    pub site_dir: &'a Path,
+    /// The site directory relative to the working directory, as the GitHub
+    /// and SARIF formats name it ([`github::site_path`]).
+    pub site_path: String,
+    pub gluon_version: GluonVersion,
+    /// Whether a Gluon build would get past every site check.
+    pub gluon_ok: bool,
+    /// The Gluon packages whose checks ran.
+    pub checked_packages: &'a BTreeSet<String>,
+    /// The codes of the site's domains.
+    pub domains: Vec<&'a str>,
+    /// Whether the network was probed (`--online`).
+    pub online: bool,
+    /// The working directory as a `file:` URI, the base of SARIF's
+    /// locations ([`sarif::directory_uri`]); `None` when it has none.
+    pub root_uri: Option<String>,
+}
+
+impl<'a> Run<'a> {
+    pub fn new(outcome: &'a Outcome, gluon_version: GluonVersion, online: bool) -> Run<'a> {
+        let site = &outcome.site;
+        Run {
+            report: &outcome.report,
+            sources: &site.sources,
+            site_dir: &site.dir,
+            site_path: github::site_path(&site.dir),
+            gluon_version,
+            gluon_ok: outcome.gluon_ok(),
+            checked_packages: &outcome.checked_packages,
+            domains: site.domains.iter().map(|d| d.code.as_str()).collect(),
+            online,
+            root_uri: std::env::current_dir()
+                .ok()
+                .and_then(|cwd| sarif::directory_uri(&cwd)),
+        }
+    }
+}
+
+/// The diagnostics of a report by severity, as the human summary and the
+/// JSON document's `summary` give them.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl Counts {
+    pub fn of(report: &Report) -> Counts {
+        Counts {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            infos: report.count(Severity::Info),
+        }
+    }
+}
+
+/// Writes the run in the format. Only the human format uses colour, as
+/// `out` allows.
+pub fn write(format: Format, run: &Run<'_>, out: &mut dyn WriteColor) -> std::io::Result<()> {
+    match format {
+        Format::Human => human::write(run, out),
+        Format::Json => json::write(run, out),
+        Format::Sarif => sarif::write(run, out),
+        Format::Github => github::write(run, out),
+    }
+}

@@ -11,17 +11,17 @@
 
 use crate::catalog;
 use crate::diagnostics::{CodeInfo, Origin};
-use crate::diagnostics::{Diagnostic, Report, Severity};
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use termcolor::WriteColor;
 
 pub const VERSION: &str = "2.1.0";
 /// The schema's own id (the OASIS standard with its errata).
 pub const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-/// The `uriBaseId` of every file: the site directory.
 /// The base of every location: the directory gluonvpn ran in, which in CI is
 /// the repository root (GitHub code scanning reads `uri`s relative to it).
 pub const SRC_ROOT: &str = "%SRCROOT%";
@@ -203,36 +203,23 @@ impl ResultProperties {
     }
 }
 
-/// What the log says about the run besides the diagnostics.
-pub struct RunInfo<'a> {
-    /// The working directory as a `file:` URI ending in `/`
-    /// ([`directory_uri`]); `None` leaves `originalUriBaseIds` out.
-    pub root_uri: Option<String>,
-    /// The site directory relative to the working directory, as the GitHub
-    /// format names it ([`super::github::site_path`]).
-    pub site_path: String,
-    pub gluon_version: &'a str,
-    pub gluon_ok: bool,
-    pub checked_packages: Vec<String>,
-    pub domains: Vec<String>,
-}
-
 /// The SARIF log of one check.
-pub fn log(report: &Report, sources: &SourceMap, info: RunInfo<'_>) -> Log {
+pub fn log(run: &super::Run<'_>) -> Log {
     let codes: Vec<&'static CodeInfo> = catalog::all().collect();
     let index: HashMap<&str, usize> = codes.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
     let rules = codes.iter().map(|c| rule(c)).collect();
-    let results = report
+    let results = run
+        .report
         .diagnostics
         .iter()
-        .map(|d| result(d, index[d.code()], sources, &info.site_path))
+        .map(|d| result(d, index[d.code()], run.sources, &run.site_path))
         .collect();
     let mut original_uri_base_ids = BTreeMap::new();
-    if let Some(uri) = info.root_uri {
+    if let Some(uri) = &run.root_uri {
         original_uri_base_ids.insert(
             SRC_ROOT,
             ArtifactLocation {
-                uri,
+                uri: uri.clone(),
                 uri_base_id: None,
             },
         );
@@ -256,13 +243,19 @@ pub fn log(report: &Report, sources: &SourceMap, info: RunInfo<'_>) -> Log {
             column_kind: "unicodeCodePoints",
             results,
             properties: RunProperties {
-                gluon_version: info.gluon_version.to_owned(),
-                gluon_ok: info.gluon_ok,
-                checked_packages: info.checked_packages,
-                domains: info.domains,
+                gluon_version: run.gluon_version.label().to_owned(),
+                gluon_ok: run.gluon_ok,
+                checked_packages: run.checked_packages.iter().cloned().collect(),
+                domains: run.domains.iter().map(|d| (*d).to_owned()).collect(),
             },
         }],
     }
+}
+
+/// Writes the run's log, pretty-printed, and a line end.
+pub fn write(run: &super::Run<'_>, out: &mut dyn WriteColor) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(run))?;
+    writeln!(out)
 }
 
 fn rule(info: &CodeInfo) -> ReportingDescriptor {

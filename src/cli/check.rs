@@ -1,0 +1,67 @@
+//! `gluonvpn check`: a site's problems, in one of the output formats.
+
+use super::{color_choice, parse_version, Exit};
+use crate::check::{self, CheckError, CheckOptions};
+use crate::gluon_version::GluonVersion;
+use crate::output::{self, Format};
+use crate::probe::ProbeOptions;
+use crate::severity::SeverityConfig;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// A site directory, or a site.conf inside one.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The Gluon release to check against: v2025.1, 2025.1 or a tag such as v2025.1.3.
+    #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
+    pub gluon_version: GluonVersion,
+    /// Check only this domain (its code, the name of its file in domains/).
+    #[arg(long, value_name = "CODE")]
+    pub domain: Option<String>,
+    /// Consider only the images of this target (default: every target Gluon builds).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Include targets and devices Gluon marks broken (BROKEN=1).
+    #[arg(long)]
+    pub broken: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Report only what Gluon's own checks report.
+    #[arg(long)]
+    pub gluon_only: bool,
+    /// Report this code as an error; `warnings` makes every warning an error.
+    #[arg(long, value_name = "CODE|warnings")]
+    pub deny: Vec<String>,
+    /// Report this gluonvpn code as a warning.
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Do not report this gluonvpn code.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Also probe the network: ask every NTP server for the time and resolve
+    /// every fastd remote, WireGuard endpoint and tunneldigger broker.
+    #[arg(long)]
+    pub online: bool,
+}
+
+pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
+    let mut options = CheckOptions::new(args.gluon_version);
+    options.load.target = args.target.clone();
+    options.load.include_broken = args.broken;
+    options.domain = args.domain.clone();
+    options.gluon_only = args.gluon_only;
+    options.online = args.online.then(ProbeOptions::default);
+    options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
+    let outcome = match check::check(&args.path, &options) {
+        Ok(outcome) => outcome,
+        Err(e @ (CheckError::Load(_) | CheckError::UnknownDomain(_))) => return Err(e.into()),
+    };
+    let run = output::Run::new(&outcome, args.gluon_version, args.online);
+    let mut out = termcolor::StandardStream::stdout(color_choice());
+    output::write(args.format, &run, &mut out)?;
+    out.flush()?;
+    Ok(Exit::problems_if(outcome.report.has_errors()))
+}

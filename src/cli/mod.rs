@@ -1,0 +1,156 @@
+//! The command line: the commands and their flags (one file per command),
+//! and what they share; `main` only parses. Every command returns an
+//! `Exit`, which `exit.rs` turns into the exit status: 0 nothing wrong
+//! found, 1 the site has problems or a check failed, 2 gluonvpn could not
+//! do its job.
+
+mod build;
+mod check;
+mod ci;
+mod exit;
+mod explain;
+mod keys;
+mod render;
+mod targets;
+
+pub use build::BuildArgs;
+pub use check::CheckArgs;
+pub use ci::CiArgs;
+pub use keys::{KeysCommand, TranslateArgs};
+pub use render::{RenderCommand, RenderGatewayArgs, RenderNodeArgs, RenderSiteArgs, TreeArgs};
+pub use targets::{ListFormat, TargetsArgs};
+
+use crate::gluon_version::GluonVersion;
+use crate::output::{self, Format};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use exit::Exit;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "gluonvpn", version, about = "Check Gluon sites before the hour-long firmware build", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load a site as Gluon does and report every problem with its location.
+    Check(CheckArgs),
+    /// Explain a diagnostic code (e.g. `gluonvpn explain GL005`).
+    Explain {
+        /// A code such as GL005, or its name such as site-only-key.
+        code: String,
+    },
+    /// List the targets of a Gluon release, or regenerate gluonvpn's target
+    /// and package data from a Gluon checkout.
+    Targets(TargetsArgs),
+    /// Translate fastd keys to WireGuard keys, and derive a node's
+    /// link-local address from its key (for moving a community from fastd
+    /// to WireGuard).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Render the configuration a site implies: what a node writes, or a
+    /// gateway's (book: Rendering configurations).
+    Render {
+        #[command(subcommand)]
+        command: RenderCommand,
+    },
+    /// Build Gluon firmware for the site, with gluonvpn's Rust agents (book:
+    /// Building firmware).
+    Build(Box<BuildArgs>),
+    /// Write a CI pipeline for the site's repository: check, one build job
+    /// per target, and the release (book: CI pipelines).
+    Ci(Box<CiArgs>),
+}
+
+fn parse_version(s: &str) -> Result<GluonVersion, String> {
+    s.parse()
+        .map_err(|e: crate::gluon_version::UnknownVersion| e.to_string())
+}
+
+/// Runs the command, and says how it ended (`exit.rs`).
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Explain { code } => explain::run(&code),
+        Command::Targets(args) => targets::run(&args),
+        Command::Keys { command } => match command {
+            KeysCommand::Translate(args) => keys::translate(&args),
+            KeysCommand::Lladdr { key } => keys::lladdr(&key),
+        },
+        Command::Render { command } => render::run(&command),
+        Command::Build(args) => build::run(&args),
+        Command::Ci(args) => ci::run(&args),
+    };
+    Exit::of(result).into()
+}
+
+fn color_choice() -> termcolor::ColorChoice {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !no_color && std::io::stdout().is_terminal() {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sensitivity {
+    Public,
+    Secret,
+}
+
+/// Writes to standard output, or to `path` through a temporary file in the
+/// same directory that is renamed over it: a reader never sees half a
+/// file, and a secret is never in a file another user could read, not even
+/// for a moment (the temporary file is created 0600).
+fn write_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()?;
+        return Ok(());
+    };
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".gluonvpn-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    let mode = match sensitivity {
+        Sensitivity::Secret => 0o600,
+        Sensitivity::Public => 0o644,
+    };
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Prints a failed check's diagnostics to standard error, as `check` would.
+fn report_rejected_site(
+    outcome: &crate::check::Outcome,
+    version: GluonVersion,
+) -> anyhow::Result<()> {
+    let mut out = termcolor::StandardStream::stderr(color_choice());
+    output::write(
+        Format::Human,
+        &output::Run::new(outcome, version, false),
+        &mut out,
+    )?;
+    Ok(())
+}
