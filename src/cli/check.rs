@@ -17,8 +17,8 @@ pub struct CheckArgs {
     /// The Gluon release to check against: v2025.1, 2025.1 or a tag such as v2025.1.3.
     #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
     pub gluon_version: GluonVersion,
-    /// Check only this domain (its code, the name of its file in domains/).
-    #[arg(long, value_name = "CODE")]
+    /// Check only this domain: its code (the name of its file in domains/) or a name of its domain_names.
+    #[arg(long, value_name = "NAME")]
     pub domain: Option<String>,
     /// Consider only the images of this target (default: every target Gluon builds).
     #[arg(long)]

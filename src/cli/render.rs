@@ -23,8 +23,8 @@ pub struct RenderSiteArgs {
     /// A site directory, or a site.conf inside one.
     #[arg(value_name = "SITE")]
     pub path: PathBuf,
-    /// Only this domain (its code).
-    #[arg(long, value_name = "CODE")]
+    /// Only this domain: its code or a name of its domain_names.
+    #[arg(long, value_name = "NAME")]
     pub domain: Option<String>,
     /// The Gluon release whose behaviour to render.
     #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
