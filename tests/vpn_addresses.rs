@@ -276,15 +276,37 @@ fn real_fastd_reads_what_the_model_reads() {
     }
 }
 
-/// A site with one fastd peer `gw<i>` per remote of the table.
-fn site_with_every_remote() -> tempfile::TempDir {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("site-examples/fastd");
+/// One of the example sites with its peer list replaced (each peer one
+/// line of Lua); `indent` is the indentation of its `peers = {`.
+fn example_with_peers(example: &str, indent: &str, peers: Vec<String>) -> tempfile::TempDir {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("site-examples")
+        .join(example);
     let dir = tempfile::tempdir().expect("tempdir");
     for file in ["site.mk", "image-customization.lua"] {
         std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
     }
     let conf = std::fs::read_to_string(example.join("site.conf")).expect("site.conf");
-    let peers: Vec<String> = REMOTES
+    let start = conf
+        .find(&format!("{indent}peers = {{"))
+        .expect("the example's peers");
+    let end = start
+        + conf[start..]
+            .find(&format!("\n{indent}}},"))
+            .expect("their end");
+    let conf = format!(
+        "{}{indent}peers = {{\n{}{}",
+        &conf[..start],
+        peers.join("\n"),
+        &conf[end..]
+    );
+    std::fs::write(dir.path().join("site.conf"), conf).expect("site.conf");
+    dir
+}
+
+/// A site with one fastd peer `gw<i>` per remote of the table.
+fn site_with_every_remote() -> tempfile::TempDir {
+    let peers = REMOTES
         .iter()
         .enumerate()
         .map(|(i, (remote, _))| {
@@ -294,18 +316,7 @@ fn site_with_every_remote() -> tempfile::TempDir {
             )
         })
         .collect();
-    let start = conf
-        .find("          peers = {")
-        .expect("the example's peers");
-    let end = start + conf[start..].find("\n          },").expect("their end");
-    let conf = format!(
-        "{}          peers = {{\n{}{}",
-        &conf[..start],
-        peers.join("\n"),
-        &conf[end..]
-    );
-    std::fs::write(dir.path().join("site.conf"), conf).expect("site.conf");
-    dir
+    example_with_peers("fastd", "          ", peers)
 }
 
 fn remote_path(i: usize) -> String {
@@ -337,15 +348,67 @@ fn codes_at(findings: &[(String, String)], path: &str) -> Vec<String> {
         .collect()
 }
 
+/// `check --format json` of a site: `(path, code)` of its findings. With
+/// `online`, `--online` runs in an empty network namespace of its own, so
+/// that names fail to resolve and nothing leaves the machine; `None` where
+/// that cannot be made.
+fn check_findings(site: &str, online: bool) -> Option<Vec<(String, String)>> {
+    let gluonvpn = env!("CARGO_BIN_EXE_gluonvpn");
+    let out = if online {
+        if !(tools::installed("unshare") && is_root("check --online in an empty network namespace"))
+        {
+            return None;
+        }
+        let args = [
+            "--net", "--", gluonvpn, "check", site, "--online", "--format", "json",
+        ];
+        run("unshare", &args, None)
+    } else {
+        run(gluonvpn, &["check", site, "--format", "json"], None)
+    };
+    Some(findings(&out))
+}
+
+/// An inventory with gateways `gw0` … `gw<count-1>`, each binding `any`.
+fn inventory_of_every_gateway(site: &Path, count: usize) -> String {
+    let inventory = site.join("inventory.toml");
+    let gateways: String = (0..count)
+        .map(|i| format!("[gateways.gw{i}]\nbind = [\"any\"]\noffload = false\n\n"))
+        .collect();
+    std::fs::write(&inventory, gateways).expect("inventory");
+    inventory.to_str().expect("UTF-8 path").to_string()
+}
+
+/// `render gateway` for `gw<i>`: the run, its standard output and error.
+fn render_gateway(site: &str, inventory: &str, i: usize) -> (Output, String, String) {
+    let gateway = format!("gw{i}");
+    let out = run(
+        env!("CARGO_BIN_EXE_gluonvpn"),
+        &[
+            "render",
+            "gateway",
+            site,
+            "--gateway",
+            &gateway,
+            "--inventory",
+            inventory,
+        ],
+        None,
+    );
+    let (text, errors) = (
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    (out, text, errors)
+}
+
 #[test]
 fn check_online_and_render_agree() {
-    let gluonvpn = env!("CARGO_BIN_EXE_gluonvpn");
     let site = site_with_every_remote();
     let site_path = site.path().to_str().expect("UTF-8 path");
 
     // check: one GV152 at each remote the model rejects, none elsewhere.
-    let out = run(gluonvpn, &["check", site_path, "--format", "json"], None);
-    let checked = findings(&out);
+    let checked = check_findings(site_path, false).expect("check runs");
     for (i, (remote, _)) in REMOTES.iter().enumerate() {
         let expected: Vec<String> = match fastd_remote(remote) {
             Ok(_) => vec![],
@@ -357,15 +420,7 @@ fn check_online_and_render_agree() {
     // check --online, in a network namespace of its own: a name is looked
     // up (and fails: GV505), an address is not; remotes the model rejects
     // are left to the lint, once.
-    if tools::installed("unshare") && is_root("check --online in an empty network namespace") {
-        let out = run(
-            "unshare",
-            &[
-                "--net", "--", gluonvpn, "check", site_path, "--online", "--format", "json",
-            ],
-            None,
-        );
-        let online = findings(&out);
+    if let Some(online) = check_findings(site_path, true) {
         assert!(online.iter().all(|(_, c)| c != "GV508"), "GV508 is retired");
         for (i, (remote, _)) in REMOTES.iter().enumerate() {
             let codes = codes_at(&online, &remote_path(i));
@@ -380,29 +435,10 @@ fn check_online_and_render_agree() {
 
     // render gateway: a remote the model reads gives fastd its port; one it
     // rejects stops the render, naming the remote.
-    let inventory = site.path().join("inventory.toml");
-    let gateways: String = (0..REMOTES.len())
-        .map(|i| format!("[gateways.gw{i}]\nbind = [\"any\"]\noffload = false\n\n"))
-        .collect();
-    std::fs::write(&inventory, gateways).expect("inventory");
-    let inventory = inventory.to_str().expect("UTF-8 path");
+    let inventory = inventory_of_every_gateway(site.path(), REMOTES.len());
     let mut outcomes = BTreeMap::new();
     for (i, (remote, _)) in REMOTES.iter().enumerate() {
-        let gateway = format!("gw{i}");
-        let out = run(
-            gluonvpn,
-            &[
-                "render",
-                "gateway",
-                site_path,
-                "--gateway",
-                &gateway,
-                "--inventory",
-                inventory,
-            ],
-            None,
-        );
-        let (text, errors) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
+        let (out, text, errors) = render_gateway(site_path, &inventory, i);
         match fastd_remote(remote) {
             Ok(endpoint) => {
                 assert!(out.status.success(), "{remote:?}: {errors}");
@@ -453,13 +489,7 @@ const ENDPOINTS: &[(&str, Option<u16>)] = &[
 /// A WireGuard site with one peer `gw<i>` per endpoint of the table, each
 /// with its own public key.
 fn site_with_every_endpoint() -> tempfile::TempDir {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("site-examples/wireguard");
-    let dir = tempfile::tempdir().expect("tempdir");
-    for file in ["site.mk", "image-customization.lua"] {
-        std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
-    }
-    let conf = std::fs::read_to_string(example.join("site.conf")).expect("site.conf");
-    let peers: Vec<String> = ENDPOINTS
+    let peers = ENDPOINTS
         .iter()
         .enumerate()
         .map(|(i, (endpoint, _))| {
@@ -468,16 +498,7 @@ fn site_with_every_endpoint() -> tempfile::TempDir {
             format!("        gw{i} = {{ public_key = '{key}', endpoint = [==[{endpoint}]==] }},")
         })
         .collect();
-    let start = conf.find("      peers = {").expect("the example's peers");
-    let end = start + conf[start..].find("\n      },").expect("their end");
-    let conf = format!(
-        "{}      peers = {{\n{}{}",
-        &conf[..start],
-        peers.join("\n"),
-        &conf[end..]
-    );
-    std::fs::write(dir.path().join("site.conf"), conf).expect("site.conf");
-    dir
+    example_with_peers("wireguard", "      ", peers)
 }
 
 #[test]
@@ -510,15 +531,7 @@ fn wireguard_endpoints_agree_too() {
         };
         assert_eq!(codes_at(&checked, &path(i)), expected, "{endpoint:?}");
     }
-    if tools::installed("unshare") && is_root("check --online in an empty network namespace") {
-        let out = run(
-            "unshare",
-            &[
-                "--net", "--", gluonvpn, "check", site_path, "--online", "--format", "json",
-            ],
-            None,
-        );
-        let online = findings(&out);
+    if let Some(online) = check_findings(site_path, true) {
         for (i, (endpoint, _)) in ENDPOINTS.iter().enumerate() {
             let expected: Vec<String> = match wireguard_endpoint(endpoint) {
                 Err(_) => vec!["GV145".into()],
@@ -530,28 +543,9 @@ fn wireguard_endpoints_agree_too() {
             assert_eq!(codes_at(&online, &path(i)), expected, "{endpoint:?}");
         }
     }
-    let inventory = site.path().join("inventory.toml");
-    let gateways: String = (0..ENDPOINTS.len())
-        .map(|i| format!("[gateways.gw{i}]\nbind = [\"any\"]\n\n"))
-        .collect();
-    std::fs::write(&inventory, gateways).expect("inventory");
-    let inventory = inventory.to_str().expect("UTF-8 path");
+    let inventory = inventory_of_every_gateway(site.path(), ENDPOINTS.len());
     for (i, (endpoint, port)) in ENDPOINTS.iter().enumerate() {
-        let gateway = format!("gw{i}");
-        let out = run(
-            gluonvpn,
-            &[
-                "render",
-                "gateway",
-                site_path,
-                "--gateway",
-                &gateway,
-                "--inventory",
-                inventory,
-            ],
-            None,
-        );
-        let (text, errors) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
+        let (out, text, errors) = render_gateway(site_path, &inventory, i);
         match port {
             Some(port) => {
                 assert!(out.status.success(), "{endpoint:?}: {errors}");
