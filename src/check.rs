@@ -3,6 +3,7 @@
 
 use crate::diagnostics::{Diagnostic, Report};
 use crate::gluon_version::GluonVersion;
+use crate::input::{self, caps, Within};
 use crate::lints;
 use crate::probe::{self, ProbeOptions};
 use crate::rules::lua_pattern::LuaPatterns;
@@ -55,6 +56,8 @@ pub enum CheckError {
     Load(#[from] LoadError),
     #[error("the site has no domain '{0}'")]
     UnknownDomain(String),
+    #[error("the site has no domains (GLUON_MULTIDOMAIN is not set), so --domain {0} names none")]
+    NoDomains(String),
 }
 
 /// What a check found, with the loaded site for rendering.
@@ -66,14 +69,52 @@ pub struct Outcome {
     pub checked_packages: BTreeSet<String>,
 }
 
+/// Gluon's verdict on a site: would a build get past every site check?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Passes,
+    Fails,
+    /// gluonvpn did not read or evaluate everything Gluon would (a file it
+    /// refused, an evaluation it stopped).
+    Unknown,
+}
+
+impl Verdict {
+    /// `Some(passes)`, or `None` when unknown.
+    pub fn passes(self) -> Option<bool> {
+        match self {
+            Verdict::Passes => Some(true),
+            Verdict::Fails => Some(false),
+            Verdict::Unknown => None,
+        }
+    }
+}
+
+/// Codes after which gluonvpn cannot tell what Gluon would say.
+const VERDICT_UNKNOWN: &[&crate::diagnostics::CodeInfo] = &[codes::LUA_LIMIT, codes::FILE_REFUSED];
+
 impl Outcome {
-    /// Gluon's verdict: would a build get past every site check?
+    /// Gluon's verdict (see [`Verdict`]).
+    pub fn gluon_verdict(&self) -> Verdict {
+        let errors = || {
+            self.report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        };
+        // What was not read may change everything after it, failures too.
+        if errors().any(|d| VERDICT_UNKNOWN.contains(&d.info)) {
+            Verdict::Unknown
+        } else if errors().any(|d| d.from_gluon()) {
+            Verdict::Fails
+        } else {
+            Verdict::Passes
+        }
+    }
+
+    /// Whether Gluon's verdict is known to be a pass.
     pub fn gluon_ok(&self) -> bool {
-        !self
-            .report
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == crate::diagnostics::Severity::Error && d.from_gluon())
+        self.gluon_verdict() == Verdict::Passes
     }
 }
 
@@ -84,8 +125,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
     };
     // A domain is named by its code or an alias (`domain_names`), as on a
     // node; from here on by its code.
+    if let Some(name) = options.domain.as_deref().filter(|_| !site.multidomain) {
+        return Err(CheckError::NoDomains(name.to_string()));
+    }
     let by_code;
-    let options = match options.domain.as_deref().filter(|_| site.multidomain) {
+    let options = match options.domain.as_deref() {
         Some(name) => {
             let code = site
                 .domain_code(name)
@@ -175,7 +219,12 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
                 if let Some(file) = watch.overdue(limit) {
                     let dir = load::site_dir(path)?;
                     let mut site = Site::unloaded(dir.clone(), version);
-                    let span = std::fs::read_to_string(dir.join(&file)).ok().map(|text| {
+                    let text = input::read_text(
+                        &dir.join(&file),
+                        Within::Directory(&dir),
+                        caps::LUA_CONFIG,
+                    );
+                    let span = text.ok().map(|text| {
                         let id = site.sources.add(file.clone(), dir.join(&file), text);
                         Span::file_start(id)
                     });
@@ -202,8 +251,14 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
 /// The site's own severity settings (gluonvpn.toml), if it has any.
 fn site_severities(site: &mut Site, report: &mut Report) -> SeverityConfig {
     let path = site.dir.join(severity::FILE_NAME);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return SeverityConfig::default();
+    let text = match input::read_text(&path, Within::Directory(&site.dir), caps::SITE_FILE) {
+        Ok(text) => text,
+        Err(e) if e.is_missing() => return SeverityConfig::default(),
+        Err(e) => {
+            let message = format!("`{}` {e}; its settings are ignored", severity::FILE_NAME);
+            report.push(Diagnostic::new(codes::FILE_REFUSED, message, None));
+            return SeverityConfig::default();
+        }
     };
     let file = site.sources.add(severity::FILE_NAME.into(), path, text);
     match severity::from_site_file(file, site.sources.get(file)) {

@@ -18,6 +18,7 @@ pub mod docs;
 pub mod fastd_conf;
 pub mod gluon_data;
 pub mod gluon_version;
+pub mod input;
 pub mod keys;
 pub mod lints;
 pub mod output;

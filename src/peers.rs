@@ -28,6 +28,7 @@
 
 use crate::derive::wireguard_link_local;
 use crate::fastd_conf::{self, ConfError};
+use crate::input::{self, caps, Within};
 use crate::keys::{FastdPublicKey, WgPublicKey};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -144,7 +145,7 @@ pub fn read_peer_dir(dir: &Path) -> std::io::Result<PeerDir> {
             ));
             continue;
         }
-        let text = match std::fs::read(&path) {
+        let text = match input::read(&path, Within::Directory(dir), caps::PEER_FILE) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {

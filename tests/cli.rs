@@ -316,6 +316,10 @@ fn gluonvpn_itself_failing_exits_two() {
         "{}",
         stderr(&out)
     );
+    // A single-domain site has no domain to pick.
+    let out = gluonvpn(&["check", fastd.to_str().expect("path"), "--domain", "west"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has no domains"), "{}", stderr(&out));
 }
 
 #[test]

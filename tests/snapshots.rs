@@ -22,7 +22,7 @@ fn render(fixture: &str) -> String {
         &human::Summary {
             site: &outcome.site.dir,
             gluon_version: "v2025.1",
-            gluon_ok: outcome.gluon_ok(),
+            gluon_ok: outcome.gluon_verdict().passes(),
             checked_packages: outcome.checked_packages.len(),
             domains: outcome.site.domains.len(),
         },

@@ -1,7 +1,7 @@
 //! `gluonvpn check`: a site's problems, in one of the output formats.
 
 use super::{color_choice, parse_version, Exit};
-use crate::check::{self, CheckError, CheckOptions};
+use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use crate::output::{self, Format};
 use crate::probe::ProbeOptions;
@@ -55,13 +55,11 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     options.gluon_only = args.gluon_only;
     options.online = args.online.then(ProbeOptions::default);
     options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
-    let outcome = match check::check(&args.path, &options) {
-        Ok(outcome) => outcome,
-        Err(e @ (CheckError::Load(_) | CheckError::UnknownDomain(_))) => return Err(e.into()),
-    };
+    let outcome = check::check(&args.path, &options)?;
+    let exit = Exit::problems_if(outcome.report.has_errors());
     let run = output::Run::new(&outcome, args.gluon_version, args.online);
     let mut out = termcolor::StandardStream::stdout(color_choice());
-    output::write(args.format, &run, &mut out)?;
-    out.flush()?;
-    Ok(Exit::problems_if(outcome.report.has_errors()))
+    let written = output::write(args.format, &run, &mut out).and_then(|()| out.flush());
+    // A reader that stops early (`| head`) does not hide what was found.
+    Exit::after_output(exit, written)
 }

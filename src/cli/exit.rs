@@ -11,7 +11,9 @@
 //! - 130: `build` stopped with Ctrl-C, as a shell reports SIGINT.
 //!
 //! A standard output closed by its reader (`gluonvpn check | head`) is not
-//! an error: an error that is a broken pipe exits 0.
+//! an error: a command that knows its outcome exits with it
+//! ([`Exit::after_output`]: `check` exits 1 when it found errors, even if
+//! nobody read them); otherwise a broken pipe exits 0.
 
 use std::process::ExitCode;
 
@@ -48,6 +50,17 @@ impl Exit {
                 eprintln!("gluonvpn: error: {e:#}");
                 Exit::Failed
             }
+        }
+    }
+
+    /// The exit of a command that found `exit` and then wrote its output:
+    /// `exit`, also when the reader closed the pipe early; another write
+    /// error is an error.
+    pub fn after_output(exit: Exit, written: std::io::Result<()>) -> anyhow::Result<Exit> {
+        match written {
+            Ok(()) => Ok(exit),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -112,5 +125,19 @@ mod tests {
         assert_eq!(Exit::of(Err(in_context)), Exit::Clean);
         let from_serde_json = serde_json::Error::io(broken_pipe());
         assert_eq!(Exit::of(Err(from_serde_json.into())), Exit::Clean);
+    }
+
+    #[test]
+    fn a_closed_pipe_keeps_what_was_found() {
+        let closed = || Err(Error::from(ErrorKind::BrokenPipe));
+        assert_eq!(
+            Exit::after_output(Exit::ProblemsFound, closed()).ok(),
+            Some(Exit::ProblemsFound)
+        );
+        assert_eq!(
+            Exit::after_output(Exit::Clean, closed()).ok(),
+            Some(Exit::Clean)
+        );
+        assert!(Exit::after_output(Exit::Clean, Err(Error::other("disk full"))).is_err());
     }
 }

@@ -2,11 +2,12 @@
 //! link-local address.
 
 use super::{write_output, Exit, Sensitivity};
+use crate::input::{self, caps};
 use crate::keys::{FastdPublicKey, Secret};
 use crate::{derive, fastd_conf, keys, peers};
 use anyhow::Context as _;
 use clap::Subcommand;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -82,27 +83,24 @@ pub(super) fn translate(args: &TranslateArgs) -> anyhow::Result<Exit> {
 }
 
 fn translate_private(args: &TranslateArgs) -> anyhow::Result<Exit> {
-    // Room enough that reading a secret file does not reallocate (and leave
-    // copies of the secret behind in freed memory).
-    let mut text = Zeroizing::new(String::with_capacity(8192));
-    let source = match &args.private_file {
-        Some(path) => {
-            std::fs::File::open(path)
-                .and_then(|mut f| f.read_to_string(&mut text))
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            path.display().to_string()
-        }
+    // Read into memory that is zeroed when dropped, in one allocation, and
+    // never more than a secret can be.
+    let (text, source) = match &args.private_file {
+        Some(path) => (
+            input::read_secret(path, caps::SECRET)
+                .with_context(|| format!("{} is no usable secret file", path.display()))?,
+            path.display().to_string(),
+        ),
         None => {
-            let mut stdin = std::io::stdin().lock();
+            let stdin = std::io::stdin().lock();
             if stdin.is_terminal() {
                 eprintln!(
                     "gluonvpn: reading the fastd secret from standard input (end with Ctrl-D)"
                 );
             }
-            stdin
-                .read_to_string(&mut text)
-                .context("cannot read the secret from standard input")?;
-            "<stdin>".to_string()
+            let text = input::read_secret_stream(stdin, caps::SECRET)
+                .context("the secret on standard input is unusable")?;
+            (text, "<stdin>".to_string())
         }
     };
     let secret =

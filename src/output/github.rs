@@ -53,7 +53,7 @@ pub fn command(d: &Diagnostic, sources: &SourceMap, site_path: &str) -> String {
         let source = sources.get(span.file);
         let (line, col) = source.line_col(span.start as usize);
         let (end_line, end_col) = source.line_col(span.end as usize);
-        properties.push(("file", join(site_path, &source.name)));
+        properties.push(("file", super::shown(&join(site_path, &source.name))));
         properties.push(("line", line.to_string()));
         // The runner drops both columns when the lines differ, so a span
         // over several lines is given by its lines alone.
@@ -74,7 +74,7 @@ pub fn command(d: &Diagnostic, sources: &SourceMap, site_path: &str) -> String {
     format!(
         "::{name} {}::{}",
         properties.join(","),
-        escape_data(&d.text_with_notes())
+        escape_data(&super::shown(&d.text_with_notes()))
     )
 }
 

@@ -14,7 +14,8 @@ use termcolor::WriteColor;
 pub struct Summary<'a> {
     pub site: &'a Path,
     pub gluon_version: &'a str,
-    pub gluon_ok: bool,
+    /// `None`: unknown.
+    pub gluon_ok: Option<bool>,
     pub checked_packages: usize,
     pub domains: usize,
 }
@@ -49,8 +50,8 @@ pub fn render(
         .iter()
         .map(|(_, f)| {
             files.add(
-                site_dir.join(&f.name).display().to_string(),
-                f.text.as_str(),
+                super::shown(&site_dir.join(&f.name).display().to_string()),
+                super::displayable_source(&f.text),
             )
         })
         .collect();
@@ -59,8 +60,13 @@ pub fn render(
     for diagnostic in &report.diagnostics {
         let rendered = to_codespan(diagnostic, &ids, sources);
         let mut styled = StylesWriter::new(&mut *writer, &styles);
-        term::emit_to_write_style(&mut styled, &config, &files, &rendered)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // Keep I/O errors as they are: a closed pipe must stay one.
+        term::emit_to_write_style(&mut styled, &config, &files, &rendered).map_err(
+            |e| match e {
+                codespan_reporting::files::Error::Io(e) => e,
+                other => std::io::Error::other(other.to_string()),
+            },
+        )?;
     }
     write_summary(writer, report, summary)
 }
@@ -75,18 +81,32 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
     let info = d.info;
     let mut out = CsDiagnostic::new(severity)
         .with_code(format!("{}/{}", info.code, info.name))
-        .with_message(&d.message);
+        .with_message(super::shown(&d.message));
+    let mut notes = d.notes.clone();
     if let Some(span) = d.span {
-        if let Some(&file) = ids.get(span.file.0 as usize) {
-            let label = Label::primary(file, span.start as usize..span.end as usize);
-            let label = match &d.config_path {
-                Some(path) => label.with_message(path.clone()),
-                None => label,
-            };
-            out = out.with_labels(vec![label]);
+        // A line of a megabyte is not worth a megabyte of output.
+        let source = sources.get(span.file);
+        let (line, _) = source.line_col(span.start as usize);
+        let long = source.line_text(line).len() > super::LINE_CAP;
+        match ids.get(span.file.0 as usize) {
+            Some(&file) if !long => {
+                let label = Label::primary(file, span.start as usize..span.end as usize);
+                let label = match &d.config_path {
+                    Some(path) => label.with_message(super::shown(path)),
+                    None => label,
+                };
+                out = out.with_labels(vec![label]);
+            }
+            _ => notes.insert(
+                0,
+                format!(
+                    "at {}:{line}, a line of {} bytes (not shown)",
+                    source.name,
+                    source.line_text(line).len()
+                ),
+            ),
         }
     }
-    let mut notes = d.notes.clone();
     if !d.packages.is_empty() {
         notes.push(format!("checked by {}", d.packages.join(", ")));
     }
@@ -100,7 +120,7 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
             notes.push(format!("Gluon says: {gluon}"));
         }
     }
-    out.with_notes(notes)
+    out.with_notes(notes.iter().map(|n| super::shown(n)).collect())
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -121,10 +141,10 @@ fn write_summary(
         warnings,
         infos,
     } = Counts::of(report);
-    let verdict = if summary.gluon_ok {
-        "a Gluon build would pass its site checks"
-    } else {
-        "a Gluon build would fail"
+    let verdict = match summary.gluon_ok {
+        Some(true) => "a Gluon build would pass its site checks",
+        Some(false) => "a Gluon build would fail",
+        None => "whether a Gluon build would pass is unknown: gluonvpn did not read or evaluate everything Gluon would",
     };
     let domains = if summary.domains > 0 {
         format!(", {}", plural(summary.domains, "domain"))

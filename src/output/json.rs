@@ -18,7 +18,8 @@ pub struct Document<'a> {
     pub site: String,
     pub gluon_version: &'static str,
     /// Whether a Gluon build would get past every site check.
-    pub gluon_ok: bool,
+    /// null when unknown.
+    pub gluon_ok: Option<bool>,
     /// Whether the network was probed (`--online`).
     pub online: bool,
     pub summary: Counts,
@@ -102,7 +103,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         code: d.code(),
         name: d.info.name,
         severity: d.severity,
-        message: d.message.clone(),
+        message: super::elided(&d.message),
         file,
         line: start.map(|p| p.0),
         column: start.map(|p| p.1),
@@ -113,8 +114,8 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         domains: d.domains.clone(),
         package: d.packages.first().cloned(),
         packages: d.packages.clone(),
-        gluon_message: d.gluon_message.clone(),
-        notes: d.notes.clone(),
+        gluon_message: d.gluon_message.as_deref().map(super::elided),
+        notes: d.notes.iter().map(|n| super::elided(n)).collect(),
         probe: d.probe.clone(),
     }
 }

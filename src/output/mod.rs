@@ -43,8 +43,9 @@ pub struct Run<'a> {
     /// and SARIF formats name it ([`github::site_path`]).
     pub site_path: String,
     pub gluon_version: GluonVersion,
-    /// Whether a Gluon build would get past every site check.
-    pub gluon_ok: bool,
+    /// Whether a Gluon build would get past every site check; `None` when
+    /// gluonvpn cannot tell (it did not read everything Gluon would).
+    pub gluon_ok: Option<bool>,
     /// The Gluon packages whose checks ran.
     pub checked_packages: &'a BTreeSet<String>,
     /// The codes of the site's domains.
@@ -65,7 +66,7 @@ impl<'a> Run<'a> {
             site_dir: &site.dir,
             site_path: github::site_path(&site.dir),
             gluon_version,
-            gluon_ok: outcome.gluon_ok(),
+            gluon_ok: outcome.gluon_verdict().passes(),
             checked_packages: &outcome.checked_packages,
             domains: site.domains.iter().map(|d| d.code.as_str()).collect(),
             online,
@@ -95,6 +96,69 @@ impl Counts {
     }
 }
 
+/// At most this many characters of a message or a note are written: a site
+/// value inside one (a remote, a peer name) may be as long as its file.
+pub const TEXT_CAP: usize = 2000;
+
+/// Source lines longer than this many bytes are not shown under a
+/// diagnostic (it keeps its line and column).
+pub const LINE_CAP: usize = 1000;
+
+/// A text with site values in it, cut to [`TEXT_CAP`] characters.
+pub fn elided(text: &str) -> String {
+    match text.char_indices().nth(TEXT_CAP) {
+        Some((end, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..end],
+            text[end..].chars().count()
+        ),
+        None => text.to_string(),
+    }
+}
+
+/// Whether a character would act on a terminal or in an annotation rather
+/// than show: C0 and C1 controls and DEL, but newline and tab.
+fn is_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// [`elided`], with control characters written as escapes (`\u{1b}`), so
+/// that a site's ESC, OSC 8 or BEL never reaches a terminal or a CI log.
+pub fn shown(text: &str) -> String {
+    let text = elided(text);
+    if !text.chars().any(is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if is_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A file's text for a terminal: each control character replaced by as
+/// many `?` as it has bytes, so that byte offsets stay as they are.
+pub fn displayable_source(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| is_control(c) && c != '\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if is_control(c) && c != '\r' {
+                    "?".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Writes the run in the format. Only the human format uses colour, as
 /// `out` allows.
 pub fn write(format: Format, run: &Run<'_>, out: &mut dyn WriteColor) -> std::io::Result<()> {
@@ -103,5 +167,25 @@ pub fn write(format: Format, run: &Run<'_>, out: &mut dyn WriteColor) -> std::io
         Format::Json => json::write(run, out),
         Format::Sarif => sarif::write(run, out),
         Format::Github => github::write(run, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_long_texts_cut() {
+        assert_eq!(shown("a\u{1b}]8;;x\u{7}b\nc"), "a\\u{1b}]8;;x\\u{7}b\nc");
+        assert_eq!(shown("\u{9b}31m"), "\\u{9b}31m");
+        let long = "x".repeat(TEXT_CAP + 5);
+        assert_eq!(
+            elided(&long),
+            format!("{}… (5 more characters)", "x".repeat(TEXT_CAP))
+        );
+        let source = "a\u{1b}b\u{9b}c\r\n";
+        let shown = displayable_source(source);
+        assert_eq!(shown, "a?b??c\r\n");
+        assert_eq!(shown.len(), source.len());
     }
 }

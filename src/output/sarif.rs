@@ -121,8 +121,9 @@ pub struct Invocation {
 #[serde(rename_all = "camelCase")]
 pub struct RunProperties {
     pub gluon_version: String,
-    /// Whether a Gluon build would get past every site check.
-    pub gluon_ok: bool,
+    /// Whether a Gluon build would get past every site check; null when
+    /// unknown.
+    pub gluon_ok: Option<bool>,
     pub checked_packages: Vec<String>,
     pub domains: Vec<String>,
 }
@@ -311,14 +312,14 @@ fn result(d: &Diagnostic, rule_index: usize, sources: &SourceMap, site_path: &st
         rule_index,
         level: d.severity.into(),
         message: Message {
-            text: d.text_with_notes(),
+            text: super::elided(&d.text_with_notes()),
         },
         locations,
         properties: ResultProperties {
             config_path: d.config_path.clone(),
             domains: d.domains.clone(),
             packages: d.packages.clone(),
-            gluon_message: d.gluon_message.clone(),
+            gluon_message: d.gluon_message.as_deref().map(super::elided),
         },
     }
 }

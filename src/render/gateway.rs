@@ -32,6 +32,7 @@ use super::{
 use crate::derive;
 use crate::fastd_conf::{self, Includes};
 use crate::gluon_version::GluonVersion;
+use crate::input;
 use crate::keys::{FastdPublicKey, Secret, WgPublicKey};
 use crate::site::load::Site;
 use crate::site::mesh_vpn::{self, Address, Fastd, FastdPeer, WgPeer, WireGuard};
@@ -124,12 +125,7 @@ struct KeyCheck {
 }
 
 fn read_secret_file(path: &str) -> Result<Zeroizing<String>, String> {
-    let mut text = Zeroizing::new(String::with_capacity(8192));
-    use std::io::Read as _;
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut text))
-        .map_err(|e| e.to_string())?;
-    Ok(text)
+    input::read_secret(std::path::Path::new(path), input::caps::SECRET).map_err(|e| e.to_string())
 }
 
 impl KeyCheck {
@@ -139,7 +135,7 @@ impl KeyCheck {
             Ok(text) => text,
             Err(e) => {
                 tree.note(format!(
-                    "{label}fastd secret {file} not checked against the site's key: cannot read it ({e})"
+                    "{label}fastd secret {file} not checked against the site's key: it {e}"
                 ));
                 return;
             }
@@ -175,7 +171,7 @@ impl KeyCheck {
             Ok(text) => text,
             Err(e) => {
                 tree.note(format!(
-                    "{label}WireGuard private key {file} not checked against the site's key: cannot read it ({e})"
+                    "{label}WireGuard private key {file} not checked against the site's key: it {e}"
                 ));
                 return;
             }

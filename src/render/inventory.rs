@@ -7,6 +7,7 @@
 //! overridden per domain (`[gateways.NAME.domains.CODE]`); a single-domain
 //! site's one domain is called `default` there.
 
+use crate::input::{self, caps, Within};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -108,8 +109,8 @@ impl Inventory {
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Inventory> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = input::read_text(path, Within::Anywhere, caps::INVENTORY)
+            .map_err(|e| anyhow::anyhow!("{} {e}", path.display()))?;
         Inventory::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 }

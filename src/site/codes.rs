@@ -37,6 +37,17 @@ declare_codes! {
         "A site directory needs `site.conf` and `site.mk`; without `site.mk` Gluon's Makefile \
         stops with \"No site configuration was found\". From Gluon v2023.2 on, \
         `image-customization.lua` is required too (see GS012)."
+    FILE_REFUSED = "GS007" "site-file-refused" Error Gluonvpn
+        "A site file is not a regular file inside the site, or larger than gluonvpn reads."
+        "gluonvpn runs on pull requests, on files anyone may have written, so it reads only \
+        regular files, only inside the site directory once every symbolic link is resolved, and \
+        at most a cap per kind of file (16 MiB for site.conf and each domain file, 1 MiB for \
+        site.mk, image-customization.lua, the files it includes and gluonvpn.toml; the book's \
+        page on trust and limits lists them all). A symbolic link to `/dev/zero`, \
+        `/proc/self/environ` or a file outside the repository, a FIFO, a device or a \
+        directory in a site file's place is refused with this error, before a byte is read \
+        (a FIFO would make Gluon's build hang; a link out of the repository would let a pull \
+        request read the CI machine's files). Replace it with the regular file it stands for."
     SITE_MK = "GS010" "site-mk-error" Error GluonBuild
         "GNU make failed on site.mk."
         "Gluon's Makefile includes `site.mk`, so any make error in it (a missing include, a \

@@ -15,6 +15,7 @@ use super::codes;
 use super::lua::{FailureKind, LuaFailure, Sandbox};
 use crate::diagnostics::Diagnostic;
 use crate::gluon_version::GluonVersion;
+use crate::input::{self, caps, Within};
 use crate::source::{FileId, SourceMap, Span};
 use mlua::{Function, Lua, Table, Value as LuaValue};
 use std::cell::RefCell;
@@ -398,8 +399,14 @@ fn make_funcs(
                 return Err(misuse(lua, &state, message.to_string()));
             }
             let full = site_dir.join(&path);
-            let text = std::fs::read_to_string(&full).map_err(|e| {
-                misuse(lua, &state, format!("cannot open {}: {}", path, io_reason(&e)))
+            let read = input::read_text(&full, Within::Directory(&site_dir), caps::SITE_FILE);
+            let text = read.map_err(|e| {
+                let message = match e {
+                    input::ReadError::Missing => format!("cannot open {path}: No such file or directory"),
+                    input::ReadError::Io(e) => format!("cannot open {path}: {}", io_reason(&e)),
+                    refused => format!("gluonvpn does not include `{path}`: it {refused}"),
+                };
+                misuse(lua, &state, message)
             })?;
             included.borrow_mut().insert(path.clone(), (full, text.clone()));
             let chunk = lua.load(text).set_name(chunk_name(&path)).into_function()?;

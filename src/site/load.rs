@@ -11,6 +11,7 @@ use super::value::Node;
 use crate::diagnostics::Diagnostic;
 use crate::gluon_data::{self, GluonData, Target};
 use crate::gluon_version::GluonVersion;
+use crate::input::{self, caps, Within};
 use crate::source::{FileId, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -138,16 +139,39 @@ pub fn site_dir(path: &Path) -> Result<PathBuf, LoadError> {
     Err(LoadError::NotASite(path.to_path_buf()))
 }
 
-/// Reads a file of the site; `Ok(None)` when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<String>, LoadError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(LoadError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }),
+/// A file of the site, as read.
+enum SiteFile {
+    Read(String),
+    Missing,
+    /// Not a regular file inside the site, or too large: a GS007 says so.
+    Refused,
+}
+
+impl SiteFile {
+    fn text(self) -> Option<String> {
+        match self {
+            SiteFile::Read(text) => Some(text),
+            _ => None,
+        }
     }
+}
+
+/// Reads a file of the site (`name` relative to it, as messages name it)
+/// through [`input::read_text`]: a refusal is a GS007 in `diagnostics`.
+fn read_site_file(dir: &Path, name: &str, cap: u64, diagnostics: &mut Vec<Diagnostic>) -> SiteFile {
+    match input::read_text(&dir.join(name), Within::Directory(dir), cap) {
+        Ok(text) => SiteFile::Read(text),
+        Err(e) if e.is_missing() => SiteFile::Missing,
+        Err(e) => {
+            diagnostics.push(refused(name, &e));
+            SiteFile::Refused
+        }
+    }
+}
+
+/// GS007 for a site file gluonvpn does not read.
+fn refused(name: &str, error: &input::ReadError) -> Diagnostic {
+    Diagnostic::new(codes::FILE_REFUSED, format!("`{name}` {error}"), None)
 }
 
 /// Gluon's `istrue`: a number greater than zero.
@@ -210,27 +234,31 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     // Read every file first, so that make and the parsing for spans can run
     // on other threads while Lua evaluates.
     let site_conf_path = dir.join("site.conf");
-    let site_conf_text = read_optional(&site_conf_path)?;
-    if let Some(text) = read_optional(&dir.join("modules"))? {
+    let diagnostics = &mut site.diagnostics;
+    let site_conf_text = read_site_file(&dir, "site.conf", caps::LUA_CONFIG, diagnostics);
+    if let Some(text) = read_site_file(&dir, "modules", caps::SITE_FILE, diagnostics).text() {
         site.site_feeds = site_feeds(&text);
     }
     let site_mk_path = dir.join("site.mk");
-    let site_mk_text = read_optional(&site_mk_path)?;
-    let domain_texts = read_domain_files(&dir)?;
+    let site_mk_text = read_site_file(&dir, "site.mk", caps::SITE_FILE, diagnostics);
+    let domain_texts = read_domain_files(&dir, diagnostics)?;
 
     let mut config_files: Vec<FileId> = Vec::new();
     match site_conf_text {
-        Some(text) => {
+        SiteFile::Read(text) => {
             let file = site.sources.add("site.conf".into(), site_conf_path, text);
             site.site_file = Some(file);
             config_files.push(file);
         }
-        None => site.diagnostics.push(Diagnostic::new(
+        SiteFile::Missing => site.diagnostics.push(Diagnostic::new(
             codes::MISSING_FILE,
             format!("{} has no site.conf", dir.display()),
             None,
         )),
+        SiteFile::Refused => {}
     }
+    let site_mk_refused = matches!(site_mk_text, SiteFile::Refused);
+    let site_mk_text = site_mk_text.text();
     let mut domain_files = Vec::new();
     for (code, path, text) in domain_texts {
         let file = site.sources.add(format!("domains/{code}.conf"), path, text);
@@ -328,6 +356,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
                 site.site_mk = Some(outcome.evaluation);
             }
         }
+        _ if site_mk_refused => {}
         _ => site.diagnostics.push(
             Diagnostic::new(
                 codes::MISSING_FILE,
@@ -447,7 +476,7 @@ fn locate_make_file(sources: &mut SourceMap, dir: &Path, relative: &Path) -> Opt
         return Some(id);
     }
     let full = dir.join(relative);
-    let text = std::fs::read_to_string(&full).ok()?;
+    let text = input::read_text(&full, Within::Directory(dir), caps::SITE_FILE).ok()?;
     Some(sources.add(name, full, text))
 }
 
@@ -513,7 +542,10 @@ fn build_variable_checks(site: &mut Site) {
 }
 
 /// The `domains/*.conf` files in code order, read.
-fn read_domain_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
+fn read_domain_files(
+    dir: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
     let domains_dir = dir.join("domains");
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(&domains_dir) {
         Ok(entries) => entries
@@ -542,7 +574,8 @@ fn read_domain_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadE
         let Some(code) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
             continue;
         };
-        if let Some(text) = read_optional(&path)? {
+        let name = format!("domains/{code}.conf");
+        if let Some(text) = read_site_file(dir, &name, caps::LUA_CONFIG, diagnostics).text() {
             files.push((code, path, text));
         }
     }
@@ -616,7 +649,13 @@ fn load_customization(
     targets: &[&Target],
 ) -> Result<Option<Vec<Vec<Selection>>>, LoadError> {
     let path = site.dir.join("image-customization.lua");
-    let Some(text) = read_optional(&path)? else {
+    let name = "image-customization.lua";
+    let text = match read_site_file(&site.dir, name, caps::SITE_FILE, &mut site.diagnostics) {
+        SiteFile::Read(text) => Some(text),
+        SiteFile::Refused => return Ok(None),
+        SiteFile::Missing => None,
+    };
+    let Some(text) = text else {
         let line = if site.version >= GluonVersion::V2025_1 {
             142
         } else {
