@@ -4,6 +4,8 @@
 //! network namespace, UCI read back, release differences, the tree
 //! writer's flags and exit codes, and secrets kept out of every file.
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/tools.rs"]
 mod tools;
 
@@ -398,11 +400,10 @@ fn fastd_accepts_the_corpus_gateways() {
     if !tools::installed("fastd") {
         return;
     }
-    let corpus = repo().join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.json")) else {
-        eprintln!("skipped: ../shared/corpus is not there");
+    let Some(corpus) = corpus::corpus("FASTD --VERIFY-CONFIG ON THE CORPUS GATEWAYS") else {
         return;
     };
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("manifest");
     let work = tempfile::tempdir().expect("tempdir");
     let secret = secret_file(work.path());
@@ -881,11 +882,9 @@ fn real_uci_reads_the_files_as_gluonvpn_does() {
             ]
         })
         .collect();
-    if let Ok(entries) = std::fs::read_dir(repo().join("../shared/corpus")) {
-        for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                sites.push((entry.path(), GluonVersion::V2023_2));
-            }
+    if let Some(corpus) = corpus::corpus("UCI ON THE CORPUS SITES' FILES") {
+        for name in corpus::site_names(&corpus) {
+            sites.push((corpus.join(name), GluonVersion::V2023_2));
         }
     }
     let mut compared = 0;
@@ -937,11 +936,10 @@ fn real_uci_reads_the_files_as_gluonvpn_does() {
 /// site ffdus, named by its host's first label.
 #[test]
 fn tunneldigger_broker() {
-    let site = repo().join("../shared/corpus/ffdus");
-    if !site.is_dir() {
-        eprintln!("skipped: ../shared/corpus is not there");
+    let Some(corpus) = corpus::corpus("THE TUNNELDIGGER BROKER OF CORPUS SITE FFDUS") else {
         return;
-    }
+    };
+    let site = corpus.join("ffdus");
     let outcome = load(&site, GluonVersion::V2023_1);
     assert!(outcome.gluon_ok());
     let tree = gateway::render(
