@@ -2,6 +2,11 @@
 //! of the shared corpus and on a generated 200-domain site. The figures go
 //! into book/src/performance.md.
 
+#[path = "../tests/support/corpus.rs"]
+mod corpus;
+#[path = "../tests/support/tools.rs"]
+mod tools;
+
 use gluonvpn::check::{check, CheckOptions};
 use gluonvpn::gluon_version::GluonVersion;
 use std::path::{Path, PathBuf};
@@ -53,17 +58,12 @@ fn generated_site(n: usize) -> tempfile::TempDir {
 }
 
 fn main() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut sites: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
+    let sites: Vec<PathBuf> = corpus::corpus("THE CORPUS TIMINGS")
+        .map(|corpus| {
+            let names = corpus::site_names(&corpus);
+            names.into_iter().map(|name| corpus.join(name)).collect()
         })
         .unwrap_or_default();
-    sites.sort();
 
     println!("site\tmedian of 5 (v2025.1)");
     let mut total = Duration::ZERO;

@@ -2,15 +2,16 @@
 //! they are: gluonvpn must reach the same verdict for every recorded Gluon
 //! release, and report every error a Gluon user would see there.
 
+#[path = "support/corpus.rs"]
+mod corpus;
+#[path = "support/tools.rs"]
+mod tools;
+
 use gluonvpn::check::{check, CheckOptions, Outcome};
 use gluonvpn::gluon_version::GluonVersion;
 use gluonvpn::site::codes;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
+use std::path::Path;
 
 /// The configuration path a Gluon check message names.
 fn gluon_message_path(message: &str) -> Option<String> {
@@ -32,9 +33,9 @@ struct Finding {
     problem: String,
 }
 
-fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>) {
+fn check_tag(corpus: &Path, site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>) {
     let version: GluonVersion = tag.parse().expect("known tag");
-    let dir = corpus_dir().join(site);
+    let dir = corpus.join(site);
     let mut fail = |problem: String| {
         findings.push(Finding {
             site: site.to_string(),
@@ -118,7 +119,10 @@ fn check_tag(site: &str, tag: &str, verdict: &Value, findings: &mut Vec<Finding>
 
 #[test]
 fn gluonvpn_agrees_with_gluon_on_every_corpus_site() {
-    let manifest_path = corpus_dir().join("MANIFEST.json");
+    let Some(corpus) = corpus::corpus("THE COMPARISON WITH GLUON'S VERDICTS ON THE CORPUS") else {
+        return;
+    };
+    let manifest_path = corpus.join("MANIFEST.json");
     let manifest: Value = serde_json::from_str(
         &std::fs::read_to_string(&manifest_path)
             .unwrap_or_else(|e| panic!("{}: {e}", manifest_path.display())),
@@ -129,7 +133,7 @@ fn gluonvpn_agrees_with_gluon_on_every_corpus_site() {
     for entry in manifest.as_array().expect("a list") {
         let site = entry["name"].as_str().expect("name");
         for (tag, verdict) in entry["gluon_verdicts"].as_object().expect("verdicts") {
-            check_tag(site, tag, verdict, &mut findings);
+            check_tag(&corpus, site, tag, verdict, &mut findings);
             checked += 1;
         }
     }

@@ -1,8 +1,9 @@
 //! End to end: what `gluonvpn render node` and `gluonvpn render gateway`
 //! write, run by the real daemons — a "node" and a "gateway" network
-//! namespace joined by a veth pair (tests/common), each running the
-//! configuration rendered for it, until they have a session and ping each
-//! other over the mesh interfaces with full-size packets.
+//! namespace joined by a veth pair (tests/common, on gluonvpn-testnet),
+//! each running the configuration rendered for it, until they have a
+//! session and ping each other over the mesh interfaces with full-size
+//! packets.
 //!
 //! - fastd: the node runs the rendered emulation config (fastd/fastd.conf,
 //!   its peer directories and a secret.conf the test writes), the gateway
@@ -34,9 +35,8 @@
 
 mod common;
 
-use common::{
-    find_program, is_up, path_env, prerequisites_met, text, wait_for, Lab, GATEWAY_V4, WG_RUN,
-};
+use common::{is_up, text, Lab, GATEWAY_V4};
+use gluonvpn_testnet::{find_program, path_env, wait_for};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -203,10 +203,12 @@ fn fastd_statement(conf: &str, key: &str) -> Option<String> {
 /// Starts a daemon in a namespace with its own /run: a directory of the
 /// test's is bound there in a private mount namespace, so that the path a
 /// rendered config names for its socket (/run/…, /var/run/…) is used as it
-/// is, and appears in that directory for the test to read.
-fn spawn_with_own_run(lab: &mut Lab, ns: &str, label: &str, run: &Path, argv: &[&str]) {
+/// is, and appears in that directory for the test to read. Returns its
+/// index in the lab's `TestNet`.
+fn spawn_with_own_run(lab: &mut Lab, ns: &str, label: &str, run: &Path, argv: &[&str]) -> usize {
     fs::create_dir_all(run).expect("mkdir");
     let mut args = vec![
+        "unshare",
         "--mount",
         "--propagation",
         "private",
@@ -216,8 +218,7 @@ fn spawn_with_own_run(lab: &mut Lab, ns: &str, label: &str, run: &Path, argv: &[
         run.to_str().expect("path"),
     ];
     args.extend_from_slice(argv);
-    let command = lab.command(ns, "unshare", &args);
-    lab.spawn(label, command);
+    lab.net.spawn(ns, label, &args, true)
 }
 
 /// Where a socket that a daemon of [`spawn_with_own_run`] makes at `path`
@@ -276,6 +277,7 @@ fn ping_full_size(
     let mut last = String::new();
     let found = wait_for(timeout, || {
         let out = lab
+            .net
             .command(
                 ns,
                 "ping",
@@ -298,14 +300,7 @@ fn mtu(link: &serde_json::Value) -> u64 {
 
 // ---------------------------------------------------------------- fastd
 
-const FASTD_TOOLS: &[(&str, &str)] = &[
-    ("ip", "iproute2"),
-    ("fastd", "fastd"),
-    ("ping", "iputils-ping"),
-    ("unshare", "util-linux"),
-    ("mount", "mount"),
-    ("sh", "dash"),
-];
+const FASTD_TOOLS: &[&str] = &["ip", "fastd", "ping", "unshare", "mount", "sh"];
 
 /// gw1's key in site-examples/fastd.
 const EXAMPLE_GW1_KEY: &str = "9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0f";
@@ -347,7 +342,7 @@ fn fastd_secret(path: &Path) -> String {
 /// node's fastd.conf, the gateway's, and the public keys of node and
 /// gateway.
 fn render_fastd(lab: &Lab, case: &FastdCase) -> (PathBuf, PathBuf, String, String) {
-    let dir = lab.dir();
+    let dir = lab.net.dir();
     let gateway_public = fastd_secret(&dir.join("gateway-secret.conf"));
     let site = write_site(
         "fastd",
@@ -413,10 +408,9 @@ fn render_fastd(lab: &Lab, case: &FastdCase) -> (PathBuf, PathBuf, String, Strin
 /// establish, and the traffic that passes over it.
 fn fastd_session(case: FastdCase) {
     let what = format!("the fastd end-to-end test ({})", case.what);
-    if !prerequisites_met(&what, FASTD_TOOLS) {
+    let Some(mut lab) = Lab::new(&what, FASTD_TOOLS) else {
         return;
-    }
-    let mut lab = Lab::new();
+    };
     let (node_conf, gateway_conf, node_public, gateway_public) = render_fastd(&lab, &case);
     let read = |path: &Path| fs::read_to_string(path).expect("rendered config");
     let (node_text, gateway_text) = (read(&node_conf), read(&gateway_conf));
@@ -439,8 +433,8 @@ fn fastd_session(case: FastdCase) {
 
     // bat0, which the gateway's `on up` hook puts every VPN interface into:
     // a bridge stands in for batman-adv.
-    lab.ip(&gw, &["link", "add", "bat0", "type", "bridge"]);
-    lab.ip(
+    lab.net.ip(&gw, &["link", "add", "bat0", "type", "bridge"]);
+    lab.net.ip(
         &gw,
         &[
             "address",
@@ -451,28 +445,28 @@ fn fastd_session(case: FastdCase) {
             "nodad",
         ],
     );
-    lab.ip(&gw, &["link", "set", "bat0", "up"]);
+    lab.net.ip(&gw, &["link", "set", "bat0", "up"]);
 
     let mut daemons = Vec::new();
     for (ns, label, conf, text) in [
         (&gw, "fastd-gateway", &gateway_conf, &gateway_text),
         (&node, "fastd-node", &node_conf, &node_text),
     ] {
-        let run = lab.dir().join(format!("{label}-run"));
+        let run = lab.net.dir().join(format!("{label}-run"));
         let socket = in_own_run(
             &run,
             &fastd_statement(text, "status socket").expect("status socket"),
         );
         let conf = conf.to_str().expect("path");
         // --log-level adds stderr (the log file) to the config's syslog.
-        spawn_with_own_run(
+        let index = spawn_with_own_run(
             &mut lab,
             ns,
             label,
             &run,
             &["fastd", "--config", conf, "--log-level", "verbose"],
         );
-        daemons.push((label, socket));
+        daemons.push((label, index, socket));
     }
 
     if (case.node_offload || case.gateway_offload) && !kernel_has_l2tp() {
@@ -485,13 +479,16 @@ fn fastd_session(case: FastdCase) {
             if !offloads {
                 continue;
             }
-            let status = wait_for(Duration::from_secs(10), || lab.exited(label))
-                .unwrap_or_else(|| panic!("{label} runs without kernel L2TP{}", lab.logs()));
+            let (_, index, _) = daemons.iter().find(|d| d.0 == label).expect("started");
+            let fastd = lab.net.proc(*index);
+            let Some(status) = fastd.wait(Duration::from_secs(10)) else {
+                panic!("{label} runs without kernel L2TP{}", lab.net.logs());
+            };
             assert!(!status.success());
             assert!(
-                lab.log(label).contains("no kernel L2TP support"),
+                fastd.log().contains("no kernel L2TP support"),
                 "{label}: {}",
-                lab.log(label)
+                fastd.log()
             );
         }
         eprintln!(
@@ -502,14 +499,14 @@ fn fastd_session(case: FastdCase) {
 
     // Both ends report the session, with the expected method, on the
     // status sockets the rendered configs name.
-    for (label, socket) in &daemons {
+    for (label, index, socket) in &daemons {
         let peer_key = if *label == "fastd-node" {
             &gateway_public
         } else {
             &node_public
         };
         let method = wait_for(SESSION_TIMEOUT, || {
-            lab.assert_running(label);
+            lab.net.assert_running(*index);
             let status = fastd_status(socket)?;
             let connection = &status["peers"][peer_key.as_str()]["connection"];
             connection["method"].as_str().map(str::to_string)
@@ -518,10 +515,10 @@ fn fastd_session(case: FastdCase) {
             panic!(
                 "{label}: no session with {peer_key} after {SESSION_TIMEOUT:?} (status {:?}){}",
                 fastd_status(socket),
-                lab.logs()
+                lab.net.logs()
             )
         });
-        assert_eq!(method, case.method, "{label}{}", lab.logs());
+        assert_eq!(method, case.method, "{label}{}", lab.net.logs());
     }
 
     // The node's mesh interface, named by its config (in multitap mode it
@@ -529,10 +526,10 @@ fn fastd_session(case: FastdCase) {
     // test does.
     let node_if = fastd_statement(&node_text, "interface").expect("interface");
     let link = wait_for(SESSION_TIMEOUT, || lab.link(&node, &node_if))
-        .unwrap_or_else(|| panic!("no {node_if} on the node{}", lab.logs()));
+        .unwrap_or_else(|| panic!("no {node_if} on the node{}", lab.net.logs()));
     assert_eq!(mtu(&link), u64::from(site_mtu), "{link}");
-    lab.ip(&node, &["link", "set", &node_if, "up"]);
-    lab.ip(
+    lab.net.ip(&node, &["link", "set", &node_if, "up"]);
+    lab.net.ip(
         &node,
         &[
             "address",
@@ -551,7 +548,7 @@ fn fastd_session(case: FastdCase) {
         let port = ports.first()?.clone();
         is_up(&lab.link(&gw, &port)?).then_some(port)
     })
-    .unwrap_or_else(|| panic!("no VPN interface in bat0 on the gateway{}", lab.logs()));
+    .unwrap_or_else(|| panic!("no VPN interface in bat0 on the gateway{}", lab.net.logs()));
     let link = lab.link(&gw, &gateway_if).expect("link");
     assert_eq!(mtu(&link), u64::from(site_mtu), "{link}");
     if case.gateway_offload {
@@ -568,11 +565,8 @@ fn fastd_session(case: FastdCase) {
         (&node, &node_if, case.node_offload),
     ] {
         if offloads && offloaded {
-            let sessions = lab.exec(ns, "ip", &["l2tp", "show", "session"]);
-            assert!(
-                !text(&sessions.stdout).trim().is_empty(),
-                "{ns}: no L2TP session"
-            );
+            let sessions = lab.net.exec(ns, &["ip", "l2tp", "show", "session"]);
+            assert!(!sessions.trim().is_empty(), "{ns}: no L2TP session");
         } else {
             let link = lab.link(ns, dev).expect("link");
             assert_eq!(link["linkinfo"]["info_kind"], "tun", "{link}");
@@ -580,11 +574,11 @@ fn fastd_session(case: FastdCase) {
     }
 
     ping_full_size(&lab, &node, GATEWAY_MESH, site_mtu, SESSION_TIMEOUT)
-        .unwrap_or_else(|e| panic!("node → gateway over fastd: {e}{}", lab.logs()));
+        .unwrap_or_else(|e| panic!("node → gateway over fastd: {e}{}", lab.net.logs()));
     ping_full_size(&lab, &gw, NODE_MESH, site_mtu, Duration::from_secs(5))
-        .unwrap_or_else(|e| panic!("gateway → node over fastd: {e}{}", lab.logs()));
-    for (label, _) in &daemons {
-        lab.assert_running(label);
+        .unwrap_or_else(|e| panic!("gateway → node over fastd: {e}{}", lab.net.logs()));
+    for (_, index, _) in &daemons {
+        lab.net.assert_running(*index);
     }
 }
 
@@ -662,14 +656,7 @@ fn fastd_salsa2012_umac_on_offloading_gateway() {
 
 // ------------------------------------------------------------ WireGuard
 
-const WIREGUARD_TOOLS: &[(&str, &str)] = &[
-    ("ip", "iproute2"),
-    ("bridge", "iproute2"),
-    ("wg", "wireguard-tools"),
-    ("wireguard-go", "wireguard-go"),
-    ("ping", "iputils-ping"),
-    ("sh", "dash"),
-];
+const WIREGUARD_TOOLS: &[&str] = &["ip", "bridge", "wg", "wireguard-go", "ping", "sh"];
 
 /// The `key=value` lines of the node's wireguard/vxlan.conf.
 fn vxlan_conf(text: &str) -> std::collections::HashMap<String, String> {
@@ -682,25 +669,10 @@ fn vxlan_conf(text: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-/// Starts wireguard-go for `ifname` in a namespace and waits for its
-/// control socket.
-fn start_wireguard_go(lab: &mut Lab, ns: &str, ifname: &str) {
-    let label = format!("wireguard-go-{ifname}");
-    let mut command = lab.command(ns, "wireguard-go", &["-f", ifname]);
-    command.env("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1");
-    lab.spawn(&label, command);
-    let socket = Path::new(WG_RUN).join(format!("{ifname}.sock"));
-    wait_for(Duration::from_secs(10), || {
-        lab.assert_running(&label);
-        socket.exists().then_some(())
-    })
-    .unwrap_or_else(|| panic!("no {}{}", socket.display(), lab.logs()));
-}
-
 /// `wg show IFNAME latest-handshakes`: the handshake time of each peer.
 fn latest_handshakes(lab: &Lab, ns: &str, ifname: &str) -> Vec<u64> {
-    let out = lab.exec(ns, "wg", &["show", ifname, "latest-handshakes"]);
-    text(&out.stdout)
+    lab.net
+        .exec(ns, &["wg", "show", ifname, "latest-handshakes"])
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
         .collect()
@@ -711,12 +683,11 @@ fn latest_handshakes(lab: &Lab, ns: &str, ifname: &str) -> Vec<u64> {
 #[test]
 fn wireguard_vxlan() {
     let what = "the WireGuard end-to-end test";
-    if !prerequisites_met(what, WIREGUARD_TOOLS) {
+    let Some(mut lab) = Lab::new(what, WIREGUARD_TOOLS) else {
         return;
-    }
-    let mut lab = Lab::new();
+    };
     let (gw, node) = (lab.gateway.clone(), lab.node.clone());
-    let dir = lab.dir().to_path_buf();
+    let dir = lab.net.dir().to_path_buf();
 
     // Keys: the gateway's private key file is the inventory's.
     let gateway_key = dir.join("gw1.key");
@@ -754,7 +725,7 @@ fn wireguard_vxlan() {
     // The WireGuard interface's name must be unique on this machine (its
     // control socket is in the shared /var/run/wireguard): the inventory
     // names it. The scripts are "installed" where they are rendered.
-    let gateway_wg = lab.wg_ifname('g');
+    let gateway_wg = lab.net.wg_name("g");
     let gateway_out = dir.join("gateway");
     let inventory = dir.join("inventory.toml");
     fs::write(
@@ -788,8 +759,8 @@ fn wireguard_vxlan() {
 
     // ---- The gateway: the rendered up script, on bat0 (a bridge standing
     // in for batman-adv).
-    lab.ip(&gw, &["link", "add", "bat0", "type", "bridge"]);
-    lab.ip(
+    lab.net.ip(&gw, &["link", "add", "bat0", "type", "bridge"]);
+    lab.net.ip(
         &gw,
         &[
             "address",
@@ -800,12 +771,13 @@ fn wireguard_vxlan() {
             "nodad",
         ],
     );
-    lab.ip(&gw, &["link", "set", "bat0", "up"]);
+    lab.net.ip(&gw, &["link", "set", "bat0", "up"]);
     // This kernel has no WireGuard module: wireguard-go makes the
     // interface, and the script's `ip link add … type wireguard` becomes a
     // check that it is there. Every other line runs as rendered.
-    start_wireguard_go(&mut lab, &gw, &gateway_wg);
-    let shim = lab.subdir("shim");
+    let gateway_wireguard_go = lab.net.wireguard_go(&gw, &gateway_wg);
+    let shim = dir.join("shim");
+    fs::create_dir(&shim).expect("mkdir");
     let real_ip = find_program("ip").expect("ip");
     fs::write(
         shim.join("ip"),
@@ -818,6 +790,7 @@ fn wireguard_vxlan() {
     fs::set_permissions(shim.join("ip"), fs::Permissions::from_mode(0o755)).expect("chmod");
     let up = gateway_out.join(format!("wireguard/{gateway_wg}-up.sh"));
     let out = lab
+        .net
         .command(&gw, "sh", &[up.to_str().expect("path")])
         .env("PATH", format!("{}:{}", shim.display(), path_env()))
         .output()
@@ -828,21 +801,23 @@ fn wireguard_vxlan() {
         up.display(),
         text(&out.stdout),
         text(&out.stderr),
-        lab.logs()
+        lab.net.logs()
     );
     // What the script set: the site's port, the inventory's key, fe80::1,
     // the MTUs, and the VXLAN the node's file describes (VNI, port, no
     // UDP checksums) on the WireGuard interface, in bat0.
-    let show = |args: &[&str]| text(&lab.exec(&gw, "wg", args).stdout).trim().to_string();
-    assert_eq!(show(&["show", &gateway_wg, "listen-port"]), "51820");
-    assert_eq!(show(&["show", &gateway_wg, "public-key"]), gateway_public);
+    let show = |what: &str| {
+        let out = lab.net.exec(&gw, &["wg", "show", &gateway_wg, what]);
+        out.trim().to_string()
+    };
+    assert_eq!(show("listen-port"), "51820");
+    assert_eq!(show("public-key"), gateway_public);
     let wg_link = lab.link(&gw, &gateway_wg).expect("wg link");
     assert_eq!(mtu(&wg_link), number("wg_mtu"), "{wg_link}");
     assert!(is_up(&wg_link));
-    let addresses = text(
-        &lab.ip(&gw, &["-6", "address", "show", "dev", &gateway_wg])
-            .stdout,
-    );
+    let addresses = lab
+        .net
+        .ip(&gw, &["-6", "address", "show", "dev", &gateway_wg]);
     assert!(
         addresses.contains(&format!("{}/64", value("remote"))),
         "{addresses}"
@@ -878,10 +853,10 @@ fn wireguard_vxlan() {
     // The site knows no nodes: the community adds each node's key on the
     // gateway by its own means (a key exchange such as wgkex, or the
     // admin), with the node's link-local address as its only allowed IP.
-    lab.exec(
+    lab.net.exec(
         &gw,
-        "wg",
         &[
+            "wg",
             "set",
             &gateway_wg,
             "peer",
@@ -896,12 +871,12 @@ fn wireguard_vxlan() {
     // socket is shared) with the node's key, fwmark, the gateway's [Peer]
     // block as wgpeerselector installs it, the MTU and the /128 link-local
     // address; the VXLAN mesh-vpn on it towards fe80::1.
-    let node_wg = lab.wg_ifname('n');
-    start_wireguard_go(&mut lab, &node, &node_wg);
-    lab.exec(
+    let node_wg = lab.net.wg_name("n");
+    lab.net.wireguard_go(&node, &node_wg);
+    lab.net.exec(
         &node,
-        "wg",
         &[
+            "wg",
             "set",
             &node_wg,
             "private-key",
@@ -912,20 +887,19 @@ fn wireguard_vxlan() {
     );
     let peers = node_out.join("wireguard/peers.conf");
     // The site's one gateway: wgpeerselector installs its block as it is.
-    lab.exec(
+    lab.net.exec(
         &node,
-        "wg",
-        &["addconf", &node_wg, peers.to_str().expect("path")],
+        &["wg", "addconf", &node_wg, peers.to_str().expect("path")],
     );
-    lab.ip(
+    lab.net.ip(
         &node,
         &["link", "set", "dev", &node_wg, "mtu", &value("wg_mtu")],
     );
-    lab.ip(
+    lab.net.ip(
         &node,
         &["address", "add", &format!("{lladdr}/128"), "dev", &node_wg],
     );
-    lab.ip(&node, &["link", "set", "dev", &node_wg, "up"]);
+    lab.net.ip(&node, &["link", "set", "dev", &node_wg, "up"]);
     let node_vx = value("vxlan_interface");
     let mut vxlan = vec![
         "link".to_string(),
@@ -950,13 +924,14 @@ fn wireguard_vxlan() {
             vxlan.push(flag.into());
         }
     }
-    lab.ip(&node, &vxlan.iter().map(String::as_str).collect::<Vec<_>>());
-    lab.ip(
+    lab.net
+        .ip(&node, &vxlan.iter().map(String::as_str).collect::<Vec<_>>());
+    lab.net.ip(
         &node,
         &["link", "set", "dev", &node_vx, "mtu", &value("vxlan_mtu")],
     );
-    lab.ip(&node, &["link", "set", "dev", &node_vx, "up"]);
-    lab.ip(
+    lab.net.ip(&node, &["link", "set", "dev", &node_vx, "up"]);
+    lab.net.ip(
         &node,
         &[
             "address",
@@ -972,6 +947,7 @@ fn wireguard_vxlan() {
     // node sets no keepalive); both ends see it complete.
     let handshake = wait_for(SESSION_TIMEOUT, || {
         let _ = lab
+            .net
             .command(
                 &node,
                 "ping",
@@ -989,7 +965,7 @@ fn wireguard_vxlan() {
             "no WireGuard handshake after {SESSION_TIMEOUT:?}: node {:?}, gateway {:?}{}",
             latest_handshakes(&lab, &node, &node_wg),
             latest_handshakes(&lab, &gw, &gateway_wg),
-            lab.logs()
+            lab.net.logs()
         )
     });
 
@@ -997,10 +973,10 @@ fn wireguard_vxlan() {
     // recent handshake: a forwarding entry in the domain's VXLAN towards
     // the node's link-local address, and a route to that address on the
     // WireGuard interface (protocol 129, the daemon's).
-    lab.exec(
+    lab.net.exec(
         &gw,
-        "bridge",
         &[
+            "bridge",
             "fdb",
             "append",
             "00:00:00:00:00:00",
@@ -1010,7 +986,7 @@ fn wireguard_vxlan() {
             &lladdr,
         ],
     );
-    lab.ip(
+    lab.net.ip(
         &gw,
         &[
             "-6",
@@ -1034,17 +1010,18 @@ fn wireguard_vxlan() {
         vxlan_mtu,
         Duration::from_secs(10),
     )
-    .unwrap_or_else(|e| panic!("node → gateway over VXLAN: {e}{}", lab.logs()));
+    .unwrap_or_else(|e| panic!("node → gateway over VXLAN: {e}{}", lab.net.logs()));
     ping_full_size(&lab, &gw, NODE_MESH, vxlan_mtu, Duration::from_secs(5))
-        .unwrap_or_else(|e| panic!("gateway → node over VXLAN: {e}{}", lab.logs()));
+        .unwrap_or_else(|e| panic!("gateway → node over VXLAN: {e}{}", lab.net.logs()));
 
     // The rendered down script removes both interfaces; wireguard-go ends
     // with its interface.
     let down = gateway_out.join(format!("wireguard/{gateway_wg}-down.sh"));
-    lab.exec(&gw, "sh", &[down.to_str().expect("path")]);
+    lab.net.exec(&gw, &["sh", down.to_str().expect("path")]);
     assert!(lab.link(&gw, &gateway_vx).is_none());
     assert!(lab.link(&gw, &gateway_wg).is_none());
-    let label = format!("wireguard-go-{gateway_wg}");
-    wait_for(Duration::from_secs(10), || lab.exited(&label))
+    lab.net
+        .proc(gateway_wireguard_go)
+        .wait(Duration::from_secs(10))
         .unwrap_or_else(|| panic!("wireguard-go runs on after {}", down.display()));
 }

@@ -2,7 +2,8 @@
 //! tools: fresh key pairs from `fastd --generate-key`, `wg pubkey`, fastd's
 //! own verdict on public keys (`fastd --verify-config`), an independent
 //! Python implementation of the derivations, and `wg addconf` on a
-//! wireguard-go interface for the peers file.
+//! wireguard-go interface in a network namespace (gluonvpn-testnet) for the
+//! peers file.
 //!
 //! Where a tool is missing these tests say so and pass, except in CI
 //! (`CI` set), where .ci/run installs every tool and a missing one fails.
@@ -12,6 +13,7 @@ mod tools;
 
 use gluonvpn::derive::{domain_seed_bytes, vxlan_vni, wireguard_link_local};
 use gluonvpn::keys::{FastdPublicKey, KeyError, Secret, WgPublicKey};
+use gluonvpn_testnet::TestNet;
 use std::io::{Read, Write};
 use std::net::Ipv6Addr;
 use std::process::{Command, Output, Stdio};
@@ -616,13 +618,15 @@ fn cli_translates_a_peer_directory_and_reports_bad_files() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// `wg addconf` on a wireguard-go interface takes the peers file, and
-/// `wg show` lists each node with its link-local address.
+/// `wg addconf` on a wireguard-go interface (in a network namespace of the
+/// test's own) takes the peers file, and `wg show` lists each node with
+/// its link-local address.
 #[test]
 fn wireguard_loads_the_translated_peers() {
-    if !tools::installed("wireguard-go") || !tools::installed("wg") || !tools::installed("ip") {
+    let test = "wireguard_loads_the_translated_peers";
+    let Some(mut net) = TestNet::with_tools(test, &["ip", "wg", "wireguard-go"]) else {
         return;
-    }
+    };
     let dir = peer_dir();
     std::fs::remove_file(dir.path().join("same-as-a")).expect("rm");
     let file = dir.path().join("peers.conf");
@@ -638,33 +642,14 @@ fn wireguard_loads_the_translated_peers() {
         "",
     );
     assert_eq!(out.status.code(), Some(1), "broken-hex and no-key remain");
-    let ifname = format!("gvpt{}", std::process::id() % 100_000);
-    let up = Command::new("wireguard-go")
-        .arg(&ifname)
-        .env("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1")
-        .output()
-        .expect("wireguard-go");
-    if !up.status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "wireguard-go cannot make an interface: {}",
-            text(&up.stderr)
-        );
-        eprintln!("skipped: wireguard-go cannot make an interface here");
-        return;
+    let ns = net.netns("k");
+    let ifname = net.wg_name("k");
+    net.wireguard_go(&ns, &ifname);
+    let file_arg = file.to_str().expect("path");
+    if let Err(e) = net.try_exec(&ns, &["wg", "addconf", &ifname, file_arg]) {
+        panic!("wg addconf: {e}");
     }
-    let addconf = Command::new("wg")
-        .args(["addconf", &ifname])
-        .arg(&file)
-        .output()
-        .expect("wg addconf");
-    let show = Command::new("wg")
-        .args(["show", &ifname, "allowed-ips"])
-        .output()
-        .expect("wg show");
-    let _ = Command::new("ip").args(["link", "del", &ifname]).status();
-    assert!(addconf.status.success(), "{}", text(&addconf.stderr));
-    let shown = text(&show.stdout);
+    let shown = net.exec(&ns, &["wg", "show", &ifname, "allowed-ips"]);
     let entries =
         gluonvpn::peers::parse(&std::fs::read_to_string(&file).expect("read")).expect("parse");
     assert_eq!(entries.len(), 2);

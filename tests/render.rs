@@ -4,6 +4,8 @@
 //! network namespace, UCI read back, release differences, the tree
 //! writer's flags and exit codes, and secrets kept out of every file.
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/tools.rs"]
 mod tools;
 
@@ -15,6 +17,7 @@ use gluonvpn::render::inventory::Inventory;
 use gluonvpn::render::node::{self, NodeOptions};
 use gluonvpn::render::uci::{self, UciValue};
 use gluonvpn::render::{files, Entry, Format, Provider, Tree};
+use gluonvpn_testnet::TestNet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -450,11 +453,10 @@ fn fastd_accepts_the_corpus_gateways() {
     if !tools::installed("fastd") {
         return;
     }
-    let corpus = repo().join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.json")) else {
-        eprintln!("skipped: ../shared/corpus is not there");
+    let Some(corpus) = corpus::corpus("FASTD --VERIFY-CONFIG ON THE CORPUS GATEWAYS") else {
         return;
     };
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("manifest");
     let work = tempfile::tempdir().expect("tempdir");
     let secret = secret_file(work.path());
@@ -717,47 +719,15 @@ fn secrets_stay_out_of_the_output() {
     let _ = wg_public;
 }
 
-/// An interface name that is unique on this machine.
-fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}{}{}",
-        std::process::id() % 10_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
 /// The gateway's `wg setconf` file and the node's peers file load into a
 /// wireguard-go interface in a network namespace of the test's own.
 #[test]
 fn wireguard_takes_the_rendered_configs() {
-    if !tools::installed("wireguard-go") || !tools::installed("wg") || !tools::installed("ip") {
+    let test = "wireguard_takes_the_rendered_configs";
+    let Some(mut net) = TestNet::with_tools(test, &["ip", "wg", "wireguard-go"]) else {
         return;
-    }
-    let ns = Netns(unique("gvr"));
-    let add = Command::new("ip")
-        .args(["netns", "add", &ns.0])
-        .output()
-        .expect("ip netns");
-    if !add.status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cannot make a network namespace: {}",
-            text(&add.stderr)
-        );
-        eprintln!("skipped: cannot make a network namespace");
-        return;
-    }
-    let work = tempfile::tempdir().expect("tempdir");
+    };
+    let ns = net.netns("r");
     let gw = gateway_tree(&example("wireguard"), "gw1", &sample_inventory()).expect("gateway");
     let node = node_tree("wireguard", GluonVersion::NEWEST);
     // Offline: hostnames become documentation addresses.
@@ -768,37 +738,23 @@ fn wireguard_takes_the_rendered_configs() {
     let files = [
         (
             "gateway.conf",
+            "g",
             gw.get("wireguard/wg-mesh.conf")
                 .expect("wg conf")
                 .to_string(),
         ),
-        ("peers.conf", peers),
+        ("peers.conf", "n", peers),
     ];
-    for (file, content) in &files {
-        let ifname = unique("gvw");
-        let path = work.path().join(file);
+    for (file, short, content) in &files {
+        let ifname = net.wg_name(short);
+        let path = net.dir().join(file);
         std::fs::write(&path, content).expect("write");
-        let up = Command::new("ip")
-            .args(["netns", "exec", &ns.0, "wireguard-go", &ifname])
-            .env("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1")
-            .output()
-            .expect("wireguard-go");
-        assert!(up.status.success(), "wireguard-go: {}", text(&up.stderr));
-        let set = Command::new("ip")
-            .args(["netns", "exec", &ns.0, "wg", "setconf", &ifname])
-            .arg(&path)
-            .env("WG_ENDPOINT_RESOLUTION_RETRIES", "0")
-            .output()
-            .expect("wg setconf");
-        let show = Command::new("ip")
-            .args(["netns", "exec", &ns.0, "wg", "show", &ifname, "dump"])
-            .output()
-            .expect("wg show");
-        let _ = Command::new("ip")
-            .args(["netns", "exec", &ns.0, "ip", "link", "del", &ifname])
-            .status();
-        assert!(set.status.success(), "{file}: {}", text(&set.stderr));
-        let dump = text(&show.stdout);
+        net.wireguard_go(&ns, &ifname);
+        let path = path.to_str().expect("path");
+        if let Err(e) = net.try_exec(&ns, &["wg", "setconf", &ifname, path]) {
+            panic!("{file}: {e}");
+        }
+        let dump = net.exec(&ns, &["wg", "show", &ifname, "dump"]);
         if *file == "gateway.conf" {
             assert!(
                 dump.lines()
@@ -933,11 +889,9 @@ fn real_uci_reads_the_files_as_gluonvpn_does() {
             ]
         })
         .collect();
-    if let Ok(entries) = std::fs::read_dir(repo().join("../shared/corpus")) {
-        for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                sites.push((entry.path(), GluonVersion::V2023_2));
-            }
+    if let Some(corpus) = corpus::corpus("UCI ON THE CORPUS SITES' FILES") {
+        for name in corpus::site_names(&corpus) {
+            sites.push((corpus.join(name), GluonVersion::V2023_2));
         }
     }
     let mut compared = 0;
@@ -989,11 +943,10 @@ fn real_uci_reads_the_files_as_gluonvpn_does() {
 /// site ffdus, named by its host's first label.
 #[test]
 fn tunneldigger_broker() {
-    let site = repo().join("../shared/corpus/ffdus");
-    if !site.is_dir() {
-        eprintln!("skipped: ../shared/corpus is not there");
+    let Some(corpus) = corpus::corpus("THE TUNNELDIGGER BROKER OF CORPUS SITE FFDUS") else {
         return;
-    }
+    };
+    let site = corpus.join("ffdus");
     let outcome = load(&site, GluonVersion::V2023_1);
     assert!(outcome.gluon_ok());
     let tree = gateway::render(

@@ -1,28 +1,41 @@
-//! Test networks for gluonvpn's agents: network namespaces, veth pairs,
-//! wireguard-go interfaces and processes run inside them — all removed when
-//! the [`TestNet`] is dropped, also when the test fails.
+//! Test networks for gluonvpn's tests, the agents' and the CLI's: network
+//! namespaces, veth pairs, wireguard-go interfaces, processes run inside
+//! them (chrony as an NTP server among them) and /etc/netns files — all
+//! removed when the [`TestNet`] is dropped, also when the test fails.
 //!
-//! Names are unique per test run and per `TestNet` (the process id and a
-//! counter), so tests run in parallel, and a second run does not trip over
-//! a first one. wireguard-go's UAPI sockets all live in `/var/run/wireguard`
-//! whatever the namespace, so its interface names are unique too.
+//! Names are unique per test run and per `TestNet`, so tests run in
+//! parallel, and a second run does not trip over a first one; wireguard-go's
+//! UAPI sockets all live in /var/run/wireguard whatever the namespace, so
+//! its interface names are unique too. A run that is killed cannot clean
+//! up: the first `TestNet` of a later run removes what it left behind (see
+//! [`reap_stale_runs`]).
 //!
-//! Needs root, iproute2, wireguard-go and wireguard-tools. Without them
-//! [`TestNet::new`] returns `None` and the test skips, loudly — except under
-//! CI (`CI` set), where that is a failure.
+//! Needs root and the tools a test names (by default iproute2,
+//! wireguard-go, wireguard-tools and ping). Without them [`TestNet::new`]
+//! returns `None` after saying which Debian packages are missing, and the
+//! test skips — except under CI (`CI` set), where that is a failure.
+
+mod etc_netns;
+mod names;
+mod prerequisites;
+
+pub use names::reap_stale_runs;
+pub use prerequisites::{find_program, path_env, prerequisites_met};
 
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// What [`TestNet::new`] needs: namespaces with wireguard-go interfaces.
+pub const WIREGUARD_TOOLS: &[&str] = &["ip", "bridge", "wg", "wireguard-go", "ping"];
 
-fn in_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+/// A message on the test's standard error, past the test harness' capture.
+fn loud(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
 
 /// A process started in a namespace.
@@ -33,58 +46,46 @@ pub struct Proc {
     pub stdout: Option<PathBuf>,
 }
 
-/// Namespaces and processes of one test, removed on drop.
+/// Namespaces, processes and files of one test, removed on drop.
 pub struct TestNet {
     id: String,
     namespaces: Vec<String>,
     procs: Vec<Proc>,
     sockets: Vec<PathBuf>,
+    etc_netns_dirs: Vec<PathBuf>,
     dir: PathBuf,
 }
 
 impl TestNet {
-    /// A new, empty test network; `None` (and a message) where it cannot be
-    /// made, which fails the test under CI.
+    /// A new, empty test network for wireguard-go ([`WIREGUARD_TOOLS`]);
+    /// `None` (and a message) where it cannot be made, which fails the test
+    /// under CI.
     pub fn new(test: &str) -> Option<TestNet> {
-        let mut missing = Vec::new();
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            missing.push("root".to_string());
-        }
-        for tool in ["ip", "bridge", "wg", "wireguard-go", "ping"] {
-            if !in_path(tool) {
-                missing.push(tool.to_string());
-            }
-        }
-        if !missing.is_empty() {
-            let msg = format!("{test}: needs {}", missing.join(", "));
-            if std::env::var_os("CI").is_some() {
-                panic!("{msg} (CI installs them: .ci/run)");
-            }
-            eprintln!("SKIPPED {msg}");
+        TestNet::with_tools(test, WIREGUARD_TOOLS)
+    }
+
+    /// A new, empty test network for a test that runs `tools` (see
+    /// [`prerequisites_met`]).
+    pub fn with_tools(test: &str, tools: &[&str]) -> Option<TestNet> {
+        if !prerequisites_met(test, tools) {
             return None;
         }
-        // the whole process id (up to 6 hex digits with Linux's largest
-        // pid_max) and a counter: short enough for 15-character interface
-        // names with a prefix and a suffix of 3; names still in use (by a
-        // run that was killed before it could clean up) are skipped
-        let id = loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let id = format!("{:x}{:02x}", std::process::id(), n & 0xff);
-            let taken = has_entry("/var/run/netns", &format!("gvt{id}"))
-                || has_entry("/var/run/wireguard", &format!("wg{id}"));
-            if !taken {
-                break id;
-            }
-        };
-        let dir = std::env::temp_dir().join(format!("gvt-{id}"));
+        names::reap_stale_runs_once();
+        let id = names::unused_id();
+        let dir = names::temp_dir(&id);
+        // a run killed with the same (reused) process id may have left it
         let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("temp dir");
+        // private: the tests keep their keys in it
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         Some(TestNet {
             id,
             namespaces: Vec::new(),
             procs: Vec::new(),
             sockets: Vec::new(),
+            etc_netns_dirs: Vec::new(),
             dir,
         })
     }
@@ -99,20 +100,53 @@ impl TestNet {
         &self.dir
     }
 
-    /// Creates a namespace; its name is unique and returned.
+    /// Creates a namespace with its loopback up; its name is unique and
+    /// returned.
     pub fn netns(&mut self, short: &str) -> String {
-        let name = format!("gvt{}{short}", self.id);
+        let name = format!("{}{}{short}", names::NETNS_PREFIX, self.id);
         run(&["ip", "netns", "add", &name]);
         self.namespaces.push(name.clone());
         self.ip(&name, &["link", "set", "lo", "up"]);
         name
     }
 
-    /// A name for a wireguard-go interface, unique on the machine.
+    /// A name for a wireguard-go interface, unique on the machine; `short`
+    /// has at most 4 characters.
     pub fn wg_name(&self, short: &str) -> String {
-        let name = format!("wg{}{short}", self.id);
+        let name = format!("{}{}{short}", names::WG_PREFIX, self.id);
         assert!(name.len() <= 15, "interface name {name} too long");
         name
+    }
+
+    /// Writes a file that `ip netns exec` puts over the host's /etc in a
+    /// namespace of this network (/etc/netns/<ns>/<name>): a hosts file,
+    /// nsswitch.conf, resolv.conf. Removed on drop.
+    pub fn netns_file(&mut self, ns: &str, name: &str, text: &str) {
+        assert!(
+            self.namespaces.iter().any(|n| n == ns),
+            "{ns} is not a namespace of this network"
+        );
+        let dir = etc_netns::write(ns, name, text);
+        if !self.etc_netns_dirs.contains(&dir) {
+            self.etc_netns_dirs.push(dir);
+        }
+    }
+
+    /// A command run in a namespace (`ip netns exec`), with the sbin
+    /// directories on its PATH and no standard input. `wg` there never
+    /// retries resolving an endpoint: test networks have no DNS server to
+    /// wait for.
+    pub fn command(&self, ns: &str, program: &str, args: &[&str]) -> Command {
+        // `ip` by its path: a test may put another `ip` first on the PATH
+        // of the command
+        let mut command = Command::new(find_program("ip").unwrap_or_else(|| "ip".into()));
+        command
+            .args(["netns", "exec", ns, program])
+            .args(args)
+            .env("PATH", path_env())
+            .env("WG_ENDPOINT_RESOLUTION_RETRIES", "0")
+            .stdin(Stdio::null());
+        command
     }
 
     /// Runs a command in a namespace; its standard output. Panics with the
@@ -125,9 +159,7 @@ impl TestNet {
     /// Runs a command in a namespace: its standard output, or its error
     /// output if it fails.
     pub fn try_exec(&self, ns: &str, args: &[&str]) -> Result<String, String> {
-        let mut full = vec!["ip", "netns", "exec", ns];
-        full.extend_from_slice(args);
-        try_run(&full)
+        output(self.command(ns, args[0], &args[1..]), args[0])
     }
 
     /// `ip -n NS ARGS…`.
@@ -137,7 +169,8 @@ impl TestNet {
         run(&full)
     }
 
-    /// A veth pair between two namespaces.
+    /// A veth pair between two namespaces, both ends up. Made in them at
+    /// once: no interface ever appears in the host's namespace.
     pub fn veth(&self, ns_a: &str, a: &str, ns_b: &str, b: &str) {
         run(&[
             "ip", "link", "add", a, "netns", ns_a, "type", "veth", "peer", "name", b, "netns", ns_b,
@@ -146,24 +179,29 @@ impl TestNet {
         self.ip(ns_b, &["link", "set", b, "up"]);
     }
 
-    /// Starts a process in a namespace; its standard output goes to a file
-    /// when `capture`, else nowhere. Returns its index for [`Self::proc`].
+    /// Starts a process in a namespace; its standard output and error go
+    /// to files when `capture` (see [`Proc::log`]), else nowhere. Returns
+    /// its index for [`Self::proc`].
     pub fn spawn(&mut self, ns: &str, name: &str, args: &[&str], capture: bool) -> usize {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns]).args(args);
-        cmd.stdin(Stdio::null());
+        let command = self.command(ns, args[0], &args[1..]);
+        self.start(name, command, capture)
+    }
+
+    /// Starts `command` as [`Self::spawn`] does.
+    fn start(&mut self, name: &str, mut command: Command, capture: bool) -> usize {
         let stdout = if capture {
             let path = self.dir.join(format!("{name}.out"));
-            cmd.stdout(fs::File::create(&path).expect("output file"));
-            cmd.stderr(fs::File::create(self.dir.join(format!("{name}.err"))).expect("err file"));
+            command.stdout(fs::File::create(&path).expect("output file"));
+            command
+                .stderr(fs::File::create(self.dir.join(format!("{name}.err"))).expect("err file"));
             Some(path)
         } else {
-            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            command.stdout(Stdio::null()).stderr(Stdio::null());
             None
         };
-        let child = cmd
+        let child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("start {args:?}: {e}"));
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         self.procs.push(Proc {
             name: name.to_string(),
             child,
@@ -177,20 +215,73 @@ impl TestNet {
         &mut self.procs[index]
     }
 
+    /// Panics, with the process's log, when it has ended.
+    pub fn assert_running(&mut self, index: usize) {
+        let p = &mut self.procs[index];
+        if let Some(status) = p.exited() {
+            panic!("{} exited ({status}):\n{}", p.name, p.log());
+        }
+    }
+
+    /// The logs of every process whose output is captured, for failure
+    /// messages.
+    pub fn logs(&self) -> String {
+        self.procs
+            .iter()
+            .filter(|p| p.stdout.is_some())
+            .map(|p| format!("\n--- {} ---\n{}", p.name, p.log()))
+            .collect()
+    }
+
     /// Starts wireguard-go for `ifname` in `ns` and waits for its UAPI
     /// socket. The interface is left down.
     pub fn wireguard_go(&mut self, ns: &str, ifname: &str) -> usize {
-        let socket = PathBuf::from(format!("/var/run/wireguard/{ifname}.sock"));
+        let socket = Path::new(names::WG_RUN).join(format!("{ifname}.sock"));
         self.sockets.push(socket.clone());
-        let index = self.spawn(ns, ifname, &["wireguard-go", "-f", ifname], false);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "wireguard-go {ifname} did not start"
-            );
-            sleep(Duration::from_millis(10));
-        }
+        let mut command = self.command(ns, "wireguard-go", &["-f", ifname]);
+        // it warns, at length, that Linux has a kernel module
+        command.env("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1");
+        let index = self.start(ifname, command, true);
+        wait_for(Duration::from_secs(10), || {
+            self.assert_running(index);
+            socket.exists().then_some(())
+        })
+        .unwrap_or_else(|| panic!("wireguard-go {ifname} did not start{}", self.logs()));
+        index
+    }
+
+    /// chronyd as an NTP server in `ns` on UDP port 123, for clients in
+    /// 198.18.0.0/15 and fd00::/8: its local clock is the reference, at
+    /// stratum 8; it never sets the host's clock (`-x`), has no command
+    /// socket and keeps its files in [`Self::dir`]. Returns once it
+    /// listens.
+    pub fn chrony_ntp_server(&mut self, ns: &str) -> usize {
+        let name = format!("chronyd-{ns}");
+        let file = |extension: &str| self.dir.join(format!("{name}.{extension}"));
+        let conf = file("conf");
+        fs::write(
+            &conf,
+            format!(
+                "local stratum 8\nallow 198.18.0.0/15\nallow fd00::/8\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {}\ndriftfile {}\n",
+                file("pid").display(),
+                file("drift").display()
+            ),
+        )
+        .expect("write chrony.conf");
+        let conf = conf.to_str().expect("a UTF-8 temp dir");
+        let index = self.spawn(
+            ns,
+            &name,
+            &["chronyd", "-f", conf, "-d", "-x", "-u", "root"],
+            true,
+        );
+        wait_for(Duration::from_secs(10), || {
+            self.assert_running(index);
+            self.exec(ns, &["ss", "-Hlun", "sport = :123"])
+                .contains(":123")
+                .then_some(())
+        })
+        .unwrap_or_else(|| panic!("chronyd does not listen after 10 s{}", self.logs()));
         index
     }
 
@@ -211,25 +302,24 @@ impl Proc {
         self.child.id()
     }
 
-    /// Sends a signal.
-    pub fn signal(&self, signal: i32) {
-        // SAFETY: kill has no memory preconditions; the pid is our child's,
-        // not yet reaped (reaping happens only in `wait`/`Drop`).
-        unsafe { libc::kill(self.child.id() as i32, signal) };
+    /// Sends a signal, while the process runs.
+    pub fn signal(&mut self, signal: i32) {
+        // once reaped, its pid may be another process's
+        if self.exited().is_none() {
+            // SAFETY: kill has no memory preconditions; the pid is our
+            // child's, not reaped (an ended child stays a zombie until then).
+            unsafe { libc::kill(self.child.id() as i32, signal) };
+        }
+    }
+
+    /// `None` while the process runs, its exit status once it has ended.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Waits up to `timeout` for the process to end.
     pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            sleep(Duration::from_millis(10));
-        }
+        wait_for(timeout, || self.exited())
     }
 
     /// What it wrote to standard output so far.
@@ -248,6 +338,11 @@ impl Proc {
             .unwrap_or_default()
     }
 
+    /// Its standard output, then its standard error.
+    pub fn log(&self) -> String {
+        format!("{}{}", self.output(), self.errors())
+    }
+
     /// The peak resident set size (`VmHWM`) in KiB, while it runs.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
@@ -261,12 +356,16 @@ impl Proc {
 impl Drop for TestNet {
     fn drop(&mut self) {
         // processes first (wireguard-go removes its socket and interface on
-        // SIGTERM), then the namespaces with whatever is left in them
-        for p in &self.procs {
+        // SIGTERM, fastd its status socket), then the namespaces with
+        // whatever is left in them
+        for p in &mut self.procs {
             p.signal(libc::SIGTERM);
         }
+        let deadline = Instant::now() + Duration::from_secs(3);
         for p in &mut self.procs {
-            if p.wait(Duration::from_secs(3)).is_none() {
+            if p.wait(deadline.saturating_duration_since(Instant::now()))
+                .is_none()
+            {
                 let _ = p.child.kill();
                 let _ = p.child.wait();
             }
@@ -277,29 +376,30 @@ impl Drop for TestNet {
         for s in &self.sockets {
             let _ = fs::remove_file(s);
         }
+        etc_netns::remove(&self.etc_netns_dirs);
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
-/// Whether `dir` has an entry whose name starts with `prefix`.
-fn has_entry(dir: &str, prefix: &str) -> bool {
-    fs::read_dir(dir).is_ok_and(|mut d| {
-        d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(prefix)))
-    })
-}
-
-/// Runs a command; its standard output, or a panic with its error output.
+/// Runs a command (the program found on [`path_env`]); its standard output,
+/// or a panic with its error output.
 pub fn run(args: &[&str]) -> String {
     try_run(args).unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")))
 }
 
-/// Runs a command: its standard output, or its error output.
+/// Runs a command (the program found on [`path_env`]): its standard output,
+/// or its error output.
 pub fn try_run(args: &[&str]) -> Result<String, String> {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .stdin(Stdio::null())
+    let mut command = Command::new(find_program(args[0]).unwrap_or_else(|| args[0].into()));
+    command.args(&args[1..]).stdin(Stdio::null());
+    output(command, args[0])
+}
+
+/// Runs `command`: its standard output, or its error output.
+fn output(mut command: Command, program: &str) -> Result<String, String> {
+    let out = command
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", args[0]))?;
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -316,7 +416,7 @@ pub fn try_run(args: &[&str]) -> Result<String, String> {
 pub fn wg_keypair() -> (String, String) {
     use std::io::Write;
     let private = run(&["wg", "genkey"]).trim().to_string();
-    let mut child = Command::new("wg")
+    let mut child = Command::new(find_program("wg").unwrap_or_else(|| "wg".into()))
         .arg("pubkey")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -14,7 +14,7 @@
 //! (/etc/netns/<namespace>/hosts), with nsswitch.conf set to `hosts: files`,
 //! so no lookup leaves the namespace. Addresses are from 198.18.0.0/15 and
 //! fd00::/8 only. Every namespace, process and file is removed when the
-//! test ends, also when it fails (TestNet's and [`EtcNetns`]' `Drop`).
+//! test ends, also when it fails (TestNet's `Drop`).
 //!
 //! Needs root, iproute2, wireguard-go, wireguard-tools, ping and (for the
 //! time test) chrony; .ci/run installs them.
@@ -22,9 +22,8 @@
 mod common;
 
 use common::{unix_now, Lab, GW_LL};
-use gluonvpn_testnet::{run, wait_for};
+use gluonvpn_testnet::{prerequisites_met, run};
 use std::fs;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -217,58 +216,19 @@ fn stays_established_with_traffic_every_5_s_and_no_keepalive() {
     lab.stop_selector_and_check_cleanup(sel);
 }
 
-fn chronyd() -> Option<PathBuf> {
-    ["/usr/sbin/chronyd", "/sbin/chronyd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn asks_ntp_before_connecting() {
-    let Some(chronyd) = chronyd() else {
-        assert!(std::env::var_os("CI").is_none(), "chronyd missing in CI");
-        eprintln!("SKIPPED asks_ntp_before_connecting: needs chronyd");
+    if !prerequisites_met("asks_ntp_before_connecting", &["chronyd", "ss"]) {
         return;
-    };
+    }
     let Some(mut lab) = Lab::new("asks_ntp_before_connecting") else {
         return;
     };
     // chrony serving its local clock at stratum 8, never touching the host's
-    // clock (-x), in the gateway namespace
-    let dir = lab.net.dir().to_path_buf();
-    let conf = dir.join("chrony.conf");
-    fs::write(
-        &conf,
-        format!(
-            "local stratum 8\nallow 198.18.0.0/15\nallow fd00::/8\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {}\ndriftfile {}\n",
-            dir.join("chronyd.pid").display(),
-            dir.join("chronyd.drift").display()
-        ),
-    )
-    .unwrap();
+    // clock, in the gateway namespace
     let gw = lab.gw.clone();
-    lab.net.spawn(
-        &gw,
-        "chronyd",
-        &[
-            chronyd.to_str().unwrap(),
-            "-f",
-            conf.to_str().unwrap(),
-            "-d",
-            "-x",
-            "-u",
-            "root",
-        ],
-        true,
-    );
-    wait_for(Duration::from_secs(10), || {
-        lab.net
-            .exec(&gw, &["ss", "-Hlun", "sport = :123"])
-            .contains(":123")
-            .then_some(())
-    })
-    .expect("chronyd listens");
+    lab.net.chrony_ntp_server(&gw);
+    let dir = lab.net.dir().to_path_buf();
     lab.start_gateway(1);
     // a name for chrony from the system config, a dead address from the
     // command line: asked at the same time, the answer wins

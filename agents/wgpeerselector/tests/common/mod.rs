@@ -11,28 +11,6 @@ pub const SELECTOR: &str = env!("CARGO_BIN_EXE_wgpeerselector");
 pub const NODE_LL: &str = "fe80::2";
 pub const GW_LL: &str = "fe80::1";
 
-/// /etc/netns/<namespace>, removed on drop.
-pub struct EtcNetns(PathBuf);
-
-impl EtcNetns {
-    pub fn new(ns: &str, files: &[(&str, &str)]) -> Self {
-        let dir = Path::new("/etc/netns").join(ns);
-        fs::create_dir_all(&dir).expect("/etc/netns/<ns>");
-        for (name, text) in files {
-            fs::write(dir.join(name), text).expect("write /etc/netns file");
-        }
-        EtcNetns(dir)
-    }
-}
-
-impl Drop for EtcNetns {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-        // only if empty: other tests may use it
-        let _ = fs::remove_dir("/etc/netns");
-    }
-}
-
 pub struct Keys {
     pub private_file: PathBuf,
     pub public: String,
@@ -63,7 +41,6 @@ pub struct Lab {
     pub socket: PathBuf,
     /// The selector to run: the test build, or what the benchmark built.
     pub selector_bin: String,
-    pub _etc: EtcNetns,
 }
 
 const PORTS: [u16; 4] = [51001, 51002, 51003, 51004];
@@ -81,16 +58,12 @@ impl Lab {
             net.ip(ns, &["addr", "add", v4, "dev", dev]);
             net.ip(ns, &["addr", "add", v6, "dev", dev, "nodad"]);
         }
-        let etc = EtcNetns::new(
+        net.netns_file(
             &node,
-            &[
-                (
-                    "hosts",
-                    "198.18.0.2 gw3.gvt.test ntp.gvt.test\nfd00::2 gw3.gvt.test\n",
-                ),
-                ("nsswitch.conf", "hosts: files\n"),
-            ],
+            "hosts",
+            "198.18.0.2 gw3.gvt.test ntp.gvt.test\nfd00::2 gw3.gvt.test\n",
         );
+        net.netns_file(&node, "nsswitch.conf", "hosts: files\n");
         let dir = net.dir().to_path_buf();
         let node_key = keys(&dir, "node");
         let gws: Vec<Keys> = (1..=4).map(|i| keys(&dir, &format!("gw{i}"))).collect();
@@ -128,7 +101,6 @@ impl Lab {
             system,
             socket,
             selector_bin: SELECTOR.to_string(),
-            _etc: etc,
         };
         lab.start_node_interface();
         Some(lab)
