@@ -162,6 +162,16 @@ pub fn lint_page_name(lint: &Lint) -> String {
     format!("{}-{}.md", lint.info.code.to_lowercase(), lint.info.name)
 }
 
+/// A lint's severities: the default, then the others with when they apply
+/// (`warning; error when …`).
+pub fn lint_severities(lint: &Lint) -> String {
+    let mut text = lint.info.severity.as_str().to_string();
+    for (severity, when) in lint.other_severities {
+        let _ = write!(text, "; {} {when}", severity.as_str());
+    }
+    text
+}
+
 /// One lint's page: what it does, why it matters, how to configure it, an
 /// example, and corpus sites that show it.
 pub fn lint_page(lint: &Lint) -> String {
@@ -169,10 +179,10 @@ pub fn lint_page(lint: &Lint) -> String {
     let mut page = String::from(GENERATED);
     let _ = write!(
         page,
-        "# {code} {name}\n\n**Default severity:** {severity}\n\n## What it does\n\n{summary}\n\n## Why this is bad\n\n{why}\n\n## Configuration\n\nChange its severity for one run with `--deny {code}`, `--warn {code}` or `--allow {code}`, or for the site in `gluonvpn.toml`:\n\n```toml\n[lints]\nallow = [\"{code}\"]\n```\n\n## Example\n\n```lua\n{example}\n```\n",
+        "# {code} {name}\n\n**Severity:** {severity}\n\n## What it does\n\n{summary}\n\n## Why this is bad\n\n{why}\n\n## Configuration\n\nChange its severity for one run with `--deny {code}`, `--warn {code}` or `--allow {code}`, or for the site in `gluonvpn.toml`:\n\n```toml\n[lints]\nallow = [\"{code}\"]\n```\n\n## Example\n\n```lua\n{example}\n```\n",
         code = info.code,
         name = info.name,
-        severity = info.severity.as_str(),
+        severity = lint_severities(lint),
         summary = info.summary,
         why = info.explanation,
         example = lint.example,
@@ -205,7 +215,7 @@ pub fn lints_index() -> String {
             code = lint.info.code,
             file = lint_page_name(lint),
             name = lint.info.name,
-            severity = lint.info.severity.as_str(),
+            severity = lint_severities(lint),
             summary = lint.info.summary,
         );
     }

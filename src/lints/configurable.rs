@@ -89,6 +89,7 @@ pub static CONFIGURABLE_WITHOUT_WEB_UI: Lint = Lint {
     },
     example: "fastd = { configurable = true, methods = { 'salsa2012+umac' }, ... }\n-- image-customization.lua without 'web-mesh-vpn-fastd'",
     seen_in: &["ffh", "ffmwu"],
+    other_severities: &[],
     check: configurable_without_web_ui,
 };
 
@@ -108,6 +109,7 @@ pub static PERFORMANCE_MODE_DEFAULT: Lint = Lint {
     },
     example: "fastd = { configurable = true, methods = { 'null@l2tp', 'salsa2012+umac' } }",
     seen_in: &["ffggrz@v2022.1"],
+    other_severities: &[],
     check: performance_mode_default,
 };
 

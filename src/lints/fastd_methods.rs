@@ -217,6 +217,7 @@ pub static NULL_BEFORE_NULL_L2TP: Lint = Lint {
     },
     example: "methods = { 'null', 'null@l2tp', 'salsa2012+umac' }",
     seen_in: &[],
+    other_severities: &[],
     check: null_before_null_l2tp,
 };
 
@@ -235,6 +236,7 @@ pub static NULL_WITHOUT_NULL_L2TP: Lint = Lint {
     },
     example: "methods = { 'null', 'salsa2012+umac' }",
     seen_in: &["ffoh@v2022.1"],
+    other_severities: &[],
     check: null_without_null_l2tp,
 };
 
@@ -254,6 +256,7 @@ pub static WEAKER_METHOD_FIRST: Lint = Lint {
     },
     example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
     seen_in: &["ffoh@v2022.1"],
+    other_severities: &[],
     check: weaker_method_first,
 };
 
@@ -272,6 +275,7 @@ pub static ONLY_NULL_METHODS: Lint = Lint {
     },
     example: "methods = { 'null@l2tp', 'null' }",
     seen_in: &["ffda", "ffp", "ffrn"],
+    other_severities: &[(Severity::Error, "with `configurable = true`")],
     check: only_null_methods,
 };
 
@@ -286,6 +290,7 @@ pub static DUPLICATE_METHOD: Lint = Lint {
     },
     example: "methods = { 'salsa2012+umac', 'null@l2tp', 'salsa2012+umac' }",
     seen_in: &[],
+    other_severities: &[],
     check: duplicate_method,
 };
 

@@ -270,6 +270,7 @@ pub static INVALID_FASTD_PEER_KEY: Lint = Lint {
     },
     example: "key = '9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0'",
     seen_in: &[],
+    other_severities: &[],
     check: invalid_key,
 };
 
@@ -288,6 +289,7 @@ pub static DUPLICATE_FASTD_PEER_KEY: Lint = Lint {
     },
     example: "gw1 = { key = 'aa…', remotes = { '\"gw1.example.org\" port 10000' } },\ngw2 = { key = 'aa…', remotes = { '\"gw2.example.org\" port 10000' } },",
     seen_in: &[],
+    other_severities: &[],
     check: duplicate_key,
 };
 
@@ -311,6 +313,7 @@ pub static INVALID_FASTD_REMOTE: Lint = Lint {
     },
     example: "remotes = { 'gw1.example.org:10000', '\"gw1.example.org\"' }",
     seen_in: &["ffmwu"],
+    other_severities: &[],
     check: invalid_remote,
 };
 
@@ -327,6 +330,7 @@ pub static FASTD_PEER_WITHOUT_REMOTES: Lint = Lint {
     },
     example: "gw1 = { key = '…', remotes = {} }",
     seen_in: &[],
+    other_severities: &[],
     check: peer_without_remotes,
 };
 
@@ -345,6 +349,7 @@ pub static FASTD_GROUP_LIMIT_EXCEEDS_PEERS: Lint = Lint {
     },
     example: "backbone = { limit = 2, peers = { gw1 = { … } } }",
     seen_in: &[],
+    other_severities: &[],
     check: limit_exceeds_peers,
 };
 
@@ -362,6 +367,7 @@ pub static FASTD_GROUP_LIMIT_ZERO: Lint = Lint {
     },
     example: "backbone = { limit = 0, peers = { … } }",
     seen_in: &[],
+    other_severities: &[(Severity::Error, "when no peer of the domain is left")],
     check: limit_zero,
 };
 
@@ -379,6 +385,7 @@ pub static INVALID_FASTD_GROUP_LIMIT: Lint = Lint {
     },
     example: "backbone = { limit = -1, peers = { … } }",
     seen_in: &[],
+    other_severities: &[],
     check: invalid_limit,
 };
 
@@ -396,6 +403,7 @@ pub static FASTD_WITHOUT_PEERS: Lint = Lint {
     },
     example: "groups = { backbone = { limit = 1, peers = {} } }",
     seen_in: &[],
+    other_severities: &[],
     check: without_peers,
 };
 

@@ -68,6 +68,7 @@ pub static L2TP_OFFLOAD_WITHOUT_NULL_L2TP: Lint = Lint {
     },
     example: "-- image-customization.lua: features { 'mesh-vpn-fastd-l2tp' }\nmethods = { 'salsa2012+umac' }",
     seen_in: &[],
+    other_severities: &[],
     check: offload_without_null_l2tp,
 };
 
@@ -88,6 +89,7 @@ pub static NULL_L2TP_GATEWAY_REQUIREMENTS: Lint = Lint {
     },
     example: "methods = { 'null@l2tp', 'salsa2012+umac' }",
     seen_in: &["ffda", "ffp", "ffrn"],
+    other_severities: &[],
     check: null_l2tp_gateways,
 };
 

@@ -15,7 +15,7 @@ pub mod providers;
 pub mod tunneldigger;
 pub mod wireguard;
 
-use crate::diagnostics::{CodeInfo, Diagnostic};
+use crate::diagnostics::{CodeInfo, Diagnostic, Severity};
 
 pub use crate::site::views::{DomainView, SiteView as LintContext};
 
@@ -28,7 +28,19 @@ pub struct Lint {
     /// Corpus sites (../shared/corpus) that show it, for the book; a test
     /// keeps the list true.
     pub seen_in: &'static [&'static str],
+    /// The severities a finding may have besides the default, each with
+    /// when: the book's pages list them, and every finding's severity is one
+    /// of these or the default (checked whenever the lints run in a debug
+    /// build).
+    pub other_severities: &'static [(Severity, &'static str)],
     pub check: fn(&LintContext<'_>, &mut Vec<Diagnostic>),
+}
+
+impl Lint {
+    /// Whether the lint declares this severity.
+    pub fn declares(&self, severity: Severity) -> bool {
+        severity == self.info.severity || self.other_severities.iter().any(|(s, _)| *s == severity)
+    }
 }
 
 /// Every lint family's lints.
@@ -57,7 +69,17 @@ pub fn find(code: &str) -> Option<&'static Lint> {
 pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for lint in all() {
+        let start = out.len();
         (lint.check)(context, &mut out);
+        for d in &out[start..] {
+            debug_assert!(
+                lint.declares(d.severity),
+                "{} emitted a {} finding it does not declare: {}",
+                lint.info.code,
+                d.severity.as_str(),
+                d.message
+            );
+        }
     }
     out
 }

@@ -316,6 +316,10 @@ pub static VPN_MTU_BELOW_IPV6_MINIMUM: Lint = Lint {
     },
     example: "fastd = { mtu = 1280, … }",
     seen_in: &["ffhb"],
+    other_severities: &[(
+        Severity::Info,
+        "for WireGuard, where Gluon's documentation accepts it to fit DS-Lite",
+    )],
     check: below_ipv6_minimum,
 };
 
@@ -341,6 +345,10 @@ pub static VPN_PACKETS_EXCEED_UPLINK_MTU: Lint = Lint {
     },
     example: "wireguard = { mtu = 1376, … } -- 1506-byte packets at v2025.1",
     seen_in: &["ffh-wg", "ff3l", "ffmwu"],
+    other_severities: &[
+        (Severity::Error, "when the packets exceed 1500 bytes"),
+        (Severity::Info, "when only DS-Lite's uplink is too small"),
+    ],
     check: exceeds_uplinks,
 };
 
@@ -360,6 +368,7 @@ pub static WIREGUARD_MTU_EXCEEDS_WG_INTERFACE: Lint = Lint {
     },
     example: "wireguard = { mtu = 1406, … } -- up to v2023.2",
     seen_in: &["ffh-wg@v2023.2"],
+    other_severities: &[],
     check: exceeds_default_wireguard_mtu,
 };
 
@@ -377,6 +386,7 @@ pub static WIREGUARD_INTERFACE_BELOW_IPV6_MINIMUM: Lint = Lint {
     },
     example: "wireguard = { mtu = 1200, … }",
     seen_in: &[],
+    other_severities: &[],
     check: wireguard_below_ipv6_minimum,
 };
 

@@ -126,6 +126,7 @@ pub static SEVERAL_VPN_PROVIDERS_IN_DOMAIN: Lint = Lint {
     },
     example: "mesh_vpn = { fastd = { ... }, wireguard = { ... } }",
     seen_in: &["ffa@v2022.1"],
+    other_severities: &[],
     check: several_providers_in_domain,
 };
 
@@ -144,6 +145,7 @@ pub static VPN_SECTION_WITHOUT_PROVIDER: Lint = Lint {
     },
     example: "mesh_vpn = { fastd = { ... } }\n-- image-customization.lua: features { 'mesh-vpn-wireguard' }",
     seen_in: &["ffh-wg"],
+    other_severities: &[],
     check: section_without_provider,
 };
 
@@ -160,6 +162,7 @@ pub static SEVERAL_VPN_PROVIDERS_IN_IMAGE: Lint = Lint {
     },
     example: "features { 'mesh-vpn-fastd', 'mesh-vpn-wireguard' }",
     seen_in: &["ffa@v2022.1"],
+    other_severities: &[],
     check: several_providers_in_image,
 };
 

@@ -166,6 +166,10 @@ pub static TUNNELDIGGER_REMOVED: Lint = Lint {
     },
     example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
     seen_in: &[],
+    other_severities: &[(
+        Severity::Warning,
+        "when the site has feeds, one of which may still define the package",
+    )],
     check: removed,
 };
 
@@ -184,6 +188,7 @@ pub static TUNNELDIGGER_DEPRECATED: Lint = Lint {
     },
     example: "features { 'mesh-batman-adv-15', 'mesh-vpn-tunneldigger' }",
     seen_in: &[],
+    other_severities: &[],
     check: deprecated,
 };
 
@@ -202,6 +207,7 @@ pub static TUNNELDIGGER_IPV6_BROKER: Lint = Lint {
     },
     example: "brokers = { '[2001:db8::1]:8942' }",
     seen_in: &[],
+    other_severities: &[],
     check: ipv6_broker,
 };
 
@@ -221,6 +227,7 @@ pub static INVALID_TUNNELDIGGER_BROKER: Lint = Lint {
     },
     example: "brokers = { 'broker.example.org' }",
     seen_in: &[],
+    other_severities: &[],
     check: invalid_broker,
 };
 

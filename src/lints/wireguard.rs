@@ -511,6 +511,7 @@ pub static WIREGUARD_WITHOUT_NTP_SERVERS: Lint = Lint {
     },
     example: "{ -- no ntp_servers\n  mesh_vpn = { wireguard = { mtu = 1312, peers = { … } } },\n}",
     seen_in: &[],
+    other_severities: &[],
     check: ntp_servers_missing,
 };
 
@@ -540,6 +541,7 @@ pub static WIREGUARD_NTP_SERVER_NOT_PUBLIC: Lint = Lint {
     },
     example: "ntp_servers = { 'ntp1.ffxx', '10.0.0.1' }",
     seen_in: &[],
+    other_severities: &[(Severity::Info, "when another listed server is public")],
     check: ntp_server_not_public_lint,
 };
 
@@ -561,6 +563,7 @@ pub static WIREGUARD_PEERS_IN_COMMUNITY_FORMAT: Lint = Lint {
     },
     example: "peers = {\n  { publickey = 'TszFS3oFRdhsJP3K0VOlklGMGYZy+oFCtlaghXJqW2g=', endpoint = 'gw1.example.org:40011' },\n}",
     seen_in: &[],
+    other_severities: &[],
     check: old_peer_format,
 };
 
@@ -579,6 +582,7 @@ pub static DUPLICATE_WIREGUARD_PUBLIC_KEY: Lint = Lint {
     },
     example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K1…=', endpoint = 'gw2.example.org:51820' },",
     seen_in: &[],
+    other_severities: &[],
     check: duplicate_public_key,
 };
 
@@ -596,6 +600,7 @@ pub static DUPLICATE_WIREGUARD_ENDPOINT: Lint = Lint {
     },
     example: "gw1 = { public_key = 'K1…=', endpoint = 'gw1.example.org:51820' },\ngw2 = { public_key = 'K2…=', endpoint = 'gw1.example.org:51820' },",
     seen_in: &[],
+    other_severities: &[],
     check: duplicate_endpoint,
 };
 
@@ -615,6 +620,7 @@ pub static INVALID_WIREGUARD_ENDPOINT: Lint = Lint {
     },
     example: "endpoint = '2001:db8::1:51820'",
     seen_in: &[],
+    other_severities: &[],
     check: invalid_endpoint,
 };
 
