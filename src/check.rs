@@ -91,9 +91,23 @@ impl Verdict {
 }
 
 /// Codes after which gluonvpn cannot tell what Gluon would say.
-const VERDICT_UNKNOWN: &[&crate::diagnostics::CodeInfo] = &[codes::LUA_LIMIT, codes::FILE_REFUSED];
+const VERDICT_UNKNOWN: &[&crate::diagnostics::CodeInfo] = &[
+    codes::LUA_LIMIT,
+    codes::FILE_REFUSED,
+    codes::SITE_MK_STOPPED,
+];
 
 impl Outcome {
+    /// Whether gluonvpn had to stop make on site.mk (GS019: a limit, an
+    /// interrupt, or what the confinement denies): site.mk's variables are
+    /// then incomplete, whatever Gluon's verdict on the rest.
+    pub fn site_mk_stopped(&self) -> bool {
+        self.report
+            .diagnostics
+            .iter()
+            .any(|d| std::ptr::eq(d.info, codes::SITE_MK_STOPPED))
+    }
+
     /// Gluon's verdict (see [`Verdict`]).
     pub fn gluon_verdict(&self) -> Verdict {
         let errors = || {
@@ -155,9 +169,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
         );
     }
     if options.gluon_only {
+        // And GS019: without it, a site.mk gluonvpn could not evaluate
+        // would look clean.
         report
             .diagnostics
-            .retain(crate::diagnostics::Diagnostic::from_gluon);
+            .retain(|d| d.from_gluon() || std::ptr::eq(d.info, codes::SITE_MK_STOPPED));
     } else {
         if let Some(context) = SiteView::new(&site, options.domain.as_deref()) {
             report.extend(lints::run(&context));

@@ -1,8 +1,9 @@
 //! `gluonvpn ci github|gitlab`: a CI pipeline for a site repository (book:
 //! CI pipelines).
 //!
-//! Three stages: a check job (`gluonvpn check`, as annotations and a SARIF
-//! log), one build job per target (`gluonvpn build --target …`, with caches
+//! Three stages: a check job (`gluonvpn check --untrusted`, as annotations
+//! and a SARIF log; it runs on pull and merge requests), one build job per
+//! target (only on the default branch and tags) (`gluonvpn build --target …`, with caches
 //! for OpenWrt's downloads and the toolchain, the target's images, packages
 //! and report as an artifact), and a release job that collects the
 //! artifacts and runs `gluonvpn build` over all targets once more: their
@@ -71,7 +72,13 @@ struct Context<'a> {
     autoupdater_branch: Option<&'a str>,
     apt_packages: &'a str,
     build_command: String,
+    /// GitHub's condition for the jobs that run site.mk's commands.
+    trusted_ref: &'a str,
 }
+
+/// The default branch or a tag, and not a pull request: where the GitHub
+/// workflow builds.
+const GITHUB_TRUSTED_REF: &str = "github.event_name != 'pull_request' && (github.ref == format('refs/heads/{0}', github.event.repository.default_branch) || startsWith(github.ref, 'refs/tags/'))";
 
 /// The pipeline's text.
 pub fn render(options: &Options) -> anyhow::Result<String> {
@@ -115,6 +122,7 @@ pub fn render(options: &Options) -> anyhow::Result<String> {
         autoupdater_branch: options.autoupdater_branch.as_deref(),
         apt_packages: APT_PACKAGES,
         build_command,
+        trusted_ref: GITHUB_TRUSTED_REF,
     };
     let name = match options.platform {
         Platform::Github => "ci/github.yml.j2",

@@ -112,17 +112,39 @@ fn github_workflow() {
         .collect();
     assert_eq!(names, ["check", "build", "release"]);
 
-    // Check first: annotations and the SARIF upload.
+    // Check first, also for pull requests, without running site.mk's
+    // commands: annotations and the SARIF upload.
+    assert!(y["on"]
+        .as_mapping()
+        .unwrap()
+        .contains_key(Value::from("pull_request")));
+    assert!(!text.contains("pull_request_target:"));
+    assert_eq!(y["permissions"]["contents"], "read");
     let check = &jobs["check"];
-    assert!(runs(check)
-        .contains("gluonvpn check \"$SITE\" --gluon-version \"$GLUON_VERSION\" --format github"));
-    assert!(runs(check).contains("--format sarif > gluonvpn.sarif"));
+    assert!(
+        check.get("if").is_none(),
+        "the check runs for pull requests"
+    );
+    assert!(runs(check).contains(
+        "gluonvpn check \"$SITE\" --untrusted --gluon-version \"$GLUON_VERSION\" --format github"
+    ));
+    assert!(runs(check).contains(
+        "--untrusted --gluon-version \"$GLUON_VERSION\" --format sarif > gluonvpn.sarif"
+    ));
+    assert_eq!(
+        runs(check).matches("gluonvpn check").count(),
+        runs(check).matches("--untrusted").count()
+    );
     assert!(uses(check).contains(&"github/codeql-action/upload-sarif@v4".to_string()));
     assert_eq!(check["permissions"]["security-events"], "write");
 
-    // A matrix job per target after the check.
+    // A matrix job per target after the check, never for a pull request:
+    // only the default branch and tags run site.mk's commands.
     let build = &jobs["build"];
     assert_eq!(build["needs"], "check");
+    let trusted = "${{ github.event_name != 'pull_request' && (github.ref == format('refs/heads/{0}', github.event.repository.default_branch) || startsWith(github.ref, 'refs/tags/')) }}";
+    assert_eq!(build["if"], trusted);
+    assert_eq!(jobs["release"]["if"], trusted);
     assert_eq!(
         strings(&build["strategy"]["matrix"]["target"]),
         ["x86-64", "ath79-generic"]
@@ -188,11 +210,43 @@ fn gitlab_pipeline() {
     );
     assert_eq!(strings(&y["stages"]), ["check", "build", "release"]);
     assert_eq!(y["variables"]["GLUONVPN_REV"], "v0.1.0");
+    // Merge request pipelines (or a branch's, when it has none) and tags.
+    let workflow: Vec<String> = y["workflow"]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| r["if"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        workflow[0],
+        "$CI_PIPELINE_SOURCE == \"merge_request_event\""
+    );
     let check = &y["check"];
     assert_eq!(check["stage"], "check");
-    assert!(strings(&check["script"])
+    assert!(
+        check.get("rules").is_none(),
+        "the check runs for merge requests"
+    );
+    let script = strings(&check["script"]);
+    assert!(script
         .iter()
         .any(|l| l.contains("--format sarif > gluonvpn.sarif")));
+    assert!(script
+        .iter()
+        .all(|l| l.contains("gluonvpn check \"$SITE\" --untrusted ")));
+    // Builds only on the default branch and tags (through .gluon-build).
+    let rules: Vec<String> = y[".gluon-build"]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| r["if"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        rules,
+        ["$CI_COMMIT_TAG", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"]
+    );
+    assert_eq!(y["build"]["extends"], ".gluon-build");
+    assert_eq!(y["release"]["extends"], ".gluon-build");
     assert_eq!(strings(&check["artifacts"]["paths"]), ["gluonvpn.sarif"]);
 
     let build = &y["build"];
@@ -284,6 +338,51 @@ fn ci_refuses_what_it_cannot_write() {
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(file).unwrap();
     assert!(text.contains("--out firmware.yml\n"));
+}
+
+/// Writing a pipeline runs nothing of the site: site.mk is read as text for
+/// the autoupdater branch, never given to make.
+#[test]
+fn ci_does_not_evaluate_site_mk() {
+    let repo = repository();
+    let marker = repo.path().join("MARKER");
+    let site_mk = repo.path().join("site/site.mk");
+    std::fs::write(
+        &site_mk,
+        format!(
+            "GLUON_RELEASE := $(shell touch {m})1\nGLUON_AUTOUPDATER_BRANCH ?= beta\n$(file >{m},x)\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    for platform in ["github", "gitlab"] {
+        let out = gluonvpn(
+            repo.path(),
+            &["ci", platform, "--site", "site", "--targets", "x86-64"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!marker.exists(), "{platform}: site.mk was evaluated");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("--autoupdater-branch beta"), "{text}");
+    }
+    // A branch that only make could tell: no manifest unless asked for.
+    std::fs::write(
+        &site_mk,
+        "GLUON_AUTOUPDATER_BRANCH := $(shell cat branch)\n",
+    )
+    .unwrap();
+    let out = gluonvpn(
+        repo.path(),
+        &["ci", "github", "--site", "site", "--targets", "x86-64"],
+    );
+    assert!(out.status.success());
+    assert!(!String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("--autoupdater-branch"));
 }
 
 /// check-jsonschema's built-in schema for the CI system accepts the file.

@@ -7,9 +7,9 @@
 //! whether the interrupt came from a terminal (which signals gluonvpn's
 //! group only) or from `kill -INT` to gluonvpn alone.
 
+use crate::site::process::{kill_group, merged_pipe};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -64,21 +64,6 @@ pub enum Outcome {
     Success,
     Failed(Option<i32>),
     Interrupted,
-}
-
-/// A pipe whose write end serves as both stdout and stderr of make, so the
-/// log keeps their order.
-fn merged_pipe() -> std::io::Result<(File, Stdio, Stdio)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds is a valid array of two ints; O_CLOEXEC keeps the ends
-    // out of other children (Command dups them onto 1 and 2 for make).
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 returned two fresh descriptors that we now own.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    let write2 = write.try_clone()?;
-    Ok((File::from(read), Stdio::from(write), Stdio::from(write2)))
 }
 
 /// Runs make, writing everything it prints to the log (created anew) and
@@ -151,10 +136,7 @@ pub fn run(run: &Run, mut on_line: impl FnMut(&str)) -> std::io::Result<Outcome>
                     unsafe { libc::kill(-pid, libc::SIGINT) };
                     stopped_at = Some(Instant::now());
                 }
-                Some(t) if t.elapsed() > Duration::from_secs(10) => {
-                    // SAFETY: as above.
-                    unsafe { libc::kill(-pid, libc::SIGKILL) };
-                }
+                Some(t) if t.elapsed() > Duration::from_secs(10) => kill_group(pid),
                 Some(_) => {}
             }
         }
@@ -169,8 +151,7 @@ pub fn run(run: &Run, mut on_line: impl FnMut(&str)) -> std::io::Result<Outcome>
     // Whatever make left running in its group goes too: a stopped build
     // must not keep compiling behind gluonvpn's back, and nothing may keep
     // the pipe open. The group is usually gone already.
-    // SAFETY: as above.
-    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    kill_group(pid);
     let _ = reader_thread.join();
     while let Ok(line) = rx.try_recv() {
         log.write_all(line.as_bytes())?;

@@ -175,10 +175,15 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<Exit> {
     for target in checks {
         options.load.target = target.clone();
         let outcome = check::check(&args.site, &options)?;
-        if !outcome.gluon_ok() {
+        if !outcome.gluon_ok() || outcome.site_mk_stopped() {
             report_rejected_site(&outcome, version)?;
+            let why = if outcome.gluon_ok() {
+                "make on site.mk was stopped (GS019)".to_string()
+            } else {
+                format!("Gluon {version} would reject this site")
+            };
             eprintln!(
-                "gluonvpn: error: not building{}: Gluon {version} would reject this site",
+                "gluonvpn: error: not building{}: {why}",
                 target.map(|t| format!(" {t}")).unwrap_or_default()
             );
             return Ok(Exit::ProblemsFound);

@@ -2,8 +2,8 @@
 
 use super::build::{ref_version, select_targets};
 use super::{parse_version, write_output, Exit, Sensitivity};
-use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
+use crate::site::{load, site_mk};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -43,7 +43,8 @@ pub struct CiArgs {
     #[arg(long, value_name = "REV", default_value = "main")]
     pub gluonvpn_rev: String,
     /// The autoupdater branch whose manifest the release job writes
-    /// (default: site.mk's GLUON_AUTOUPDATER_BRANCH; none: no manifest).
+    /// (default: site.mk's GLUON_AUTOUPDATER_BRANCH where site.mk assigns it
+    /// a plain word, read as text; none: no manifest).
     #[arg(long, value_name = "B")]
     pub autoupdater_branch: Option<String>,
     /// GLUON_RELEASE for every job (default: each job evaluates site.mk).
@@ -66,18 +67,19 @@ pub(super) fn run(args: &CiArgs) -> anyhow::Result<Exit> {
         .site
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the site path is not UTF-8"))?;
-    // The site as the chosen release loads it, for site.mk's autoupdater
-    // branch (the pipeline's check job reports its problems).
-    let outcome = check::check(&args.site, &CheckOptions::new(version))?;
-    let autoupdater_branch = args.autoupdater_branch.clone().or_else(|| {
-        outcome
-            .site
-            .site_mk
-            .as_ref()
-            .and_then(|m| m.global.get("GLUON_AUTOUPDATER_BRANCH"))
-            .map(|b| b.trim().to_string())
-            .filter(|b| !b.is_empty())
-    });
+    // site.mk's autoupdater branch, read as text: writing a pipeline runs
+    // nothing of the site (make is for the pipeline's own jobs).
+    let autoupdater_branch = match &args.autoupdater_branch {
+        Some(branch) => Some(branch.clone()),
+        None => {
+            let dir = load::site_dir(&args.site)?;
+            match std::fs::read_to_string(dir.join("site.mk")) {
+                Ok(text) => site_mk::literal_value(&text, "GLUON_AUTOUPDATER_BRANCH"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => anyhow::bail!("cannot read {}: {e}", dir.join("site.mk").display()),
+            }
+        }
+    };
     let mut command = vec![
         "gluonvpn".to_string(),
         "ci".to_string(),

@@ -29,6 +29,10 @@ pub struct RenderSiteArgs {
     /// The Gluon release whose behaviour to render.
     #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
     pub gluon_version: GluonVersion,
+    /// Evaluate site.mk without running any of its commands, as
+    /// `check --untrusted` does.
+    #[arg(long)]
+    pub untrusted: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,14 +88,19 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<Exit> {
     };
     let mut options = CheckOptions::new(site_args.gluon_version);
     options.domain = site_args.domain.clone();
+    options.load.make.untrusted = site_args.untrusted;
     let outcome = check::check(&site_args.path, &options)?;
-    if !outcome.gluon_ok() {
+    if !outcome.gluon_ok() || outcome.site_mk_stopped() {
         // Refuse, and say why as `check` would.
         report_rejected_site(&outcome, site_args.gluon_version)?;
-        eprintln!(
-            "gluonvpn: error: not rendering: Gluon {} would reject this site",
-            site_args.gluon_version
-        );
+        if outcome.gluon_ok() {
+            eprintln!("gluonvpn: error: not rendering: make on site.mk was stopped (GS019)");
+        } else {
+            eprintln!(
+                "gluonvpn: error: not rendering: Gluon {} would reject this site",
+                site_args.gluon_version
+            );
+        }
         return Ok(Exit::ProblemsFound);
     }
     let rendered = match command {

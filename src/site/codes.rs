@@ -90,6 +90,23 @@ declare_codes! {
         "A multidomain site without domain files."
         "With `GLUON_MULTIDOMAIN=1`, Gluon reads every `domains/*.conf`; with none, every check \
         fails with \"site error: no domain configurations found\"."
+    SITE_MK_SHELL_SKIPPED = "GS018" "site-mk-shell-skipped" Info Gluonvpn
+        "With --untrusted, a `$(shell …)` in site.mk was not run."
+        "`gluonvpn check --untrusted` (and `render … --untrusted`) evaluates site.mk without \
+        running any command: make may not start a process, so every `$(shell …)` and `!=` \
+        expands to nothing, and make says where. This note marks each place once. Values built \
+        from a command — a `GLUON_RELEASE` from `git describe` or `date`, say — are empty in \
+        this check; Gluon's build runs the commands. Without `--untrusted` they run, as in \
+        Gluon's build."
+    SITE_MK_STOPPED = "GS019" "site-mk-stopped" Error Gluonvpn
+        "gluonvpn stopped make on site.mk: a limit, an interrupt, or something the confinement denies."
+        "gluonvpn runs make with a time limit (20 s) and a memory limit (1 GiB of address space \
+        for make and each command it starts), in a process group that is killed as a whole. \
+        With `--untrusted`, site.mk may also not write files, read files outside the site, \
+        `load` objects or run a rule's recipe; without it, where the kernel allows, make and its \
+        commands may still write only in gluonvpn's scratch directory. When site.mk does one of \
+        those things, make stops and the site.mk variables are incomplete. Gluon's build would \
+        not stop there (it may hang instead)."
     UNCHECKED_FEED_PACKAGE = "GS020" "unchecked-feed-package" Info Gluonvpn
         "A selected package comes from a site feed whose checks gluonvpn cannot run."
         "Packages from the site's own feeds (`modules`) may have a check_site.lua of their own, \

@@ -6,7 +6,7 @@ use super::config;
 use super::image_customization::{DeviceView, ImageCustomization, Selection};
 use super::lua::{self, Limits, Sandbox};
 use super::packages::{self, Image, SelectionInput, Unresolved};
-use super::site_mk::{self, Evaluation, TargetEnv};
+use super::site_mk::{self, Evaluation, MakeOptions, TargetEnv};
 use super::value::Node;
 use crate::diagnostics::Diagnostic;
 use crate::gluon_data::{self, GluonData, Target};
@@ -27,6 +27,8 @@ pub struct LoadOptions {
     /// Shared with a watchdog that gives up on an evaluation that hangs in a
     /// single C call (see [`lua::Watch`]).
     pub watch: Option<std::sync::Arc<lua::Watch>>,
+    /// How make runs on site.mk (`--untrusted`, its limits).
+    pub make: MakeOptions,
 }
 
 impl LoadOptions {
@@ -37,6 +39,7 @@ impl LoadOptions {
             include_broken: false,
             limits: Limits::default(),
             watch: None,
+            make: MakeOptions::default(),
         }
     }
 }
@@ -303,7 +306,8 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
                 .map(|t| lua::file_span_tree(t))
                 .collect::<Vec<_>>()
         });
-        let make = site_mk_file.map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version)));
+        let make = site_mk_file
+            .map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
         let values: Vec<_> = config_files
             .iter()
             .map(|&f| config::evaluate_value(&sandbox, &site.sources, f))
@@ -341,15 +345,22 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
                     let id = locate_make_file(&mut site.sources, &dir, path)?;
                     Some(site.sources.get(id).line_span(id, *line))
                 });
-                site.diagnostics.push(
-                    Diagnostic::new(
+                let diagnostic = match error.kind {
+                    site_mk::ErrorKind::Make => Diagnostic::new(
                         codes::SITE_MK,
                         error.message.clone(),
                         span.or(Some(Span::file_start(file))),
                     )
                     .with_gluon_message(error.raw.clone()),
-                );
+                    site_mk::ErrorKind::Stopped => Diagnostic::new(
+                        codes::SITE_MK_STOPPED,
+                        error.message.clone(),
+                        span.or(Some(Span::file_start(file))),
+                    ),
+                };
+                site.diagnostics.push(diagnostic);
             }
+            report_skipped_shells(&mut site, &dir, file, &outcome.skipped_shells);
             // make reads all of site.mk before it fails on a missing include,
             // so the variables are there unless parsing itself stopped.
             if outcome.error.is_none() || outcome.evaluation.global != Default::default() {
@@ -447,11 +458,12 @@ fn evaluate_site_mk(
     dir: &Path,
     targets: &[TargetEnv],
     version: GluonVersion,
+    options: &MakeOptions,
 ) -> Result<site_mk::Outcome, site_mk::RunError> {
     if version < GluonVersion::V2023_2 || targets.is_empty() {
-        return site_mk::evaluate(dir, targets);
+        return site_mk::evaluate(dir, targets, options);
     }
-    let global = site_mk::evaluate(dir, &[])?;
+    let global = site_mk::evaluate(dir, &[], options)?;
     let obsolete_set = site_mk::FEATURE_VARIABLES.iter().any(|name| {
         global
             .evaluation
@@ -462,7 +474,63 @@ fn evaluate_site_mk(
     if global.error.is_some() || obsolete_set {
         return Ok(global);
     }
-    site_mk::evaluate(dir, targets)
+    let mut outcome = site_mk::evaluate(dir, targets, options)?;
+    outcome.skipped_shells.extend(global.skipped_shells);
+    outcome.skipped_shells.sort();
+    outcome.skipped_shells.dedup();
+    Ok(outcome)
+}
+
+/// Notes each `$(shell …)` that `--untrusted` did not run, once per place:
+/// where make was reading, or for a variable gluonvpn expanded after site.mk
+/// was read, the line that assigns it (or the first line that mentions
+/// `shell`).
+fn report_skipped_shells(
+    site: &mut Site,
+    dir: &Path,
+    site_mk: FileId,
+    skipped: &[site_mk::SkippedShell],
+) {
+    let mut seen = BTreeSet::new();
+    for shell in skipped {
+        let text = &site.sources.get(site_mk).text;
+        let (span, via) = match (&shell.location, &shell.variable) {
+            (Some((path, line)), _) => (
+                locate_make_file(&mut site.sources, dir, path)
+                    .map(|id| site.sources.get(id).line_span(id, *line)),
+                None,
+            ),
+            (None, variable) => {
+                let line = variable
+                    .as_deref()
+                    .and_then(|v| site_mk::assignment_line(text, v))
+                    .or_else(|| {
+                        text.lines()
+                            .position(|l| l.contains("shell") || l.contains("!="))
+                            .map(|i| i + 1)
+                    });
+                (
+                    line.map(|l| site.sources.get(site_mk).line_span(site_mk, l)),
+                    variable.clone(),
+                )
+            }
+        };
+        let span = span.unwrap_or(Span::file_start(site_mk));
+        if !seen.insert((span.file, span.start)) {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::new(
+            codes::SITE_MK_SHELL_SKIPPED,
+            "$(shell …) not run (--untrusted): it expands to nothing here",
+            Some(span),
+        );
+        if let Some(variable) = via {
+            diagnostic = diagnostic.with_note(format!(
+                "make expanded it when gluonvpn read {variable}, after site.mk was read"
+            ));
+        }
+        site.diagnostics.push(diagnostic);
+    }
 }
 
 /// Maps a file make named (relative to the site) to a source file, reading

@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod config;
+pub mod confine;
 pub mod image_customization;
 pub mod load;
 pub mod locate;
@@ -10,6 +11,7 @@ pub mod lua;
 pub mod merge;
 pub mod mesh_vpn;
 pub mod packages;
+pub mod process;
 pub mod site_mk;
 pub mod spans;
 pub mod value;
