@@ -238,9 +238,11 @@ pub fn plans<'a>(
     // A domain is named by its code or an alias (`domain_names`), as on a
     // node.
     let only = match only {
-        Some(name) if !site.multidomain => return Err(invalid(format!(
+        Some(name) if !site.multidomain => {
+            return Err(invalid(format!(
             "the site has no domains (GLUON_MULTIDOMAIN is not set), so --domain {name} names none"
-        ))),
+        )))
+        }
         Some(name) => Some(
             site.domain_code(name)
                 .ok_or_else(|| invalid(format!("the site has no domain '{name}'")))?,
