@@ -8,7 +8,7 @@
 
 use super::{DomainView, Lint, LintContext};
 use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
-use crate::site::mesh_vpn::{Fastd, Located};
+use crate::site::mesh_vpn::{Fastd, Located, FASTD_L2TP_PACKAGE};
 use crate::site::value::p;
 
 /// How much a method protects.
@@ -102,6 +102,11 @@ fn null_without_null_l2tp(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) 
         return;
     }
     for view in &context.domains {
+        // With configurable = true Gluon's upgrade script puts null@l2tp in
+        // front of null on the node itself.
+        if configurable(view) {
+            continue;
+        }
         let list = methods(view);
         if list.iter().any(|m| m.value == "null@l2tp") {
             continue;
@@ -121,11 +126,17 @@ fn weaker_method_first(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     if !uses_fastd(context) {
         return;
     }
+    let offload = context.has_package(FASTD_L2TP_PACKAGE);
     for view in &context.domains {
         if configurable(view) {
             continue;
         }
         let list = methods(view);
+        // null@l2tp first with the offload in the images is the documented
+        // way to get kernel forwarding: the order is the intent.
+        if offload && list.first().is_some_and(|m| m.value == "null@l2tp") {
+            continue;
+        }
         // The first method that is weaker than one listed after it.
         for (i, method) in list.iter().enumerate() {
             let Some(level) = protection(&method.value) else {
@@ -168,13 +179,13 @@ fn only_null_methods(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let message = if configurable(view) {
-            "only null methods with `configurable = true`: in security mode Gluon drops them and fastd is left without any method"
+            "only null methods with `configurable = true`: fresh nodes run in performance mode (null@l2tp, null), but Gluon keeps a node's own choice, and a node whose stored method list has no null method (security mode, chosen in the config mode or kept from an earlier firmware) is left without any method and does not connect"
         } else {
-            "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic"
+            "only null methods: the VPN has neither encryption nor authentication, anyone on the path can read and inject mesh traffic (a trade-off for throughput)"
         };
         let mut d = at_methods(context, &ONLY_NULL_METHODS.info, view, message.into());
         if configurable(view) {
-            d.severity = Severity::Error;
+            d.severity = Severity::Warning;
         }
         out.push(d);
     }
@@ -264,18 +275,26 @@ pub static ONLY_NULL_METHODS: Lint = Lint {
     info: CodeInfo {
         code: "GV104",
         name: "only-null-methods",
-        severity: Severity::Warning,
+        severity: Severity::Info,
         origin: Origin::Gluonvpn,
         summary: "Every fastd method is a null method.",
         explanation: "With only `null` and `null@l2tp`, the mesh VPN has neither encryption nor \
             authentication: anyone on the path between a node and a gateway can read and inject \
             mesh traffic, and anyone can connect to the gateways that accept unknown peers. \
-            With `configurable = true` it is worse: in security mode Gluon drops the null \
-            methods and fastd is left without any method (then this is an error).",
+            Communities choose this for throughput (with the L2TP offload, forwarding in the \
+            kernel), so on its own it is a note. With `configurable = true` it is a warning: \
+            Gluon's upgrade script (gluon-mesh-vpn-fastd, `400-mesh-vpn-fastd`) starts fresh \
+            nodes in performance mode (`null@l2tp`, `null`), but keeps the mode a node had: a \
+            node whose stored method list has no null method (security mode, chosen in the \
+            config mode or kept from a firmware whose site listed encrypted methods) gets the \
+            site's methods without the null ones, which is none, and fastd does not start.",
     },
     example: "methods = { 'null@l2tp', 'null' }",
     seen_in: &["ffda", "ffp", "ffrn"],
-    other_severities: &[(Severity::Error, "with `configurable = true`")],
+    other_severities: &[(
+        Severity::Warning,
+        "with `configurable = true`, where nodes in security mode are left without a method",
+    )],
     check: only_null_methods,
 };
 
@@ -344,6 +363,11 @@ mod tests {
                 .len(),
             1
         );
+        // Configurable: the node puts null@l2tp first itself
+        // (400-mesh-vpn-fastd).
+        assert!(site("'salsa2012+umac', 'null'", ", configurable = true")
+            .findings(V2025_1, "GV102")
+            .is_empty());
         assert!(site("'salsa2012+umac', 'null@l2tp', 'null'", "")
             .findings(V2025_1, "GV102")
             .is_empty());
@@ -373,15 +397,41 @@ mod tests {
                 .findings(V2025_1, "GV103")
                 .is_empty()
         );
+        // null@l2tp first with the offload in the images is the intent
+        // (docs/features/vpn.rst: "add these methods to the front").
+        let offload = TestSite::new(
+            &site_conf(&fastd("'null@l2tp', 'salsa2012+umac'", "")),
+            &[
+                "mesh-batman-adv-15",
+                "mesh-vpn-fastd",
+                "mesh-vpn-fastd-l2tp",
+            ],
+        );
+        assert!(offload.findings(V2025_1, "GV103").is_empty());
+        // … but not `null` first, which is never offloaded.
+        let offload = TestSite::new(
+            &site_conf(&fastd("'null', 'null@l2tp', 'salsa2012+umac'", "")),
+            &[
+                "mesh-batman-adv-15",
+                "mesh-vpn-fastd",
+                "mesh-vpn-fastd-l2tp",
+            ],
+        );
+        assert_eq!(offload.findings(V2025_1, "GV103").len(), 1);
     }
 
     #[test]
     fn only_null_methods_and_with_configurable() {
+        use crate::diagnostics::Severity;
+        // A trade-off: a note.
         let found = site("'null@l2tp', 'null'", "").findings(V2025_1, "GV104");
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].severity, crate::diagnostics::Severity::Warning);
+        assert_eq!(found[0].severity, Severity::Info);
+        // Configurable: fresh nodes work (performance mode), nodes that kept
+        // security mode have no method: a warning, not an error.
         let found = site("'null@l2tp'", ", configurable = true").findings(V2025_1, "GV104");
-        assert_eq!(found[0].severity, crate::diagnostics::Severity::Error);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.contains("stored method list"));
         assert!(site("'null@l2tp', 'salsa2012+umac'", "")
             .findings(V2025_1, "GV104")
             .is_empty());

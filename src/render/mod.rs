@@ -151,8 +151,7 @@ pub fn invalid(message: impl Into<String>) -> RenderError {
 
 pub use crate::site::mesh_vpn::Provider;
 
-/// The package that turns on fastd's L2TP offload on nodes.
-pub const FASTD_L2TP_PACKAGE: &str = "gluon-mesh-vpn-fastd-l2tp";
+pub use crate::site::mesh_vpn::FASTD_L2TP_PACKAGE;
 
 /// What one domain of a site asks of its mesh VPN.
 pub struct DomainPlan<'a> {

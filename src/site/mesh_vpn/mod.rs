@@ -75,6 +75,10 @@ impl Provider {
     }
 }
 
+/// The package of fastd's L2TP offload (feature mesh-vpn-fastd-l2tp): nodes
+/// run fastd in multitap mode and hand `null@l2tp` sessions to the kernel.
+pub const FASTD_L2TP_PACKAGE: &str = "gluon-mesh-vpn-fastd-l2tp";
+
 /// A fastd remote, WireGuard endpoint or tunneldigger broker: as written,
 /// where, and what the program on the node makes of it.
 #[derive(Clone, Debug, PartialEq)]
