@@ -16,6 +16,7 @@
 use super::{DomainView, Lint, LintContext};
 use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
 use crate::gluon_version::GluonVersion;
+use crate::site::mesh_vpn::address::{Endpoint, Family};
 use crate::site::mesh_vpn::{Location, Provider};
 
 /// Header sizes in bytes, as docs/user/mtu.rst lists them ("VPN Protocol
@@ -45,8 +46,11 @@ pub mod overhead {
     /// From the mesh VPN interface's MTU to the outer IPv4 packet, fastd:
     /// IPv4, UDP, fastd, TAP (mtu.rst: 66).
     pub const FASTD_IPV4: u32 = IPV4 + UDP + FASTD + ETHERNET;
-    /// The same for Tunneldigger: IPv4, UDP, L2TPv3, Ethernet (mtu.rst: 50).
+    /// The same for Tunneldigger: IPv4, UDP, L2TPv3, Ethernet (mtu.rst: 50),
+    /// and for fastd's `null@l2tp`, which the kernel carries as L2TPv3
+    /// (docs/features/vpn.rst: 82 with the mesh's 32).
     pub const TUNNELDIGGER_IPV4: u32 = IPV4 + UDP + L2TP + ETHERNET;
+    pub const NULL_L2TP_IPV4: u32 = TUNNELDIGGER_IPV4;
     /// From `wg_mesh`'s MTU to the outer IPv4 packet: IPv4, UDP, WireGuard
     /// (mtu.rst: 60).
     pub const WIREGUARD_IPV4: u32 = IPV4 + UDP + WIREGUARD;
@@ -116,23 +120,90 @@ fn mtus<'v>(context: &LintContext<'_>, view: &'v DomainView<'_>) -> Vec<VpnMtu<'
         .collect()
 }
 
-/// The outer IPv4 packet of a full-size mesh frame, where the site's mtu
-/// decides it; `None` for WireGuard before v2025.1 (`wg_mesh` keeps 1420).
-fn outer_ipv4(protocol: Provider, mtu: u32, version: GluonVersion) -> Option<u32> {
-    match protocol {
-        Provider::Fastd => Some(mtu + overhead::FASTD_IPV4),
-        Provider::Tunneldigger => Some(mtu + overhead::TUNNELDIGGER_IPV4),
-        Provider::WireGuard if version >= GluonVersion::V2025_1 => {
-            Some(mtu + overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4)
+/// How a domain's VPN packets travel: what the tunnel adds to the mtu over
+/// IPv4, and whether nodes may reach a gateway over IPv6 (20 bytes more).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tunnel {
+    overhead_ipv4: u32,
+    ipv6: bool,
+}
+
+impl Tunnel {
+    /// The domain's tunnel for `protocol`; `None` where the site's mtu does
+    /// not decide the outer packets (WireGuard before v2025.1: `wg_mesh`
+    /// keeps 1420).
+    fn of(protocol: Provider, view: &DomainView<'_>, version: GluonVersion) -> Option<Tunnel> {
+        let vpn = &view.mesh_vpn;
+        match protocol {
+            Provider::Fastd => {
+                let fastd = vpn.fastd.as_ref()?;
+                // The largest of the methods a node may use with some gateway:
+                // null@l2tp travels as L2TPv3, the others in fastd's own frames.
+                let only_l2tp = !fastd.methods.is_empty()
+                    && fastd.methods.iter().all(|m| m.value == "null@l2tp");
+                let remotes = fastd
+                    .all_peers()
+                    .into_iter()
+                    .flat_map(|(_, p)| p.remotes.iter().flat_map(|r| r.value.iter()))
+                    .filter_map(|r| r.endpoint.as_ref().ok())
+                    .collect::<Vec<_>>();
+                Some(Tunnel {
+                    overhead_ipv4: if only_l2tp {
+                        overhead::NULL_L2TP_IPV4
+                    } else {
+                        overhead::FASTD_IPV4
+                    },
+                    ipv6: remotes.is_empty() || remotes.iter().any(|e| may_use_ipv6(e)),
+                })
+            }
+            // tunneldigger's client resolves brokers for IPv4 only.
+            Provider::Tunneldigger => Some(Tunnel {
+                overhead_ipv4: overhead::TUNNELDIGGER_IPV4,
+                ipv6: false,
+            }),
+            Provider::WireGuard if version >= GluonVersion::V2025_1 => {
+                let endpoints = vpn.wireguard.as_ref().map(|w| {
+                    w.peers
+                        .iter()
+                        .filter_map(|p| p.endpoint.as_ref()?.endpoint.as_ref().ok())
+                        .collect::<Vec<_>>()
+                });
+                let endpoints = endpoints.unwrap_or_default();
+                Some(Tunnel {
+                    overhead_ipv4: overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4,
+                    ipv6: endpoints.is_empty() || endpoints.iter().any(|e| may_use_ipv6(e)),
+                })
+            }
+            Provider::WireGuard => None,
         }
-        Provider::WireGuard => None,
+    }
+
+    fn outer_ipv4(self, mtu: u32) -> u32 {
+        mtu + self.overhead_ipv4
+    }
+
+    /// The outer packet over IPv6, where nodes may use it.
+    fn outer_ipv6(self, mtu: u32) -> Option<u32> {
+        self.ipv6
+            .then_some(mtu + self.overhead_ipv4 + overhead::IPV6_EXTRA)
+    }
+
+    /// The largest mtu whose packets fit a link of `size` bytes over every
+    /// family nodes may use.
+    fn fitting_mtu(self, size: u32) -> u32 {
+        let extra = if self.ipv6 { overhead::IPV6_EXTRA } else { 0 };
+        size.saturating_sub(self.overhead_ipv4 + extra)
     }
 }
 
-/// The largest mtu whose packets fit an uplink of `size` bytes.
-fn fitting_mtu(protocol: Provider, size: u32, version: GluonVersion) -> Option<u32> {
-    let overhead = outer_ipv4(protocol, 0, version)?;
-    Some(size - overhead)
+/// Whether a node may reach this endpoint over IPv6: an IPv6 address, or a
+/// name not pinned to IPv4 (it may have AAAA records).
+fn may_use_ipv6(endpoint: &Endpoint) -> bool {
+    match (endpoint.family, endpoint.literal()) {
+        (Some(family), _) => family == Family::Ipv6,
+        (None, Some(ip)) => ip.is_ipv6(),
+        (None, None) => true,
+    }
 }
 
 fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -176,55 +247,76 @@ fn below_ipv6_minimum(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     let version = context.version;
+    let (ethernet, pppoe, ds_lite) = (link::UPLINKS[0].1, link::UPLINKS[1].1, link::UPLINKS[2].1);
     for view in &context.domains {
         for vpn in mtus(context, view) {
-            let Some(outer) = outer_ipv4(vpn.protocol, vpn.mtu, version) else {
+            let Some(tunnel) = Tunnel::of(vpn.protocol, view, version) else {
                 continue;
             };
-            let broken: Vec<(&str, u32)> = link::UPLINKS
-                .iter()
-                .copied()
-                .filter(|(_, size)| outer > *size)
-                .collect();
-            let Some(&(largest, largest_size)) = broken.first() else {
-                continue;
-            };
-            let (effect, severity) = if largest_size == link::UPLINKS[0].1 {
+            let (v4, v6) = (tunnel.outer_ipv4(vpn.mtu), tunnel.outer_ipv6(vpn.mtu));
+            let larger = |size: u32| v4 > size || v6.is_some_and(|v6| v6 > size);
+            let (effect, severity) = if v4 > ethernet {
                 (
-                    format!(
-                        "larger than {largest_size}-byte {largest}, so fragmented on every uplink"
-                    ),
+                    format!("larger than {ethernet}-byte Ethernet, so fragmented on every uplink"),
                     Severity::Error,
                 )
-            } else {
-                let names: Vec<String> = broken
-                    .iter()
-                    .map(|(name, size)| format!("{name} ({size})"))
-                    .collect();
-                let severity = if broken.len() > 1 {
-                    Severity::Warning
+            } else if larger(ethernet) {
+                (
+                    format!("over IPv6 larger than {ethernet}-byte Ethernet, so fragmented on every uplink of a node that reaches its gateway over IPv6"),
+                    Severity::Error,
+                )
+            } else if larger(pppoe) {
+                let ds = if v4 > ds_lite {
+                    format!(" and DS-Lite ({ds_lite})")
                 } else {
-                    Severity::Info
+                    String::new()
                 };
                 (
-                    format!("fragmented on {} uplinks", names.join(" and ")),
-                    severity,
+                    format!("fragmented on PPPoE ({pppoe}){ds} uplinks"),
+                    Severity::Warning,
                 )
+            } else if v4 > ds_lite {
+                if tunnel.ipv6 {
+                    (
+                        format!("fragmented on DS-Lite ({ds_lite}) uplinks when nodes there use IPv4 (over IPv6 they reach the gateways natively)"),
+                        Severity::Info,
+                    )
+                } else {
+                    (
+                        format!("fragmented on DS-Lite ({ds_lite}) uplinks: the site reaches its gateways over IPv4 only, so nodes behind DS-Lite use its IPv4 tunnel"),
+                        Severity::Warning,
+                    )
+                }
+            } else {
+                continue;
             };
             let interface = if vpn.protocol == Provider::WireGuard {
                 format!(" wg_mesh {} and", vpn.mtu + overhead::VXLAN_IPV6)
             } else {
                 String::new()
             };
-            let over_ipv6 = if vpn.protocol == Provider::Tunneldigger {
-                String::new()
+            let over_ipv6 = v6
+                .map(|v6| format!(" ({v6} over IPv6)"))
+                .unwrap_or_default();
+            let l2tp = if vpn.protocol == Provider::Fastd
+                && tunnel.overhead_ipv4 == overhead::NULL_L2TP_IPV4
+            {
+                " (null@l2tp, as L2TPv3)"
             } else {
-                format!(" ({} over IPv6)", outer + overhead::IPV6_EXTRA)
+                ""
             };
             let fits: Vec<String> = link::UPLINKS
                 .iter()
-                .filter_map(|(name, size)| {
-                    let mtu = fitting_mtu(vpn.protocol, *size, version)?;
+                .filter_map(|&(name, size)| {
+                    let mtu = if size == ds_lite {
+                        Tunnel {
+                            ipv6: false,
+                            ..tunnel
+                        }
+                        .fitting_mtu(size)
+                    } else {
+                        tunnel.fitting_mtu(size)
+                    };
                     (mtu < vpn.mtu).then(|| format!("{mtu} fits {name}"))
                 })
                 .collect();
@@ -233,7 +325,7 @@ fn exceeds_uplinks(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 view,
                 vpn.at,
                 format!(
-                    "{} mtu {} makes{interface} outer IPv4 packets of {outer} bytes{over_ipv6}: {effect} ({})",
+                    "{} mtu {} makes{interface} outer IPv4 packets of {v4} bytes{l2tp}{over_ipv6}: {effect} ({})",
                     vpn.protocol.name(),
                     vpn.mtu,
                     fits.join(", "),
@@ -255,7 +347,7 @@ fn exceeds_default_wireguard_mtu(context: &LintContext<'_>, out: &mut Vec<Diagno
             if vpn.protocol != Provider::WireGuard || vpn.mtu <= largest {
                 continue;
             }
-            let next = outer_ipv4(vpn.protocol, vpn.mtu, GluonVersion::V2025_1).unwrap_or(0);
+            let next = vpn.mtu + overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4;
             out.push(context.diagnostic_for(
                 &WIREGUARD_MTU_EXCEEDS_WG_INTERFACE.info,
                 view,
@@ -331,23 +423,35 @@ pub static VPN_PACKETS_EXCEED_UPLINK_MTU: Lint = Lint {
         origin: Origin::Gluonvpn,
         summary: "Full-size mesh VPN packets are larger than common uplinks carry.",
         explanation: "Each VPN packet carries a mesh frame of up to `mtu` bytes plus the \
-            tunnel's headers (docs/user/mtu.rst): fastd adds 66 bytes over IPv4 (IPv4 20, UDP 8, \
-            fastd 24, TAP 14), Tunneldigger 50, and WireGuard from Gluon v2025.1 on 130 — \
-            `wg_mesh` is `mtu + 70` (VXLAN over IPv6) and WireGuard over IPv4 adds 60; over IPv6 \
-            uplinks 20 more. Packets larger than the uplink are fragmented, which costs \
-            throughput, and some networks drop fragments. Plain Ethernet carries 1500 bytes, \
-            PPPoE (most DSL lines) 1492, DS-Lite's IPv4 tunnel 1436. An error above 1500 (every \
-            uplink fragments), a warning above PPPoE's 1492, a note when only DS-Lite is too \
-            small (those nodes usually reach IPv6 gateways natively). Up to v2023.2 a WireGuard \
+            tunnel's headers (docs/user/mtu.rst, docs/features/vpn.rst): fastd adds 66 bytes \
+            over IPv4 (IPv4 20, UDP 8, fastd 24, TAP 14), but `null@l2tp` travels as L2TPv3 and \
+            adds 50, like Tunneldigger (a site whose only method is `null@l2tp` counts 50; with \
+            any other method nodes may fall back to, 66); WireGuard from Gluon v2025.1 on adds \
+            130 — `wg_mesh` is `mtu + 70` (VXLAN over IPv6) and WireGuard over IPv4 adds 60. \
+            Over IPv6 the outer header is 20 bytes larger; nodes may use IPv6 unless every \
+            remote or endpoint is an IPv4 address or pinned to `ipv4` (Tunneldigger is IPv4 \
+            only). Packets larger than the uplink are fragmented, which costs throughput, and \
+            some networks drop fragments. Plain Ethernet carries 1500 bytes, PPPoE (most DSL \
+            lines) 1492, DS-Lite's IPv4 tunnel 1436 (its IPv6 is native). An error when the \
+            packets exceed 1500 bytes over IPv4, or over IPv6 where nodes may use it (every \
+            uplink fragments); a warning above PPPoE's 1492, or above DS-Lite's 1436 when the \
+            site reaches its gateways over IPv4 only; a note when only DS-Lite's IPv4 tunnel is \
+            too small and its nodes may reach the gateways over IPv6. Up to v2023.2 a WireGuard \
             site's mtu does not change the outer packets (`wg_mesh` keeps 1420); the docs' 1376 \
             assumed it does, and is too large from v2025.1 on: 1370 fits Ethernet, 1362 PPPoE, \
-            1306 DS-Lite.",
+            1306 DS-Lite over IPv4 (20 less each where IPv6 may be used).",
     },
     example: "wireguard = { mtu = 1376, … } -- 1506-byte packets at v2025.1",
     seen_in: &["ffh-wg", "ff3l", "ffmwu"],
     other_severities: &[
-        (Severity::Error, "when the packets exceed 1500 bytes"),
-        (Severity::Info, "when only DS-Lite's uplink is too small"),
+        (
+            Severity::Error,
+            "when the packets exceed 1500 bytes (over IPv6 too, where nodes may use it)",
+        ),
+        (
+            Severity::Info,
+            "when only DS-Lite's IPv4 tunnel is too small and nodes there may use IPv6",
+        ),
     ],
     check: exceeds_uplinks,
 };
@@ -413,15 +517,26 @@ mod tests {
         assert_eq!(overhead::MESH, 32);
         // mtu.rst's WireGuard "intermediate layer overhead": 102.
         assert_eq!(overhead::VXLAN_IPV6 + overhead::MESH, 102);
-        // GLUON-FACTS: ≤ 1370 fits 1500, ≤ 1362 PPPoE, ≤ 1306 DS-Lite.
+        // GLUON-FACTS: ≤ 1370 fits 1500, ≤ 1362 PPPoE, ≤ 1306 DS-Lite
+        // (WireGuard over IPv4).
+        let wireguard = Tunnel {
+            overhead_ipv4: overhead::VXLAN_IPV6 + overhead::WIREGUARD_IPV4,
+            ipv6: false,
+        };
         let fits: Vec<u32> = link::UPLINKS
             .iter()
-            .filter_map(|(_, size)| fitting_mtu(Provider::WireGuard, *size, V2025_1))
+            .map(|(_, size)| wireguard.fitting_mtu(*size))
             .collect();
         assert_eq!(fits, [1370, 1362, 1306]);
         // mtu.rst's fastd MTU_HIGH for DS-Lite: 1370.
-        assert_eq!(fitting_mtu(Provider::Fastd, 1436, V2023_2), Some(1370));
-        assert_eq!(fitting_mtu(Provider::WireGuard, 1500, V2023_2), None);
+        let fastd = Tunnel {
+            overhead_ipv4: overhead::FASTD_IPV4,
+            ipv6: false,
+        };
+        assert_eq!(fastd.fitting_mtu(1436), 1370);
+        // vpn.rst: null@l2tp and Tunneldigger 82 with the mesh's 32.
+        assert_eq!(overhead::NULL_L2TP_IPV4 + overhead::MESH, 82);
+        assert_eq!(overhead::FASTD_IPV4 + overhead::MESH, 98);
     }
 
     fn fastd_site(mtu: u32) -> TestSite {
@@ -463,27 +578,106 @@ mod tests {
 
     #[test]
     fn fastd_packets_against_uplinks() {
-        // 1312 + 66 = 1378: fits everything.
+        // 1312 + 66 = 1378 (1398 over IPv6): fits everything.
         assert!(fastd_site(1312).findings(V2025_1, "GV181").is_empty());
-        // 1406 + 66 = 1472: DS-Lite only, a note.
+        // 1406 + 66 = 1472 (1492 over IPv6): DS-Lite's IPv4 tunnel only,
+        // and nodes there reach IPv6 gateways natively: a note.
         let found = fastd_site(1406).findings(V2025_1, "GV181");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Info);
         assert!(found[0]
             .message
-            .contains("fastd mtu 1406 makes outer IPv4 packets of 1472 bytes (1492 over IPv6): fragmented on DS-Lite (1436) uplinks (1370 fits DS-Lite)"),
+            .contains("fastd mtu 1406 makes outer IPv4 packets of 1472 bytes (1492 over IPv6): fragmented on DS-Lite (1436) uplinks when nodes there use IPv4"),
             "{}", found[0].message);
-        // 1430 + 66 = 1496: PPPoE too, a warning.
-        let found = fastd_site(1430).findings(V2025_1, "GV181");
-        assert_eq!(found[0].severity, Severity::Warning);
-        assert!(found[0].message.contains("PPPoE (1492) and DS-Lite (1436)"));
+        assert!(found[0].message.contains("(1370 fits DS-Lite)"));
+        // 1426 + 66 = 1492 fits PPPoE over IPv4, but over IPv6 it is 1512:
+        // every uplink of a node using IPv6 fragments.
+        let found = fastd_site(1426).findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0]
+            .message
+            .contains("over IPv6 larger than 1500-byte Ethernet"));
+        assert!(found[0]
+            .message
+            .contains("1414 fits Ethernet, 1406 fits PPPoE, 1370 fits DS-Lite"));
         // 1440 + 66 = 1506: every uplink.
         let found = fastd_site(1440).findings(V2025_1, "GV181");
         assert_eq!(found[0].severity, Severity::Error);
         assert!(found[0].message.contains("fragmented on every uplink"));
-        assert!(found[0]
-            .message
-            .contains("1434 fits Ethernet, 1426 fits PPPoE, 1370 fits DS-Lite"));
+    }
+
+    /// A fastd site whose one gateway has these remotes and methods.
+    fn fastd_site_with(mtu: u32, methods: &str, remotes: &str) -> TestSite {
+        let conf = site_conf(&fastd(methods, ""))
+            .replace("mtu = 1312", &format!("mtu = {mtu}"))
+            .replace("'\"gw1.example.org\" port 10000'", remotes);
+        TestSite::new(&conf, &["mesh-batman-adv-15", "mesh-vpn-fastd"])
+    }
+
+    #[test]
+    fn null_l2tp_travels_as_l2tp() {
+        // docs/features/vpn.rst: null@l2tp 82 bytes with the mesh's 32, so
+        // 1426 + 50 = 1476 over IPv4, 1496 over IPv6: only PPPoE over IPv6
+        // is too small.
+        let remote = "'\"gw1.example.org\" port 10000'";
+        let only = fastd_site_with(1426, "'null@l2tp'", remote).findings(V2025_1, "GV181");
+        assert_eq!(only.len(), 1, "{only:#?}");
+        assert_eq!(only[0].severity, Severity::Warning);
+        assert!(
+            only[0]
+                .message
+                .contains("1476 bytes (null@l2tp, as L2TPv3) (1496 over IPv6)"),
+            "{}",
+            only[0].message
+        );
+        // With an encrypted method nodes may fall back to, fastd's frames
+        // count: an error.
+        let mixed = fastd_site_with(1426, "'null@l2tp', 'salsa2012+umac'", remote)
+            .findings(V2025_1, "GV181");
+        assert_eq!(mixed[0].severity, Severity::Error);
+        // 1406 + 50 + 20 = 1476: fits everything but DS-Lite's IPv4 tunnel
+        // (1456 > 1436), a note.
+        let fits = fastd_site_with(1370, "'null@l2tp'", remote).findings(V2025_1, "GV181");
+        assert!(fits.is_empty(), "{fits:#?}");
+    }
+
+    #[test]
+    fn ipv4_only_remotes_keep_ds_lite_on_its_tunnel() {
+        // 1406 + 66 = 1472: with every remote pinned to IPv4 nodes behind
+        // DS-Lite go through its 1436-byte IPv4 tunnel: a warning; and no
+        // IPv6 figures.
+        for remotes in [
+            "'ipv4 \"gw1.example.org\" port 10000'",
+            "'192.0.2.1:10000', 'ipv4 \"gw1.example.org\" port 10000'",
+        ] {
+            let found =
+                fastd_site_with(1406, "'salsa2012+umac'", remotes).findings(V2025_1, "GV181");
+            assert_eq!(found.len(), 1, "{remotes}");
+            assert_eq!(found[0].severity, Severity::Warning, "{remotes}");
+            assert!(
+                found[0].message.contains("over IPv4 only"),
+                "{}",
+                found[0].message
+            );
+            assert!(
+                !found[0].message.contains("over IPv6)"),
+                "{}",
+                found[0].message
+            );
+        }
+        // An IPv6 address among them: DS-Lite nodes may use it, a note.
+        let found = fastd_site_with(
+            1406,
+            "'salsa2012+umac'",
+            "'192.0.2.1:10000', '[2001:db8::1]:10000'",
+        )
+        .findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Info);
+        // IPv4 only and 1426: 1492 fits PPPoE, nothing over IPv6, so only
+        // DS-Lite: a warning, not the IPv6 error.
+        let found = fastd_site_with(1426, "'salsa2012+umac'", "'192.0.2.1:10000'")
+            .findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Warning);
     }
 
     #[test]
@@ -519,15 +713,33 @@ mod tests {
             "{}",
             found[0].message
         );
-        assert!(found[0]
-            .message
-            .contains("1370 fits Ethernet, 1362 fits PPPoE, 1306 fits DS-Lite"));
+        // The endpoint is a name: it may have an IPv6 address.
+        assert!(
+            found[0]
+                .message
+                .contains("1350 fits Ethernet, 1342 fits PPPoE, 1306 fits DS-Lite"),
+            "{}",
+            found[0].message
+        );
         // Up to v2023.2 the outer packets do not depend on it.
         let site = wg_site(1376, V2023_2);
         assert!(site.findings(V2023_2, "GV181").is_empty());
-        // 1370: exactly Ethernet; PPPoE and DS-Lite are too small.
+        // 1370: exactly Ethernet over IPv4, but 1520 over IPv6, where the
+        // endpoint's name may lead: an error.
         let found = wg_site(1370, V2025_1).findings(V2025_1, "GV181");
-        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(found[0].severity, Severity::Error);
+        // With an IPv4 address as the endpoint, PPPoE and DS-Lite are too
+        // small: a warning.
+        let conf = site_conf(&format!(
+            "ntp_servers = {{ 'pool.ntp.org' }},\n{}",
+            wireguard(
+                &wg_peer("gw1", &wg_key(1), "192.0.2.1:51820"),
+                ", mtu = 1370"
+            )
+        ));
+        let site = TestSite::new(&conf, &["mesh-batman-adv-15", "mesh-vpn-wireguard"]);
+        let found = site.findings(V2025_1, "GV181");
+        assert_eq!(found[0].severity, Severity::Warning, "{found:#?}");
         // 1306: fits all.
         assert!(wg_site(1306, V2025_1).findings(V2025_1, "GV181").is_empty());
     }
