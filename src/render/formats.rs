@@ -174,7 +174,17 @@ pub fn reparse(format: Format, content: &str) -> Result<(), String> {
 }
 
 /// Reads every file of a tree back; the first failure is an internal error.
+/// Every path must be a plain relative one (no `..`, not absolute): a path
+/// that is not comes from a value of the site or the inventory, and is an
+/// error before anything is written.
 pub fn reparse_tree(tree: &Tree) -> Result<(), RenderError> {
+    for entry in &tree.entries {
+        crate::writing::plain_relative(entry.path()).map_err(|e| {
+            super::invalid(format!(
+                "not rendering: {e} (a value of the site or the inventory is in it)"
+            ))
+        })?;
+    }
     for entry in &tree.entries {
         if let Entry::File {
             path,
