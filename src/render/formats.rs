@@ -128,6 +128,9 @@ pub fn parse_ini(text: &str) -> Result<Ini, String> {
 /// its blocks close. It must hold no secret: secrets are included from a
 /// file the operator keeps.
 pub fn check_fastd(text: &str) -> Result<(), String> {
+    if text.contains('\0') {
+        return Err("a NUL byte, which fastd reads as the end of a string".into());
+    }
     let secrets =
         fastd_conf::string_statements(text, "secret", Includes::Skip).map_err(|e| e.to_string())?;
     if !secrets.is_empty() {
