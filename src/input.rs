@@ -1,6 +1,7 @@
 //! Reading files that anyone may have written: a site's files (a pull
 //! request can put anything into a repository, symbolic links included),
-//! inventories, key files and standard input.
+//! inventories, key files, standard input and the files already in an
+//! output directory.
 //!
 //! Every read goes through [`read`]: only regular files (a FIFO, device,
 //! socket or directory is refused before a byte is read: the file is opened
@@ -30,6 +31,9 @@ pub mod caps {
     pub const SECRET: u64 = 64 << 10;
     /// A fastd peer file.
     pub const PEER_FILE: u64 = 64 << 10;
+    /// A file in a render's `--out` directory, compared with the rendered
+    /// one (rendered files are a few KiB).
+    pub const OUT_FILE: u64 = 16 << 20;
 }
 
 /// Where a file may be.
@@ -207,6 +211,20 @@ pub fn read(path: &Path, within: Within<'_>, cap: u64) -> Result<Vec<u8>, ReadEr
         return Err(ReadError::TooLarge { cap });
     }
     read_capped(file, cap, size)
+}
+
+/// Reads a file already opened by someone who found it (the files of an
+/// output directory, opened without following links): only a regular file,
+/// at most `cap` bytes.
+pub fn read_opened(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.file_type().is_file() {
+        return Err(ReadError::NotRegular(kind_of(meta.file_type())));
+    }
+    if meta.len() > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    read_capped(file, cap, meta.len())
 }
 
 /// [`read`] as text; bytes that are not UTF-8 become U+FFFD, as in every

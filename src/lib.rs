@@ -30,3 +30,4 @@ pub mod severity;
 pub mod site;
 pub mod source;
 pub mod templates;
+pub mod writing;

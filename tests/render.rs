@@ -822,6 +822,22 @@ fn the_inventory_page_documents_every_key() {
         ("vxlan_interface", "\"vx\""),
         ("uplink", "\"eth1\""),
     ];
+    // the list here is the inventory's own (`domains` holds the tables)
+    let mut listed: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    listed.push("domains");
+    assert_eq!(listed, gluonvpn::render::inventory::KEYS);
+    // and each key's rule is on the page
+    let rules = page
+        .split("The rules, by kind of value:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the page lists the rules");
+    for (key, _) in keys {
+        assert!(
+            rules.contains(&format!("`{key}`")),
+            "{key} has no rule on the page"
+        );
+    }
     let mut text = String::from("[gateways.gw]\n");
     for (key, value) in keys {
         assert!(

@@ -50,7 +50,9 @@ pub struct CiArgs {
     /// GLUON_RELEASE for every job (default: each job evaluates site.mk).
     #[arg(long, value_name = "R")]
     pub release: Option<String>,
-    /// Write the pipeline to this file instead of standard output.
+    /// Write the pipeline to this file instead of standard output (`-`:
+    /// standard output). A symbolic link there is refused, never written
+    /// through.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

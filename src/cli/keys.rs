@@ -47,7 +47,8 @@ pub struct TranslateArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "key")]
     pub peers_dir: Option<PathBuf>,
     /// Write the result to this file instead of standard output (created
-    /// anew; mode 0600 for a private key, 0644 otherwise).
+    /// anew; mode 0600 for a private key, 0644 otherwise; `-`: standard
+    /// output). A symbolic link there is refused, never written through.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

@@ -22,7 +22,6 @@ pub use targets::{ListFormat, TargetsArgs};
 
 use crate::gluon_version::GluonVersion;
 use crate::output::{self, Format};
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use exit::Exit;
 use std::io::{IsTerminal, Write};
@@ -106,38 +105,26 @@ enum Sensitivity {
     Secret,
 }
 
-/// Writes to standard output, or to `path` through a temporary file in the
-/// same directory that is renamed over it: a reader never sees half a
-/// file, and a secret is never in a file another user could read, not even
-/// for a moment (the temporary file is created 0600).
+/// Writes to standard output (no path, or `-`), or to `path` through a
+/// temporary file in the same directory that is renamed over it: a reader
+/// never sees half a file, and a secret is never in a file another user
+/// could read, not even for a moment (the temporary file is created 0600).
+/// A symbolic link at `path` is refused, never written through or replaced
+/// (`--out /dev/stdout` as root would otherwise turn /dev/stdout into a
+/// file holding the key), and so is anything but a regular file.
 fn write_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> anyhow::Result<()> {
+    let path = path.filter(|p| p.as_os_str() != "-");
     let Some(path) = path else {
         let mut out = std::io::stdout().lock();
         out.write_all(bytes)?;
         out.flush()?;
         return Ok(());
     };
-    use std::os::unix::fs::PermissionsExt as _;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".gluonvpn-")
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
     let mode = match sensitivity {
         Sensitivity::Secret => 0o600,
         Sensitivity::Public => 0o644,
     };
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::writing::write_file(path, bytes, mode)?;
     Ok(())
 }
 

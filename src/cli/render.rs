@@ -149,13 +149,7 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<Exit> {
         let changes = files::compare(&tree, dir)?;
         let mut out = std::io::stdout().lock();
         for (path, change) in &changes {
-            let what = match change {
-                files::Change::Missing => "missing".to_string(),
-                files::Change::Content => "differs".to_string(),
-                files::Change::Mode { disk, tree } => format!("mode {disk:o}, rendered {tree:o}"),
-                files::Change::NotADirectory => "not a directory".to_string(),
-            };
-            writeln!(out, "{}: {what}", dir.join(path).display())?;
+            writeln!(out, "{}: {}", dir.join(path).display(), change.describe())?;
         }
         return Ok(Exit::problems_if(!changes.is_empty()));
     }

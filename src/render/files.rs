@@ -9,8 +9,17 @@
 //! file; a file whose mode is 0600 is never readable by others, not even
 //! for a moment. Files in the directory that the tree does not hold are
 //! left alone.
+//!
+//! Everything stays inside the directory ([`crate::writing::OutDir`]):
+//! every entry's path is plain and relative, a directory on the way that is
+//! a symbolic link leading out of it is refused, and a symbolic link (or a
+//! FIFO, a device) where a file is to be written is reported by `--check`
+//! and `--diff` and never written through or replaced, not even with
+//! `--force`.
 
 use super::{Entry, Tree};
+use crate::input::{self, caps};
+use crate::writing::{self, Found, OutDir};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -20,59 +29,97 @@ use std::path::{Path, PathBuf};
 pub enum Change {
     Missing,
     Content,
-    Mode { disk: u32, tree: u32 },
+    Mode {
+        disk: u32,
+        tree: u32,
+    },
     NotADirectory,
+    /// A symbolic link where the file belongs (never followed, never
+    /// replaced).
+    Link {
+        target: PathBuf,
+    },
+    /// A FIFO, device, socket or directory where the file belongs.
+    NotAFile {
+        kind: &'static str,
+    },
 }
 
 impl Change {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Change::Missing => "missing".into(),
             Change::Content => "differs".into(),
             Change::Mode { disk, tree } => format!("mode {disk:o}, rendered {tree:o}"),
             Change::NotADirectory => "not a directory".into(),
+            Change::Link { target } => format!("a symbolic link to {}", target.display()),
+            Change::NotAFile { kind } => format!("a {kind}, not a regular file"),
         }
+    }
+
+    /// Whether writing refuses to touch it, even with `--force`.
+    fn refused(&self) -> bool {
+        matches!(self, Change::Link { .. } | Change::NotAFile { .. })
     }
 }
 
-/// Every entry that differs on disk, in tree order.
-pub fn compare(tree: &Tree, dir: &Path) -> std::io::Result<Vec<(String, Change)>> {
+/// Every entry's path as a plain relative path (see [`writing::plain_relative`]).
+pub fn check_paths(tree: &Tree) -> Result<(), writing::WriteError> {
+    for entry in &tree.entries {
+        writing::plain_relative(entry.path())?;
+    }
+    Ok(())
+}
+
+/// An existing file's bytes, or `None` when it is larger than any rendered
+/// file could be.
+fn existing(file: std::fs::File, path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match input::read_opened(file, caps::OUT_FILE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(input::ReadError::TooLarge { .. }) => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("{} {e}", path.display())),
+    }
+}
+
+fn compare_in(tree: &Tree, out: Option<&OutDir>) -> anyhow::Result<Vec<(String, Change)>> {
+    check_paths(tree)?;
     let mut changes = Vec::new();
     for entry in &tree.entries {
-        let path = dir.join(entry.path());
-        match entry {
-            Entry::Dir { path: p } => match std::fs::metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => changes.push((p.clone(), Change::NotADirectory)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    changes.push((p.clone(), Change::Missing))
-                }
-                Err(e) => return Err(e),
-            },
-            Entry::File {
-                path: p,
-                content,
-                mode,
-                ..
-            } => match std::fs::read(&path) {
-                Ok(bytes) => {
-                    if bytes != content.as_bytes() {
-                        changes.push((p.clone(), Change::Content));
-                    } else {
-                        let disk = std::fs::metadata(&path)?.permissions().mode() & 0o7777;
+        let p = entry.path().to_string();
+        let Some(out) = out else {
+            changes.push((p, Change::Missing));
+            continue;
+        };
+        let found = out.look(&p, matches!(entry, Entry::Dir { .. }))?;
+        match (entry, found) {
+            (Entry::Dir { .. }, Found::Directory) => {}
+            (_, Found::Missing) => changes.push((p, Change::Missing)),
+            (Entry::Dir { .. }, Found::File(_)) => changes.push((p, Change::NotADirectory)),
+            (_, Found::Link(target)) => changes.push((p, Change::Link { target })),
+            (_, Found::Other(kind)) => changes.push((p, Change::NotAFile { kind })),
+            (Entry::File { .. }, Found::Directory) => {
+                changes.push((p, Change::NotAFile { kind: "directory" }))
+            }
+            (Entry::File { content, mode, .. }, Found::File(file)) => {
+                let disk = file.metadata()?.permissions().mode() & 0o7777;
+                match existing(file, &out.path().join(&p))? {
+                    Some(bytes) if bytes == content.as_bytes() => {
                         if disk != *mode {
-                            changes.push((p.clone(), Change::Mode { disk, tree: *mode }));
+                            changes.push((p, Change::Mode { disk, tree: *mode }));
                         }
                     }
+                    _ => changes.push((p, Change::Content)),
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    changes.push((p.clone(), Change::Missing))
-                }
-                Err(e) => return Err(e),
-            },
+            }
         }
     }
     Ok(changes)
+}
+
+/// Every entry that differs on disk, in tree order.
+pub fn compare(tree: &Tree, dir: &Path) -> anyhow::Result<Vec<(String, Change)>> {
+    let out = OutDir::open(dir, false)?;
+    compare_in(tree, out.as_ref())
 }
 
 /// Files that exist with other content or mode (what `--force` is for).
@@ -82,6 +129,16 @@ pub fn compare(tree: &Tree, dir: &Path) -> std::io::Result<Vec<(String, Change)>
     .0.iter().map(|(p, c)| format!("  {} ({})", p.display(), c.describe())).collect::<Vec<_>>().join("\n"))]
 pub struct Conflicts(pub Vec<(PathBuf, Change)>);
 
+/// Links and special files where the tree has files: never replaced.
+#[derive(Debug, thiserror::Error)]
+#[error("not writing into {}: gluonvpn does not write through symbolic links or replace them (nor FIFOs, devices, directories), not even with --force; remove {}, or give --out the directory itself:\n{}",
+    .dir.display(), if .entries.len() == 1 { "it" } else { "them" },
+    .entries.iter().map(|(p, c)| format!("  {} ({})", p.display(), c.describe())).collect::<Vec<_>>().join("\n"))]
+pub struct Refused {
+    pub dir: PathBuf,
+    pub entries: Vec<(PathBuf, Change)>,
+}
+
 /// What writing did.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -90,9 +147,25 @@ pub struct Written {
 }
 
 /// Writes the tree under `dir`. Without `force`, an existing file that
-/// differs stops everything before anything is written.
+/// differs stops everything before anything is written; a link or special
+/// file where a file belongs stops everything, also with `force`.
 pub fn write(tree: &Tree, dir: &Path, force: bool) -> anyhow::Result<Result<Written, Conflicts>> {
-    let changes = compare(tree, dir)?;
+    check_paths(tree)?;
+    let out = OutDir::open(dir, true)?
+        .ok_or_else(|| anyhow::anyhow!("cannot create {}", dir.display()))?;
+    let changes = compare_in(tree, Some(&out))?;
+    let refused: Vec<(PathBuf, Change)> = changes
+        .iter()
+        .filter(|(_, c)| c.refused())
+        .map(|(p, c)| (dir.join(p), c.clone()))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Refused {
+            dir: dir.to_path_buf(),
+            entries: refused,
+        }
+        .into());
+    }
     let conflicts: Vec<(PathBuf, Change)> = changes
         .iter()
         .filter(|(_, c)| *c != Change::Missing)
@@ -102,42 +175,30 @@ pub fn write(tree: &Tree, dir: &Path, force: bool) -> anyhow::Result<Result<Writ
         return Ok(Err(Conflicts(conflicts)));
     }
     let mut written = Written::default();
-    let changed: std::collections::BTreeSet<&str> =
-        changes.iter().map(|(p, _)| p.as_str()).collect();
+    let changed: std::collections::BTreeMap<&str, &Change> =
+        changes.iter().map(|(p, c)| (p.as_str(), c)).collect();
     for entry in &tree.entries {
-        let path = dir.join(entry.path());
-        if !changed.contains(entry.path()) {
+        let Some(change) = changed.get(entry.path()) else {
             if matches!(entry, Entry::File { .. }) {
                 written.unchanged += 1;
             }
             continue;
-        }
+        };
         match entry {
-            Entry::Dir { .. } => {
-                if path.exists() && !path.is_dir() {
-                    std::fs::remove_file(&path)?;
+            Entry::Dir { path } => {
+                if **change == Change::NotADirectory {
+                    out.remove_file(path)?;
                 }
-                std::fs::create_dir_all(&path)
-                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+                out.create_dir(path)?;
             }
-            Entry::File { content, mode, .. } => {
-                let parent = path.parent().unwrap_or(dir);
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
-                let mut tmp = tempfile::Builder::new()
-                    .prefix(".gluonvpn-")
-                    .permissions(std::fs::Permissions::from_mode(0o600))
-                    .tempfile_in(parent)
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot create a file in {}: {e}", parent.display())
-                    })?;
-                tmp.write_all(content.as_bytes())?;
-                tmp.as_file().sync_all()?;
-                tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(*mode))?;
-                tmp.persist(&path)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-                written.written.push(entry.path().to_string());
+            Entry::File {
+                path,
+                content,
+                mode,
+                ..
+            } => {
+                out.write(path, content.as_bytes(), *mode)?;
+                written.written.push(path.clone());
             }
         }
     }
@@ -169,21 +230,39 @@ pub fn print(tree: &Tree, out: &mut dyn Write) -> std::io::Result<()> {
 /// Unified diffs from the files on disk to the rendered ones; returns
 /// whether anything differs.
 pub fn diff(tree: &Tree, dir: &Path, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let changes = compare(tree, dir)?;
+    let outdir = OutDir::open(dir, false)?;
+    let changes = compare_in(tree, outdir.as_ref())?;
     for (path, change) in &changes {
         let Some(Entry::File { content, .. }) = tree.entries.iter().find(|e| e.path() == path)
         else {
             writeln!(out, "directory {path}: {}", change.describe())?;
             continue;
         };
-        let old = match change {
-            Change::Missing => String::new(),
-            _ => String::from_utf8_lossy(&std::fs::read(dir.join(path))?).into_owned(),
+        let old = match (change, &outdir) {
+            (Change::Content, Some(outdir)) => match outdir.look(path, false)? {
+                Found::File(file) => match existing(file, &dir.join(path))? {
+                    Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    None => {
+                        writeln!(
+                            out,
+                            "{path}: differs (larger than {}, not shown)",
+                            input::size_text(caps::OUT_FILE)
+                        )?;
+                        continue;
+                    }
+                },
+                _ => String::new(),
+            },
+            (Change::Missing, _) => String::new(),
+            (Change::Mode { disk, tree }, _) => {
+                writeln!(out, "mode {path}: {disk:o} -> {tree:o}")?;
+                continue;
+            }
+            _ => {
+                writeln!(out, "{path}: {}", change.describe())?;
+                continue;
+            }
         };
-        if let Change::Mode { disk, tree } = change {
-            writeln!(out, "mode {path}: {disk:o} -> {tree:o}")?;
-            continue;
-        }
         let old_name = if *change == Change::Missing {
             "/dev/null".to_string()
         } else {

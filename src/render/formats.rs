@@ -128,6 +128,9 @@ pub fn parse_ini(text: &str) -> Result<Ini, String> {
 /// its blocks close. It must hold no secret: secrets are included from a
 /// file the operator keeps.
 pub fn check_fastd(text: &str) -> Result<(), String> {
+    if text.contains('\0') {
+        return Err("a NUL byte, which fastd reads as the end of a string".into());
+    }
     let secrets =
         fastd_conf::string_statements(text, "secret", Includes::Skip).map_err(|e| e.to_string())?;
     if !secrets.is_empty() {
@@ -174,7 +177,17 @@ pub fn reparse(format: Format, content: &str) -> Result<(), String> {
 }
 
 /// Reads every file of a tree back; the first failure is an internal error.
+/// Every path must be a plain relative one (no `..`, not absolute): a path
+/// that is not comes from a value of the site or the inventory, and is an
+/// error before anything is written.
 pub fn reparse_tree(tree: &Tree) -> Result<(), RenderError> {
+    for entry in &tree.entries {
+        crate::writing::plain_relative(entry.path()).map_err(|e| {
+            super::invalid(format!(
+                "not rendering: {e} (a value of the site or the inventory is in it)"
+            ))
+        })?;
+    }
     for entry in &tree.entries {
         if let Entry::File {
             path,

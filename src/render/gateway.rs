@@ -24,7 +24,7 @@
 //! (`include "…";`, `PrivateKeyFile=`, `wg set … private-key …`). When the
 //! key files are readable, they are checked against the site's public keys.
 
-use super::inventory::{Interfaces, Inventory, Peers, Resolved};
+use super::inventory::{self, rules, Interfaces, Inventory, Peers, Resolved};
 use super::node::{GATEWAY_LINK_LOCAL, VXLAN6_OVERHEAD, VXLAN_PORT};
 use super::{
     invalid, provenance, templates, DomainPlan, Format, ImagePackages, Provider, RenderError, Tree,
@@ -87,34 +87,35 @@ fn truncate_ifname(name: &str) -> String {
     name.chars().take(15).collect()
 }
 
-fn check_ifname(name: &str, what: &str) -> Result<(), RenderError> {
-    let pattern_len = name.replace("%k", "").replace("%n", "").len();
-    if name.is_empty()
-        || pattern_len > 15
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.%".contains(c))
-    {
-        return Err(invalid(format!(
-            "'{name}' is not a usable interface name for {what} (at most 15 letters, digits, - _ .)"
-        )));
-    }
-    Ok(())
+/// Checks a name the rendered files will use against its rule: the
+/// inventory's were checked when it was loaded, so this catches the names
+/// made from the site (`bat-<domain>`, an instance named after the site
+/// code), and says which inventory key sets the name instead.
+fn check_name(
+    value: &str,
+    key: &str,
+    label: &str,
+    rule: fn(&str) -> Result<(), String>,
+    from_site: bool,
+) -> Result<(), RenderError> {
+    rule(value).map_err(|expected| {
+        let made = if from_site {
+            " (made from the site's names)"
+        } else {
+            ""
+        };
+        invalid(format!(
+            "{label}{key} {}{made} is not usable: {expected}; set {key} in the inventory",
+            inventory::shown(value)
+        ))
+    })
 }
 
-/// How a bind address from the inventory is written with the port.
+/// How a bind address from the inventory is written with the port (the
+/// address checked once more: it is a bare word in fastd's syntax).
 fn bind_statement(address: &str, port: u16) -> Result<String, RenderError> {
-    let ok = address == "any"
-        || address.parse::<std::net::Ipv4Addr>().is_ok()
-        || address
-            .strip_prefix('[')
-            .and_then(|a| a.strip_suffix(']'))
-            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
-    if !ok {
-        return Err(invalid(format!(
-            "bind address '{address}' must be `any`, an IPv4 address or an IPv6 address in brackets"
-        )));
-    }
+    rules::bind_address(address)
+        .map_err(|e| invalid(format!("bind {}: {e}", inventory::shown(address))))?;
     Ok(format!("{address}:{port}"))
 }
 
@@ -235,6 +236,9 @@ pub fn render(
             }
         )));
     };
+    // Domain tables must name the site's domains (aliases filed under
+    // their codes).
+    let gateway = gateway.for_site(name, site).map_err(invalid)?;
     let packages = ImagePackages::of(site, "standard");
     let plans = super::plans(site, &packages, options.domain.as_deref())?;
     let site_code = site
@@ -270,7 +274,24 @@ pub fn render(
                 "bat0".into()
             }
         });
-        check_ifname(&batman, "batman-adv")?;
+        // Checked where a domain is served: a name made from a domain the
+        // gateway does not serve is not used.
+        let check_names = || -> Result<(), RenderError> {
+            check_name(
+                &instance,
+                "instance",
+                &label,
+                rules::instance,
+                settings.instance.is_none(),
+            )?;
+            check_name(
+                &batman,
+                "batman",
+                &label,
+                rules::interface_name,
+                settings.batman.is_none(),
+            )
+        };
         let header = provenance(
             &format!("gluonvpn render gateway --gateway {name}"),
             site,
@@ -288,6 +309,7 @@ pub fn render(
             names_seen.extend(config.all_peers().into_iter().map(|(_, p)| p.name.clone()));
             if let Some(peer) = config.peer(name) {
                 serves_here = true;
+                check_names()?;
                 if let Some(file) = &settings.fastd_secret {
                     let site_key = peer.key.as_ref().map(|k| k.value.as_str());
                     keys.fastd(&mut tree, &label, file, site_key);
@@ -319,6 +341,7 @@ pub fn render(
             names_seen.extend(config.peers.iter().map(|p| p.name.clone()));
             if let Some(peer) = config.peers.iter().find(|p| p.name == name) {
                 serves_here = true;
+                check_names()?;
                 if let Some(file) = &settings.wireguard_private_key {
                     let site_key = peer.public_key.as_ref().map(|k| k.value.as_str());
                     keys.wireguard(&mut tree, &label, file, site_key);
@@ -350,6 +373,7 @@ pub fn render(
             });
             if let Some(broker) = matching {
                 serves_here = true;
+                check_names()?;
                 tunneldigger(
                     &mut tree,
                     config,
@@ -368,7 +392,7 @@ pub fn render(
         if serves_here {
             served += 1;
             if settings.interfaces == Interfaces::SystemdNetworkd {
-                batman_units(&mut tree, plan, &settings, &batman, &header);
+                batman_units(&mut tree, plan, &settings, &batman, &header)?;
             }
         }
     }
@@ -498,12 +522,13 @@ fn fastd(
             .peer_interface
             .clone()
             .unwrap_or_else(|| "peer-%k".into());
-        if !pattern.contains("%k") && !pattern.contains("%n") {
-            return Err(invalid(format!(
-                "{label}peer_interface '{pattern}' needs %k (the node's key) or %n (its name): with offload every node gets its own interface"
-            )));
-        }
-        check_ifname(&pattern, "fastd peers")?;
+        check_name(
+            &pattern,
+            "peer_interface",
+            label,
+            rules::interface_pattern,
+            false,
+        )?;
         if settings.interfaces == Interfaces::SystemdNetworkd {
             if let Some(other) = peer_patterns.insert(pattern.clone(), setup.instance.to_string()) {
                 return Err(invalid(format!(
@@ -521,7 +546,13 @@ fn fastd(
                 "mesh-vpn".into()
             }
         });
-        check_ifname(&name, "fastd")?;
+        check_name(
+            &name,
+            "fastd_interface",
+            label,
+            rules::interface_name,
+            settings.fastd_interface.is_none(),
+        )?;
         name
     };
     let binds = settings
@@ -529,6 +560,11 @@ fn fastd(
         .iter()
         .map(|b| bind_statement(b, setup.port))
         .collect::<Result<Vec<_>, _>>()?;
+    if binds.is_empty() {
+        return Err(invalid(format!(
+            "{label}bind is empty: fastd needs an address to bind to (`any` binds to all)"
+        )));
+    }
     let secret_file = settings
         .fastd_secret
         .clone()
@@ -594,30 +630,29 @@ fn batman_units(
     settings: &Resolved,
     batman: &str,
     header: &str,
-) {
+) -> Result<(), RenderError> {
     let algo = routing_algo(plan);
-    if let Ok(text) = templates::render(
+    let text = templates::render(
         "gateway/batman.netdev.j2",
         minijinja::context! { header, batman, algo },
-    ) {
+    )?;
+    tree.file(
+        format!("systemd/network/30-{batman}.netdev"),
+        text,
+        Format::Ini,
+    );
+    if let Some(bridge) = &settings.bridge {
+        let text = templates::render(
+            "gateway/batman.network.j2",
+            minijinja::context! { header, batman, bridge },
+        )?;
         tree.file(
-            format!("systemd/network/30-{batman}.netdev"),
+            format!("systemd/network/30-{batman}.network"),
             text,
             Format::Ini,
         );
     }
-    if let Some(bridge) = &settings.bridge {
-        if let Ok(text) = templates::render(
-            "gateway/batman.network.j2",
-            minijinja::context! { header, batman, bridge },
-        ) {
-            tree.file(
-                format!("systemd/network/30-{batman}.network"),
-                text,
-                Format::Ini,
-            );
-        }
-    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -661,7 +696,13 @@ fn wireguard_domain(
             "wg-mesh".into()
         }
     });
-    check_ifname(&wg_name, "WireGuard")?;
+    check_name(
+        &wg_name,
+        "wireguard_interface",
+        label,
+        rules::interface_name,
+        settings.wireguard_interface.is_none(),
+    )?;
     let vx_name = settings.vxlan_interface.clone().unwrap_or_else(|| {
         if multi {
             truncate_ifname(&format!("vx-{code}"))
@@ -669,7 +710,13 @@ fn wireguard_domain(
             "vx-mesh".into()
         }
     });
-    check_ifname(&vx_name, "VXLAN")?;
+    check_name(
+        &vx_name,
+        "vxlan_interface",
+        label,
+        rules::interface_name,
+        settings.vxlan_interface.is_none(),
+    )?;
     if let Some((other, _)) = interfaces
         .iter()
         .find(|(n, i)| i.port == port && **n != wg_name)

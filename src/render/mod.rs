@@ -276,8 +276,10 @@ pub fn provenance(
         .and_then(Node::as_str)
         .unwrap_or("?");
     let domain = domain.map(|d| format!(", domain {d}")).unwrap_or_default();
-    format!(
+    // A comment line in every format: the site's values in it cannot end
+    // it (see `escape::comment`).
+    crate::templates::escape::comment(&format!(
         "Written by gluonvpn {} ({command}) for site {site_name}{domain}, Gluon {version}.",
         env!("CARGO_PKG_VERSION")
-    )
+    ))
 }
