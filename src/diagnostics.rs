@@ -107,6 +107,9 @@ pub struct Diagnostic {
     pub message: String,
     /// Where; `None` for problems that belong to no file.
     pub span: Option<Span>,
+    /// Further places that show the same problem (the same mistake in
+    /// several domain files), in reading order.
+    pub also_at: Vec<Span>,
     /// The configuration path the problem is about (`mesh_vpn.fastd.mtu`).
     pub config_path: Option<String>,
     /// The domains whose configuration shows the problem (multidomain sites).
@@ -133,6 +136,7 @@ impl Diagnostic {
             info,
             message: message.into(),
             span,
+            also_at: Vec::new(),
             config_path: None,
             domains: Vec::new(),
             packages: Vec::new(),
@@ -198,13 +202,30 @@ impl Diagnostic {
         text
     }
 
-    /// Two diagnostics that say the same about the same place, whatever the
-    /// domain, image or package they were found for.
+    /// Two diagnostics that say the same about the same key, at the same
+    /// place or in another file (the same mistake in several domain files),
+    /// whatever the domain, image or package they were found for: one
+    /// problem, reported once with every place. The same message at two
+    /// places of one file is two findings.
     fn same_finding(&self, other: &Diagnostic) -> bool {
         self.info.code == other.info.code
             && self.message == other.message
-            && self.span == other.span
             && self.config_path == other.config_path
+            && match (self.span, other.span) {
+                (None, None) => true,
+                (Some(_), Some(place)) => {
+                    self.places().any(|s| s == place) || self.places().all(|s| s.file != place.file)
+                }
+                _ => false,
+            }
+    }
+
+    /// Every place of the finding: its span, then [`Diagnostic::also_at`].
+    pub fn places(&self) -> impl Iterator<Item = Span> + '_ {
+        self.span
+            .iter()
+            .copied()
+            .chain(self.also_at.iter().copied())
     }
 }
 
@@ -237,6 +258,13 @@ impl Report {
             .iter_mut()
             .find(|d| d.same_finding(&diagnostic))
         {
+            // The first place in reading order leads; the others follow.
+            let mut places: Vec<Span> = existing.places().chain(diagnostic.places()).collect();
+            places.sort_by_key(|s| (s.file, s.start, s.end));
+            places.dedup();
+            let mut places = places.into_iter();
+            existing.span = places.next();
+            existing.also_at = places.collect();
             for domain in diagnostic.domains {
                 if !existing.domains.contains(&domain) {
                     existing.domains.push(domain);
@@ -279,6 +307,14 @@ impl Report {
             .iter()
             .filter(|d| d.severity == severity)
             .count()
+    }
+
+    /// Drops the findings less severe than `least`; returns how many.
+    pub fn retain_at_least(&mut self, least: Severity) -> usize {
+        let before = self.diagnostics.len();
+        // Error < Warning < Info: "at least" is "not after".
+        self.diagnostics.retain(|d| d.severity <= least);
+        before - self.diagnostics.len()
     }
 
     pub fn has_errors(&self) -> bool {

@@ -5,47 +5,29 @@
 
 use gluonvpn::check::{check, CheckOptions};
 use gluonvpn::gluon_version::GluonVersion;
-use gluonvpn::output::{github, human};
+use gluonvpn::output::{self, Format, Run};
 use std::path::Path;
 
-fn render(fixture: &str) -> String {
+/// A fixture's check in one format, through the one entry of the formats.
+fn rendered(fixture: &str, format: Format) -> String {
     // A relative path, so the output does not depend on the checkout's place.
     let dir = Path::new("tests/fixtures").join(fixture);
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
     let outcome = check(&dir, &CheckOptions::new(GluonVersion::V2025_1)).expect("check runs");
     let mut out = termcolor::NoColor::new(Vec::new());
-    human::render(
-        &mut out,
-        &outcome.site.sources,
-        &outcome.site.dir,
-        &outcome.report,
-        &human::Summary {
-            site: &outcome.site.dir,
-            gluon_version: "v2025.1",
-            gluon_ok: outcome.gluon_verdict().passes(),
-            checked_packages: outcome.checked_packages.len(),
-            domains: outcome.site.domains.len(),
-        },
-    )
-    .expect("renders");
+    let run = Run::new(&outcome, GluonVersion::V2025_1, false);
+    output::write(format, &run, &mut out).expect("renders");
     String::from_utf8(out.into_inner()).expect("utf-8")
+}
+
+fn render(fixture: &str) -> String {
+    rendered(fixture, Format::Human)
 }
 
 /// `--format github` output, as a workflow running `gluonvpn check
 /// tests/fixtures/<fixture> --format github` at the repository root sees it.
 fn render_github(fixture: &str) -> String {
-    let dir = Path::new("tests/fixtures").join(fixture);
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
-    let outcome = check(&dir, &CheckOptions::new(GluonVersion::V2025_1)).expect("check runs");
-    let mut out = Vec::new();
-    github::render(
-        &mut out,
-        &outcome.site.sources,
-        &github::site_path(&outcome.site.dir),
-        &outcome.report,
-    )
-    .expect("renders");
-    String::from_utf8(out).expect("utf-8")
+    rendered(fixture, Format::Github)
 }
 
 #[test]

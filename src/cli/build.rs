@@ -1,7 +1,7 @@
 //! `gluonvpn build`: the site checked, then Gluon firmware built; and the
 //! release and targets a build or a pipeline uses.
 
-use super::{parse_version, report_rejected_site, Exit};
+use super::{parse_version, refusal, report_rejected_site, Exit};
 use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use std::io::Write;
@@ -175,13 +175,8 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<Exit> {
     for target in checks {
         options.load.target = target.clone();
         let outcome = check::check(&args.site, &options)?;
-        if !outcome.gluon_ok() || outcome.site_mk_stopped() {
+        if let Some(why) = refusal(&outcome, version) {
             report_rejected_site(&outcome, version)?;
-            let why = if outcome.gluon_ok() {
-                "make on site.mk was stopped (GS019)".to_string()
-            } else {
-                format!("Gluon {version} would reject this site")
-            };
             eprintln!(
                 "gluonvpn: error: not building{}: {why}",
                 target.map(|t| format!(" {t}")).unwrap_or_default()

@@ -2,6 +2,7 @@
 
 use super::{color_choice, parse_version, Exit};
 use crate::check::{self, CheckOptions};
+use crate::diagnostics::Severity;
 use crate::gluon_version::GluonVersion;
 use crate::output::{self, Format};
 use crate::probe::ProbeOptions;
@@ -50,6 +51,30 @@ pub struct CheckArgs {
     /// everything but a copy of the site: for sites from pull requests.
     #[arg(long)]
     pub untrusted: bool,
+    /// Show only findings at least this severe (the exit status still
+    /// counts every error).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = MinSeverity::Note)]
+    pub min_severity: MinSeverity,
+}
+
+/// The least severe findings `check` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinSeverity {
+    /// Everything.
+    #[value(alias = "info")]
+    Note,
+    Warning,
+    Error,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Note => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Error => Severity::Error,
+        }
+    }
 }
 
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
@@ -61,9 +86,11 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     options.gluon_only = args.gluon_only;
     options.online = args.online.then(ProbeOptions::default);
     options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
-    let outcome = check::check(&args.path, &options)?;
+    let mut outcome = check::check(&args.path, &options)?;
     let exit = Exit::problems_if(outcome.report.has_errors());
-    let run = output::Run::new(&outcome, args.gluon_version, args.online);
+    let hidden = outcome.report.retain_at_least(args.min_severity.severity());
+    let mut run = output::Run::new(&outcome, args.gluon_version, args.online);
+    run.hidden = hidden;
     let mut out = termcolor::StandardStream::stdout(color_choice());
     let written = output::write(args.format, &run, &mut out).and_then(|()| out.flush());
     // A reader that stops early (`| head`) does not hide what was found.

@@ -129,6 +129,19 @@ fn write_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> 
 }
 
 /// Prints a failed check's diagnostics to standard error, as `check` would.
+/// Why render and build refuse a checked site, if they do: Gluon would
+/// reject it, or gluonvpn cannot tell (a refused file, a stopped
+/// evaluation).
+fn refusal(outcome: &crate::check::Outcome, version: GluonVersion) -> Option<String> {
+    use crate::check::Verdict;
+    match outcome.gluon_verdict() {
+        Verdict::Passes => None,
+        _ if outcome.site_mk_stopped() => Some("make on site.mk was stopped (GS019)".into()),
+        Verdict::Unknown => Some("gluonvpn did not read or evaluate everything Gluon would".into()),
+        Verdict::Fails => Some(format!("Gluon {version} would reject this site")),
+    }
+}
+
 fn report_rejected_site(
     outcome: &crate::check::Outcome,
     version: GluonVersion,

@@ -1,7 +1,7 @@
 //! `gluonvpn render node|gateway`: the configuration a site implies, printed,
 //! written, checked or diffed.
 
-use super::{parse_version, report_rejected_site, Exit};
+use super::{parse_version, refusal, report_rejected_site, Exit};
 use crate::check::{self, CheckOptions};
 use crate::gluon_version::GluonVersion;
 use clap::Subcommand;
@@ -90,17 +90,10 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<Exit> {
     options.domain = site_args.domain.clone();
     options.load.make.untrusted = site_args.untrusted;
     let outcome = check::check(&site_args.path, &options)?;
-    if !outcome.gluon_ok() || outcome.site_mk_stopped() {
+    if let Some(why) = refusal(&outcome, site_args.gluon_version) {
         // Refuse, and say why as `check` would.
         report_rejected_site(&outcome, site_args.gluon_version)?;
-        if outcome.gluon_ok() {
-            eprintln!("gluonvpn: error: not rendering: make on site.mk was stopped (GS019)");
-        } else {
-            eprintln!(
-                "gluonvpn: error: not rendering: Gluon {} would reject this site",
-                site_args.gluon_version
-            );
-        }
+        eprintln!("gluonvpn: error: not rendering: {why}");
         return Ok(Exit::ProblemsFound);
     }
     let rendered = match command {

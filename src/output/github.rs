@@ -29,7 +29,7 @@ pub fn write(run: &Run<'_>, mut out: &mut dyn WriteColor) -> std::io::Result<()>
 ///
 /// `site_path` is the site directory as the workflow sees it, relative to
 /// the repository root (see [`site_path`]); file names are joined to it.
-pub fn render(
+fn render(
     out: &mut dyn Write,
     sources: &SourceMap,
     site_path: &str,
@@ -71,10 +71,24 @@ pub fn command(d: &Diagnostic, sources: &SourceMap, site_path: &str) -> String {
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(value)))
         .collect();
+    // One annotation per problem: the further places are named in it.
+    let mut text = d.text_with_notes();
+    if !d.also_at.is_empty() {
+        let places: Vec<String> = d
+            .also_at
+            .iter()
+            .map(|span| {
+                let source = sources.get(span.file);
+                let (line, _) = source.line_col(span.start as usize);
+                format!("{}:{line}", join(site_path, &source.name))
+            })
+            .collect();
+        text.push_str(&format!("\nalso at {}", places.join(", ")));
+    }
     format!(
         "::{name} {}::{}",
         properties.join(","),
-        escape_data(&super::shown(&d.text_with_notes()))
+        escape_data(&super::shown(&text))
     )
 }
 

@@ -11,13 +11,15 @@ use std::path::Path;
 use termcolor::WriteColor;
 
 /// What the summary says besides the counts.
-pub struct Summary<'a> {
+struct Summary<'a> {
     pub site: &'a Path,
     pub gluon_version: &'a str,
     /// `None`: unknown.
     pub gluon_ok: Option<bool>,
     pub checked_packages: usize,
     pub domains: usize,
+    /// Findings left out by `--min-severity`.
+    pub hidden: usize,
 }
 
 /// Writes the run's diagnostics and its summary ([`render`]).
@@ -33,12 +35,13 @@ pub fn write(run: &Run<'_>, writer: &mut dyn WriteColor) -> std::io::Result<()> 
             gluon_ok: run.gluon_ok,
             checked_packages: run.checked_packages.len(),
             domains: run.domains.len(),
+            hidden: run.hidden,
         },
     )
 }
 
 /// Writes every diagnostic and the summary. `writer` decides about colour.
-pub fn render(
+fn render(
     writer: &mut dyn WriteColor,
     sources: &SourceMap,
     site_dir: &Path,
@@ -71,6 +74,9 @@ pub fn render(
     write_summary(writer, report, summary)
 }
 
+/// How many further places of one problem the human format shows.
+const SHOWN_PLACES: usize = 3;
+
 fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnostic<usize> {
     let file_name = d.span.map(|s| sources.get(s.file).name.as_str());
     let severity = match d.severity {
@@ -83,6 +89,28 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
         .with_code(format!("{}/{}", info.code, info.name))
         .with_message(super::shown(&d.message));
     let mut notes = d.notes.clone();
+    // The same problem elsewhere: a few places named, the rest counted.
+    if !d.also_at.is_empty() {
+        let named: Vec<String> = d
+            .also_at
+            .iter()
+            .take(SHOWN_PLACES)
+            .map(|span| {
+                let source = sources.get(span.file);
+                format!("{}:{}", source.name, source.line_col(span.start as usize).0)
+            })
+            .collect();
+        let more = if d.also_at.len() > SHOWN_PLACES {
+            ", …"
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "the same in {}: {}{more}",
+            plural(d.also_at.len(), "more place"),
+            named.join(", ")
+        ));
+    }
     if let Some(span) = d.span {
         // A line of a megabyte is not worth a megabyte of output.
         let source = sources.get(span.file);
@@ -168,9 +196,13 @@ fn write_summary(
         plural(infos, "note")
     )?;
     writer.reset()?;
+    let hidden = match summary.hidden {
+        0 => String::new(),
+        n => format!("; {} hidden by --min-severity", plural(n, "finding")),
+    };
     writeln!(
         writer,
-        " (Gluon {}: {}; {} checked{domains})",
+        " (Gluon {}: {}; {} checked{domains}{hidden})",
         summary.gluon_version,
         verdict,
         plural(summary.checked_packages, "package")

@@ -42,6 +42,9 @@ pub struct JsonDiagnostic {
     pub column: Option<usize>,
     pub end_line: Option<usize>,
     pub end_column: Option<usize>,
+    /// Further places that show the same problem (the same mistake in
+    /// several domain files).
+    pub also_at: Vec<JsonPlace>,
     /// The configuration path (`mesh_vpn.fastd.mtu`), or null.
     pub path: Option<String>,
     /// The first domain the problem was found in, or null.
@@ -87,6 +90,16 @@ pub fn write(run: &Run<'_>, out: &mut dyn WriteColor) -> std::io::Result<()> {
     writeln!(out)
 }
 
+/// A further place of a finding.
+#[derive(Serialize)]
+pub struct JsonPlace {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
 pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
     let (file, start, end) = match d.span {
         Some(span) => {
@@ -109,6 +122,22 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         column: start.map(|p| p.1),
         end_line: end.map(|p| p.0),
         end_column: end.map(|p| p.1),
+        also_at: d
+            .also_at
+            .iter()
+            .map(|span| {
+                let source = sources.get(span.file);
+                let (line, column) = source.line_col(span.start as usize);
+                let (end_line, end_column) = source.line_col(span.end as usize);
+                JsonPlace {
+                    file: source.name.clone(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            })
+            .collect(),
         path: d.config_path.clone(),
         domain: d.domains.first().cloned(),
         domains: d.domains.clone(),

@@ -52,6 +52,8 @@ pub struct Run<'a> {
     pub domains: Vec<&'a str>,
     /// Whether the network was probed (`--online`).
     pub online: bool,
+    /// How many findings `--min-severity` left out.
+    pub hidden: usize,
     /// The working directory as a `file:` URI, the base of SARIF's
     /// locations ([`sarif::directory_uri`]); `None` when it has none.
     pub root_uri: Option<String>,
@@ -70,6 +72,7 @@ impl<'a> Run<'a> {
             checked_packages: &outcome.checked_packages,
             domains: site.domains.iter().map(|d| d.code.as_str()).collect(),
             online,
+            hidden: 0,
             root_uri: std::env::current_dir()
                 .ok()
                 .and_then(|cwd| sarif::directory_uri(&cwd)),

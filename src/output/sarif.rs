@@ -287,8 +287,10 @@ fn rule(info: &CodeInfo) -> ReportingDescriptor {
 }
 
 fn result(d: &Diagnostic, rule_index: usize, sources: &SourceMap, site_path: &str) -> SarifResult {
+    // Several places: the same problem in each (SARIF: "the result occurred
+    // at all of them").
     let locations = d
-        .span
+        .places()
         .map(|span| {
             let source = sources.get(span.file);
             let (start_line, start_column) = source.line_col(span.start as usize);
@@ -305,7 +307,6 @@ fn result(d: &Diagnostic, rule_index: usize, sources: &SourceMap, site_path: &st
                 },
             }
         })
-        .into_iter()
         .collect();
     SarifResult {
         rule_id: d.code(),
