@@ -6,6 +6,7 @@ use crate::gluon_version::GluonVersion;
 use crate::input::{self, caps, Within};
 use crate::lints;
 use crate::probe::{self, ProbeOptions};
+use crate::release::{self, Fit};
 use crate::rules::lua_pattern::LuaPatterns;
 use crate::rules::vocabulary::{CheckInput, Checker, DomainInput, IMAGE_PROBES};
 use crate::rules::{self, PackageRules};
@@ -36,6 +37,9 @@ pub struct CheckOptions {
     /// Probe what the site points at on the network (`--online`): NTP
     /// servers are asked for the time, VPN endpoints resolved.
     pub online: Option<ProbeOptions>,
+    /// Check with the newest release the site is written for (see
+    /// [`check_inferring`]) instead of `load.version`.
+    pub infer_version: bool,
 }
 
 impl CheckOptions {
@@ -46,6 +50,7 @@ impl CheckOptions {
             gluon_only: false,
             severities: SeverityConfig::default(),
             online: None,
+            infer_version: false,
         }
     }
 }
@@ -63,6 +68,8 @@ pub enum CheckError {
 /// What a check found, with the loaded site for rendering.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The release checked with, and what the site shows about releases.
+    pub release: ReleaseChoice,
     pub site: Site,
     pub report: Report,
     /// Packages whose checks ran.
@@ -132,6 +139,61 @@ impl Outcome {
     }
 }
 
+/// The release a check ran with, and how it was chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleaseChoice {
+    pub version: GluonVersion,
+    /// Whether gluonvpn chose it (no `--gluon-version`).
+    pub inferred: bool,
+    /// What the site shows about the releases it is written for.
+    pub fit: Fit,
+}
+
+impl ReleaseChoice {
+    /// Why this release, in a few words: what makes it the newest the site
+    /// fits, or, where it fits none, what speaks against it.
+    pub fn reasons(&self) -> Vec<String> {
+        let against = self.fit.against(self.version);
+        let hints = if against.is_empty() {
+            // What rules out the newer releases.
+            self.fit
+                .hints
+                .iter()
+                .filter(|h| h.fits.iter().all(|v| *v <= self.version))
+                .collect()
+        } else {
+            against
+        };
+        hints.iter().map(|h| h.reason.clone()).collect()
+    }
+
+    /// Whether the site fits the release.
+    pub fn fits(&self) -> bool {
+        self.fit.fits(self.version)
+    }
+}
+
+/// [`check`], with the release inferred when `options.infer_version` is
+/// set: the site is checked with the newest release nothing in it speaks
+/// against (see [`release`]). The site is loaded again only when that is
+/// not the release it was first loaded with.
+pub fn check_inferring(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
+    let first = check(path, options)?;
+    if !options.infer_version {
+        return Ok(first);
+    }
+    let chosen = first.release.fit.choose();
+    let mut outcome = if chosen == first.release.version {
+        first
+    } else {
+        let mut again = options.clone();
+        again.load.version = chosen;
+        check(path, &again)?
+    };
+    outcome.release.inferred = true;
+    Ok(outcome)
+}
+
 pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
     let mut site = match load_watched(path, &options.load)? {
         Loaded::Site(site) => *site,
@@ -158,6 +220,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
     };
     let mut report = Report::default();
     report.extend(site.diagnostics.iter().cloned());
+    let fit = release::fit(&site);
+    if !fit.fits(site.version) {
+        report.push(release_misfit(&site, &fit, options.infer_version));
+    }
+    let other_images = fit.other_images(site.version);
     let mut checked_packages = BTreeSet::new();
     if let Some(site_conf) = &site.site_conf {
         run_package_checks(
@@ -175,7 +242,12 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
             .diagnostics
             .retain(|d| d.from_gluon() || std::ptr::eq(d.info, codes::SITE_MK_STOPPED));
     } else {
-        if let Some(context) = SiteView::new(&site, options.domain.as_deref()) {
+        if let Some(mut context) = SiteView::new(&site, options.domain.as_deref()) {
+            // Not on an image set the site never meant (GS008 says so).
+            if other_images {
+                context.selection_known = false;
+                context.packages.clear();
+            }
             report.extend(lints::run(&context));
             if let Some(probe_options) = &options.online {
                 report.extend(probe::run(&context, probe_options));
@@ -188,10 +260,55 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
     }
     report.sort(&site.sources);
     Ok(Outcome {
+        release: ReleaseChoice {
+            version: site.version,
+            inferred: false,
+            fit,
+        },
         site,
         report,
         checked_packages,
     })
+}
+
+/// GS008: the release does not fit the site, and why; where nothing fits, the
+/// site is older than every supported release.
+fn release_misfit(site: &Site, fit: &Fit, inferring: bool) -> Diagnostic {
+    let against = fit.against(site.version);
+    let older = fit.older_than_supported();
+    let message = if !older.is_empty() {
+        let keys: Vec<&str> = older.iter().map(|h| h.reason.as_str()).collect();
+        format!(
+            "the site is written for a Gluon release older than {}: {}",
+            GluonVersion::ALL[0],
+            keys.join("; ")
+        )
+    } else {
+        let fitting: Vec<&str> = GluonVersion::ALL
+            .into_iter()
+            .filter(|v| fit.fits(*v))
+            .map(GluonVersion::label)
+            .collect();
+        let reasons: Vec<&str> = against.iter().map(|h| h.reason.as_str()).collect();
+        format!(
+            "the site is not written for Gluon {}: {}{}",
+            site.version,
+            reasons.join("; "),
+            if fitting.is_empty() || inferring {
+                String::new()
+            } else {
+                format!(" (it fits {})", fitting.join(", "))
+            }
+        )
+    };
+    let span = against.iter().find_map(|h| h.span);
+    let mut d = Diagnostic::new(codes::RELEASE_MISFIT, message, span);
+    if fit.other_images(site.version) {
+        d = d.with_note(
+            "the images this release builds are not the ones the site selects: gluonvpn's lints that depend on the images' packages are not run",
+        );
+    }
+    d
 }
 
 enum Loaded {
@@ -254,6 +371,11 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
                         span,
                     ));
                     return Ok(Loaded::Hung(Box::new(Outcome {
+                        release: ReleaseChoice {
+                            version,
+                            inferred: false,
+                            fit: Fit::default(),
+                        },
                         site,
                         report,
                         checked_packages: BTreeSet::new(),

@@ -24,6 +24,7 @@ pub mod lints;
 pub mod output;
 pub mod peers;
 pub mod probe;
+pub mod release;
 pub mod render;
 pub mod rules;
 pub mod severity;

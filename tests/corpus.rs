@@ -150,3 +150,65 @@ fn gluonvpn_agrees_with_gluon_on_every_corpus_site() {
         );
     }
 }
+
+/// Without `--gluon-version`, every site is checked with a release it is
+/// written for — among those Gluon accepts it at, where it accepts it at
+/// all — and a site written for a release older than every supported one
+/// is told so, with the keys that show it.
+#[test]
+fn every_corpus_site_is_checked_with_a_release_it_fits() {
+    let Some(corpus) = corpus::corpus("THE RELEASE INFERENCE ON THE CORPUS") else {
+        return;
+    };
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json"),
+    )
+    .expect("MANIFEST.json parses");
+    let mut problems = Vec::new();
+    for entry in manifest.as_array().expect("a list") {
+        let site = entry["name"].as_str().expect("name");
+        let mut options = CheckOptions::new(GluonVersion::NEWEST);
+        options.infer_version = true;
+        let outcome = gluonvpn::check::check_inferring(&corpus.join(site), &options)
+            .unwrap_or_else(|e| panic!("{site}: {e}"));
+        let release = &outcome.release;
+        assert!(release.inferred, "{site}");
+        let accepted: Vec<GluonVersion> = entry["gluon_verdicts"]
+            .as_object()
+            .expect("verdicts")
+            .iter()
+            .filter(|(_, v)| v["ok"] == true)
+            .map(|(tag, _)| tag.parse().expect("known tag"))
+            .collect();
+        let misfit = outcome
+            .report
+            .diagnostics
+            .iter()
+            .find(|d| d.info == codes::RELEASE_MISFIT);
+        if release.fits() {
+            if misfit.is_some() {
+                problems.push(format!("{site}: fits {} but has GS008", release.version));
+            }
+            if !accepted.is_empty() && !accepted.contains(&release.version) {
+                problems.push(format!(
+                    "{site}: checked with {}, Gluon accepts it at {accepted:?}",
+                    release.version
+                ));
+            }
+        } else {
+            match misfit {
+                Some(d)
+                    if d.message.contains("older than v2022.1")
+                        && d.message
+                            .contains(" is obsolete in every supported release") => {}
+                other => problems.push(format!("{site}: fits no release, but says {other:?}")),
+            }
+            if !accepted.is_empty() {
+                problems.push(format!(
+                    "{site}: fits no release, but Gluon accepts it at {accepted:?}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["derive"],
     &["site"],
     &["rules", "lints", "probe"],
+    &["release"],
     &["catalog"],
     &["severity"],
     &["check"],

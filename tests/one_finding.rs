@@ -109,11 +109,7 @@ fn a_problem_repeated_in_every_domain_is_one_finding() {
     let github = check(site.path(), &["--format", "github"]);
     let gv103: Vec<&str> = github.lines().filter(|l| l.contains("GV103")).collect();
     assert_eq!(gv103.len(), 1, "{github}");
-    assert!(
-        gv103[0].contains("domains/d01.conf:21, "),
-        "{}",
-        gv103[0]
-    );
+    assert!(gv103[0].contains("domains/d01.conf:21, "), "{}", gv103[0]);
 }
 
 #[test]

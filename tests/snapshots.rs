@@ -15,7 +15,7 @@ fn rendered(fixture: &str, format: Format) -> String {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
     let outcome = check(&dir, &CheckOptions::new(GluonVersion::V2025_1)).expect("check runs");
     let mut out = termcolor::NoColor::new(Vec::new());
-    let run = Run::new(&outcome, GluonVersion::V2025_1, false);
+    let run = Run::new(&outcome, false);
     output::write(format, &run, &mut out).expect("renders");
     String::from_utf8(out.into_inner()).expect("utf-8")
 }

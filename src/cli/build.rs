@@ -176,7 +176,7 @@ pub(super) fn run(args: &BuildArgs) -> anyhow::Result<Exit> {
         options.load.target = target.clone();
         let outcome = check::check(&args.site, &options)?;
         if let Some(why) = refusal(&outcome, version) {
-            report_rejected_site(&outcome, version)?;
+            report_rejected_site(&outcome)?;
             eprintln!(
                 "gluonvpn: error: not building{}: {why}",
                 target.map(|t| format!(" {t}")).unwrap_or_default()

@@ -15,9 +15,10 @@ pub struct CheckArgs {
     /// A site directory, or a site.conf inside one.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// The Gluon release to check against: v2025.1, 2025.1 or a tag such as v2025.1.3.
-    #[arg(long, default_value = GluonVersion::NEWEST.label(), value_parser = parse_version)]
-    pub gluon_version: GluonVersion,
+    /// The Gluon release to check against: v2025.1, 2025.1 or a tag such as
+    /// v2025.1.3 (default: the newest release the site is written for).
+    #[arg(long, value_parser = parse_version)]
+    pub gluon_version: Option<GluonVersion>,
     /// Check only this domain: its code (the name of its file in domains/) or a name of its domain_names.
     #[arg(long, value_name = "NAME")]
     pub domain: Option<String>,
@@ -78,7 +79,8 @@ impl MinSeverity {
 }
 
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
-    let mut options = CheckOptions::new(args.gluon_version);
+    let mut options = CheckOptions::new(args.gluon_version.unwrap_or(GluonVersion::NEWEST));
+    options.infer_version = args.gluon_version.is_none();
     options.load.target = args.target.clone();
     options.load.include_broken = args.broken;
     options.load.make.untrusted = args.untrusted;
@@ -86,10 +88,10 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     options.gluon_only = args.gluon_only;
     options.online = args.online.then(ProbeOptions::default);
     options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
-    let mut outcome = check::check(&args.path, &options)?;
+    let mut outcome = check::check_inferring(&args.path, &options)?;
     let exit = Exit::problems_if(outcome.report.has_errors());
     let hidden = outcome.report.retain_at_least(args.min_severity.severity());
-    let mut run = output::Run::new(&outcome, args.gluon_version, args.online);
+    let mut run = output::Run::new(&outcome, args.online);
     run.hidden = hidden;
     let mut out = termcolor::StandardStream::stdout(color_choice());
     let written = output::write(args.format, &run, &mut out).and_then(|()| out.flush());

@@ -142,15 +142,8 @@ fn refusal(outcome: &crate::check::Outcome, version: GluonVersion) -> Option<Str
     }
 }
 
-fn report_rejected_site(
-    outcome: &crate::check::Outcome,
-    version: GluonVersion,
-) -> anyhow::Result<()> {
+fn report_rejected_site(outcome: &crate::check::Outcome) -> anyhow::Result<()> {
     let mut out = termcolor::StandardStream::stderr(color_choice());
-    output::write(
-        Format::Human,
-        &output::Run::new(outcome, version, false),
-        &mut out,
-    )?;
+    output::write(Format::Human, &output::Run::new(outcome, false), &mut out)?;
     Ok(())
 }

@@ -92,7 +92,7 @@ pub(super) fn run(command: &RenderCommand) -> anyhow::Result<Exit> {
     let outcome = check::check(&site_args.path, &options)?;
     if let Some(why) = refusal(&outcome, site_args.gluon_version) {
         // Refuse, and say why as `check` would.
-        report_rejected_site(&outcome, site_args.gluon_version)?;
+        report_rejected_site(&outcome)?;
         eprintln!("gluonvpn: error: not rendering: {why}");
         return Ok(Exit::ProblemsFound);
     }

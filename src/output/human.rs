@@ -14,6 +14,9 @@ use termcolor::WriteColor;
 struct Summary<'a> {
     pub site: &'a Path,
     pub gluon_version: &'a str,
+    /// Why this release, when gluonvpn chose it, and whether the site fits
+    /// it.
+    pub gluon_version_reasons: Option<(&'a [String], bool)>,
     /// `None`: unknown.
     pub gluon_ok: Option<bool>,
     pub checked_packages: usize,
@@ -32,6 +35,9 @@ pub fn write(run: &Run<'_>, writer: &mut dyn WriteColor) -> std::io::Result<()> 
         &Summary {
             site: run.site_dir,
             gluon_version: run.gluon_version.label(),
+            gluon_version_reasons: run
+                .gluon_version_inferred
+                .then_some((run.gluon_version_reasons.as_slice(), run.gluon_version_fits)),
             gluon_ok: run.gluon_ok,
             checked_packages: run.checked_packages.len(),
             domains: run.domains.len(),
@@ -206,5 +212,25 @@ fn write_summary(
         summary.gluon_version,
         verdict,
         plural(summary.checked_packages, "package")
-    )
+    )?;
+    // The release gluonvpn chose, and why.
+    if let Some((reasons, fits)) = summary.gluon_version_reasons {
+        let why = super::shown(&reasons.join("; "));
+        let line = match (fits, reasons.is_empty()) {
+            (true, true) => format!(
+                "checked with Gluon {}: nothing in the site speaks against the newest supported release",
+                summary.gluon_version
+            ),
+            (true, false) => format!(
+                "checked with Gluon {}, the newest release the site fits: {why}",
+                summary.gluon_version
+            ),
+            (false, _) => format!(
+                "the site fits no supported Gluon release; checked with {}, the closest: {why}",
+                summary.gluon_version
+            ),
+        };
+        writeln!(writer, "{line}")?;
+    }
+    Ok(())
 }

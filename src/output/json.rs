@@ -17,6 +17,10 @@ pub struct Document<'a> {
     pub gluonvpn: &'static str,
     pub site: String,
     pub gluon_version: &'static str,
+    /// Whether gluonvpn chose the release (no `--gluon-version`).
+    pub gluon_version_inferred: bool,
+    /// What in the site led to the release, or speaks against it.
+    pub gluon_version_reasons: Vec<String>,
     /// Whether a Gluon build would get past every site check.
     /// null when unknown.
     pub gluon_ok: Option<bool>,
@@ -70,6 +74,8 @@ pub fn document<'a>(run: &'a Run<'_>) -> Document<'a> {
         gluonvpn: env!("CARGO_PKG_VERSION"),
         site: run.site_dir.display().to_string(),
         gluon_version: run.gluon_version.label(),
+        gluon_version_inferred: run.gluon_version_inferred,
+        gluon_version_reasons: run.gluon_version_reasons.clone(),
         gluon_ok: run.gluon_ok,
         online: run.online,
         summary: Counts::of(run.report),

@@ -43,6 +43,12 @@ pub struct Run<'a> {
     /// and SARIF formats name it ([`github::site_path`]).
     pub site_path: String,
     pub gluon_version: GluonVersion,
+    /// Whether gluonvpn chose the release (no `--gluon-version`).
+    pub gluon_version_inferred: bool,
+    /// What in the site led to the release, or speaks against it.
+    pub gluon_version_reasons: Vec<String>,
+    /// Whether the site fits the release.
+    pub gluon_version_fits: bool,
     /// Whether a Gluon build would get past every site check; `None` when
     /// gluonvpn cannot tell (it did not read everything Gluon would).
     pub gluon_ok: Option<bool>,
@@ -60,14 +66,18 @@ pub struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(outcome: &'a Outcome, gluon_version: GluonVersion, online: bool) -> Run<'a> {
+    pub fn new(outcome: &'a Outcome, online: bool) -> Run<'a> {
         let site = &outcome.site;
+        let release = &outcome.release;
         Run {
             report: &outcome.report,
             sources: &site.sources,
             site_dir: &site.dir,
             site_path: github::site_path(&site.dir),
-            gluon_version,
+            gluon_version: release.version,
+            gluon_version_inferred: release.inferred,
+            gluon_version_reasons: release.reasons(),
+            gluon_version_fits: release.fits(),
             gluon_ok: outcome.gluon_verdict().passes(),
             checked_packages: &outcome.checked_packages,
             domains: site.domains.iter().map(|d| d.code.as_str()).collect(),

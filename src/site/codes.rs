@@ -48,6 +48,17 @@ declare_codes! {
         directory in a site file's place is refused with this error, before a byte is read \
         (a FIFO would make Gluon's build hang; a link out of the repository would let a pull \
         request read the CI machine's files). Replace it with the regular file it stands for."
+    RELEASE_MISFIT = "GS008" "release-misfit" Warning Gluonvpn
+        "The site is written for other Gluon releases than the one it is checked with."
+        "A site shows which Gluon releases it is written for: `image-customization.lua` (read \
+        from v2023.2 on; before, it is ignored and the images get only the default packages), \
+        `GLUON_FEATURES`/`GLUON_SITE_PACKAGES` in site.mk (rejected from v2023.2 on), keys a \
+        release's checks call obsolete, Gluon's Tunneldigger package (gone in v2025.1). \
+        Without `--gluon-version`, `check` takes the newest release the site fits and says so \
+        in its summary; with a release that does not fit, this finding says why, and the lints \
+        that depend on the images' packages are not run on an image set the site never \
+        meant. A site that fits no supported release (a key obsolete in all of them) is \
+        written for a release older than v2022.1: see the upgrading chapter of the book."
     SITE_MK = "GS010" "site-mk-error" Error GluonBuild
         "GNU make failed on site.mk."
         "Gluon's Makefile includes `site.mk`, so any make error in it (a missing include, a \
