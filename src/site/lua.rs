@@ -326,32 +326,10 @@ pub fn to_node(value: &mlua::Value, spans: SpanSource<'_>) -> Result<Option<Node
     convert(value, spans, 0)
 }
 
-/// Spans and span tree for the whole returned expression of a file.
-/// Files nested deeper than Lua accepts (200 levels) get none: Lua rejects
-/// them anyway, and the parser's recursion would exhaust the stack.
+/// Spans and span tree for the whole returned expression of a file (see
+/// [`spans::returned_expression`]: linear in the text, whatever it holds).
 pub fn file_span_tree(text: &str) -> Option<SpanTree> {
-    if nesting_depth(text) > 200 {
-        return None;
-    }
-    spans::returned_expression(&format!("return {text}"), "return ".len())
-}
-
-/// The deepest nesting of brackets, counted naively (brackets inside strings
-/// and comments count too, which only errs on the safe side).
-fn nesting_depth(text: &str) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0;
-    for b in text.bytes() {
-        match b {
-            b'{' | b'(' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
+    spans::returned_expression(text)
 }
 
 fn convert(
@@ -503,7 +481,7 @@ fn jsonc_number(n: f64) -> f64 {
 }
 
 /// json-c takes strings as C strings: they end at the first NUL byte.
-fn jsonc_string(bytes: &[u8]) -> String {
+pub(super) fn jsonc_string(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
