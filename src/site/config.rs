@@ -50,10 +50,14 @@ pub fn to_config_node(
             fallback: whole.clone(),
         },
     )
-    .map_err(|_| {
+    .map_err(|error| {
+        let message = match error {
+            lua::ConvertError::TooDeep => "the configuration contains a table that contains itself, or tables nested more than 64 levels deep".to_string(),
+            lua::ConvertError::Lua(e) => format!("gluonvpn could not read the evaluated configuration: {e}"),
+        };
         Box::new(Diagnostic::new(
             codes::NOT_SERIALISABLE,
-            "the configuration contains a table that contains itself, or tables nested more than 64 levels deep",
+            message,
             Some(Span::file_start(file)),
         ))
     })?;

@@ -207,8 +207,8 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
 
     let mut site = Site::unloaded(dir.clone(), version);
 
-    // Read every file first, so that make and the parsing for spans can run
-    // on other threads while Lua evaluates.
+    // Read every file first, so that make can run on another thread while
+    // Lua evaluates.
     let site_conf_path = dir.join("site.conf");
     let site_conf_text = read_optional(&site_conf_path)?;
     if let Some(text) = read_optional(&dir.join("modules"))? {
@@ -264,36 +264,19 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
             .collect(),
         _ => Vec::new(),
     };
-    let texts: Vec<String> = config_files
-        .iter()
-        .map(|&f| site.sources.get(f).text.clone())
-        .collect();
-    let (values, trees, make_outcome) = std::thread::scope(|scope| {
-        let parse = scope.spawn(move || {
-            texts
-                .iter()
-                .map(|t| lua::file_span_tree(t))
-                .collect::<Vec<_>>()
-        });
+    let (mut nodes, make_outcome) = std::thread::scope(|scope| {
         let make = site_mk_file.map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version)));
-        let values: Vec<_> = config_files
+        // One file at a time, evaluated and converted before the next: a
+        // Lua value held on the Rust side takes one of mlua's few thousand
+        // reference slots, so thousands of domains must not wait side by
+        // side for their conversion.
+        let nodes: Vec<Result<Node, Box<Diagnostic>>> = config_files
             .iter()
-            .map(|&f| config::evaluate_value(&sandbox, &site.sources, f))
+            .map(|&f| config::evaluate(&sandbox, &site.sources, f))
             .collect();
-        let trees = parse
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         let make_outcome = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (values, trees, make_outcome)
+        (nodes, make_outcome)
     });
-    let mut nodes: Vec<Result<Node, Box<Diagnostic>>> = values
-        .into_iter()
-        .zip(&trees)
-        .zip(&config_files)
-        .map(|((value, tree), &file)| {
-            value.and_then(|v| config::to_config_node(&site.sources, file, &v, tree.as_ref()))
-        })
-        .collect();
 
     // site.conf
     if site.site_file.is_some() {

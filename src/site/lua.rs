@@ -13,6 +13,7 @@ use super::value::{lua_number_to_string, Node, Value};
 use crate::source::{FileId, Span};
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::rc::Rc;
@@ -299,6 +300,8 @@ pub enum ConvertError {
     /// Tables nested deeper than any site needs; Gluon's serialiser would
     /// recurse forever on a table that contains itself.
     TooDeep,
+    /// Lua could not hand over a value (mlua's error).
+    Lua(String),
 }
 
 const MAX_DEPTH: usize = 64;
@@ -384,85 +387,106 @@ fn child_spans<'a>(
     }
 }
 
+/// A table key as lua-jsonc sees it.
+enum PairKey {
+    Number(f64),
+    Name(String),
+    /// Neither a number nor a string: lua-jsonc skips it.
+    Other,
+}
+
 fn convert_table(
     table: &Table,
     spans: SpanSource<'_>,
     depth: usize,
 ) -> Result<Value, ConvertError> {
-    let pairs: Vec<(mlua::Value, mlua::Value)> = table
-        .clone()
-        .pairs::<mlua::Value, mlua::Value>()
-        .filter_map(Result::ok)
-        .collect();
-
-    if let Some(len) = jsonc_array_length(&pairs) {
-        let mut items = Vec::with_capacity(len);
-        for index in 1..=len {
-            let value: mlua::Value = table.raw_get(index).unwrap_or(mlua::Value::Nil);
-            let child = spans.tree.and_then(|t| t.child_for_number(index as f64));
-            let (child_spans, key_span) = child_spans(spans.clone(), child);
-            // A function inside an array becomes JSON null, which loads back
-            // as a hole: the array ends there for `#` and ipairs.
-            let Some(mut node) = convert(&value, child_spans, depth + 1)? else {
-                break;
-            };
-            node.key_span = key_span;
-            items.push(node);
-        }
-        return Ok(Value::Array(items));
-    }
-
-    let mut fields: Vec<(String, Node)> = Vec::with_capacity(pairs.len());
-    for (key, value) in &pairs {
-        let (name, child) = match key {
+    // Every pair is converted as soon as Lua hands it over. Each Lua value
+    // held on the Rust side takes a slot of mlua's reference stack, of which
+    // Lua 5.1 has about 8,000: collecting the pairs of a large table first
+    // ran out of them, and the pairs that failed went missing.
+    let mut entries: Vec<(PairKey, Option<Node>)> = Vec::new();
+    let mut array = true;
+    let mut largest = 0usize;
+    for pair in table.clone().pairs::<mlua::Value, mlua::Value>() {
+        let (key, value) = pair.map_err(|e| ConvertError::Lua(e.to_string()))?;
+        let (key, child) = match key {
+            mlua::Value::Integer(i) => (
+                PairKey::Number(i as f64),
+                spans.tree.and_then(|t| t.child_for_number(i as f64)),
+            ),
+            mlua::Value::Number(n) => (
+                PairKey::Number(n),
+                spans.tree.and_then(|t| t.child_for_number(n)),
+            ),
             mlua::Value::String(s) => {
                 let name = jsonc_string(&s.as_bytes());
                 let child = spans.tree.and_then(|t| t.child_for_name(&name));
-                (name, child)
+                (PairKey::Name(name), child)
             }
-            mlua::Value::Integer(i) => (
-                lua_number_to_string(*i as f64),
-                spans.tree.and_then(|t| t.child_for_number(*i as f64)),
-            ),
-            mlua::Value::Number(n) => (
-                lua_number_to_string(*n),
-                spans.tree.and_then(|t| t.child_for_number(*n)),
-            ),
             // lua_tostring gives NULL for other keys; lua-jsonc skips them.
-            _ => continue,
+            _ => (PairKey::Other, None),
         };
+        match &key {
+            PairKey::Number(n) if jsonc_array_index(*n) => largest = largest.max(*n as usize),
+            _ => array = false,
+        }
+        if matches!(key, PairKey::Other) {
+            entries.push((key, None));
+            continue;
+        }
         let (child_spans, key_span) = child_spans(spans.clone(), child);
-        let Some(mut node) = convert(value, child_spans, depth + 1)? else {
+        let node = convert(&value, child_spans, depth + 1)?.map(|mut node| {
+            node.key_span = key_span;
+            node
+        });
+        entries.push((key, node));
+    }
+
+    // lua-jsonc's array test: every key a positive integer below INT_MAX and
+    // no holes below the largest (keys are distinct, so no holes means
+    // exactly `largest` keys). An empty table is an (empty) array.
+    if array && entries.len() == largest {
+        let mut items: Vec<Option<Node>> = (0..largest).map(|_| None).collect();
+        for (key, node) in entries {
+            if let PairKey::Number(n) = key {
+                if let Some(slot) = (n as usize).checked_sub(1).and_then(|i| items.get_mut(i)) {
+                    *slot = node;
+                }
+            }
+        }
+        // A function inside an array becomes JSON null, which loads back
+        // as a hole: the array ends there for `#` and ipairs.
+        return Ok(Value::Array(items.into_iter().map_while(|n| n).collect()));
+    }
+
+    let mut fields: Vec<(String, Node)> = Vec::with_capacity(entries.len());
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (key, node) in entries {
+        let name = match key {
+            PairKey::Number(n) => lua_number_to_string(n),
+            PairKey::Name(name) => name,
+            PairKey::Other => continue,
+        };
+        let Some(node) = node else {
             continue;
         };
-        node.key_span = key_span;
         // json-c replaces the value of a key added twice (e.g. `[1]` and
         // `['1']`), keeping its place.
-        match fields.iter_mut().find(|(k, _)| *k == name) {
-            Some(existing) => existing.1 = node,
-            None => fields.push((name, node)),
+        match positions.get(&name) {
+            Some(&at) => fields[at].1 = node,
+            None => {
+                positions.insert(name.clone(), fields.len());
+                fields.push((name, node));
+            }
         }
     }
     Ok(Value::Object(fields))
 }
 
-/// lua-jsonc's array test: every key a positive integer below INT_MAX and no
-/// holes below the largest. An empty table is an (empty) array.
-fn jsonc_array_length(pairs: &[(mlua::Value, mlua::Value)]) -> Option<usize> {
-    let mut max = 0usize;
-    for (key, _) in pairs {
-        let n = match key {
-            mlua::Value::Integer(i) => *i as f64,
-            mlua::Value::Number(n) => *n,
-            _ => return None,
-        };
-        if n.fract() != 0.0 || n <= 0.0 || n >= f64::from(i32::MAX) {
-            return None;
-        }
-        max = max.max(n as usize);
-    }
-    // Every key is distinct, so no holes means exactly `max` keys.
-    (pairs.len() == max).then_some(max)
+/// Whether lua-jsonc counts a number key as an array index: a positive
+/// integer below INT_MAX.
+fn jsonc_array_index(n: f64) -> bool {
+    n.fract() == 0.0 && n > 0.0 && n < f64::from(i32::MAX)
 }
 
 /// lua-jsonc stores an integral number with json-c's 32-bit
@@ -611,6 +635,38 @@ mod tests {
         let err = eval("(function() local t = {} for i = 1, 1e9 do t[i] = i end end)()")
             .expect_err("table");
         assert!(matches!(err.kind, FailureKind::Limit(_)), "{err:?}");
+    }
+
+    /// Every Lua value held on the Rust side takes one of the ~8,000 slots
+    /// of mlua's reference stack: a conversion that held the pairs of a
+    /// large table lost the pairs beyond them (issue 12).
+    #[test]
+    fn large_tables_convert_completely() {
+        let node = eval(
+            "(function()
+               local t = { list = {} }
+               for i = 1, 20000 do
+                 t['k' .. i] = { v = i, s = 'x' .. i }
+                 t.list[i] = { i }
+               end
+               return t
+             end)()",
+        )
+        .expect("evaluates")
+        .expect("a value");
+        let Value::Object(fields) = &node.value else {
+            panic!("an object")
+        };
+        assert_eq!(fields.len(), 20_001);
+        for i in [1, 8_000, 20_000] {
+            let item = node.get_name(&format!("k{i}")).expect("item");
+            assert_eq!(item.get_name("v").and_then(Node::as_f64), Some(i as f64));
+            assert_eq!(
+                item.get_name("s").and_then(Node::as_str),
+                Some(&*format!("x{i}"))
+            );
+        }
+        assert_eq!(node.get_name("list").map(Node::len), Some(20_000));
     }
 
     #[test]
