@@ -94,7 +94,12 @@ pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> D
         _ => Some(Span::file_start(file)),
     };
     let mut diagnostic = Diagnostic::new(code, failure.bare_message().to_string(), span);
-    if failure.kind != FailureKind::Limit(lua::LimitKind::Time) {
+    // Gluon runs without gluonvpn's time and pattern limits: it has no
+    // message for them.
+    if !matches!(
+        failure.kind,
+        FailureKind::Limit(lua::LimitKind::Time | lua::LimitKind::Pattern)
+    ) {
         diagnostic = diagnostic.with_gluon_message(failure.message.clone());
     }
     diagnostic

@@ -194,7 +194,33 @@ fn site_feeds(modules: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The stack of the thread a site is loaded on. Everything that recurses
+/// while loading is bounded by a constant, none by the input: Lua 5.1's
+/// parser (200 syntax levels) and nested C calls (200, e.g. `gsub` with a
+/// function that calls `gsub`, each holding an 8 KiB buffer; `include` in
+/// image-customization.lua), the pattern matcher (gluonvpn's
+/// [`lua::MAX_PATTERN_ITEMS`]) and the conversion (64 levels of tables).
+/// The deepest, 197 nested `gsub` calls, needs 2.1 MiB in a debug build
+/// (more than the 2 MiB of a default Rust thread), `include` at its limit
+/// 1.7 MiB, the rest far less; `tests/lua_limits.rs` runs them. The
+/// thread's own stack makes that independent of the caller's.
+pub const LOAD_STACK_SIZE: usize = 32 << 20;
+
+/// Loads the site at `path` (a site directory or its site.conf), on a
+/// thread of its own with a stack of [`LOAD_STACK_SIZE`].
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("gluonvpn-lua".into())
+            .stack_size(LOAD_STACK_SIZE)
+            .spawn_scoped(scope, || load_here(path, options))
+            .map_err(|e| LoadError::Lua(format!("cannot start a thread: {e}")))?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let dir = site_dir(path)?;
     let data =
         gluon_data::embedded(options.version.label()).ok_or(LoadError::NoData(options.version))?;

@@ -6,16 +6,26 @@
 //! metatable) are there, as in Gluon. On top of that the sandbox bounds the
 //! instructions, the memory and the wall-clock time an evaluation may use, so
 //! `while true do end` or `("x"):rep(2^31)` end in a clear error.
+//!
+//! Lua 5.1 bounds its own recursion in C: the parser stops at 200 syntax
+//! levels ("chunk has too many syntax levels") and nested C calls at 200 ("C
+//! stack overflow"). The sandbox loads and runs a file at the C call depth
+//! Gluon's `lua scripts/site_config.lua` does (two levels), so both limits
+//! strike at exactly the depth where they strike in Gluon. The one recursion
+//! Lua 5.1 leaves unbounded, its pattern matcher (once per repetition item),
+//! the sandbox bounds ([`MAX_PATTERN_ITEMS`]).
 
 use super::spans;
 pub use super::spans::SpanTree;
 use super::value::{lua_number_to_string, Node, Value};
 use crate::source::{FileId, Span};
-use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
+use mlua::chunk::ChunkMode;
+use mlua::{ffi, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::os::raw::c_int;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,6 +55,8 @@ pub enum LimitKind {
     Instructions,
     Memory,
     Time,
+    /// A string pattern with more than [`MAX_PATTERN_ITEMS`] items.
+    Pattern,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +110,9 @@ pub struct Sandbox {
     limits: Limits,
     budget: Rc<Budget>,
     watch: Option<Arc<Watch>>,
+    /// Loads and runs a configuration file two C calls deep (see
+    /// [`Sandbox::eval_config`]).
+    config_runner: Function,
 }
 
 /// What a watchdog on another thread sees of a sandbox: the evaluation that
@@ -158,12 +173,19 @@ impl Sandbox {
                 }
             },
         )?;
-        Ok(Sandbox {
+        guard_pattern_matching(&lua)?;
+        let runner = config_runner(&lua, false)?;
+        let mut sandbox = Sandbox {
             lua,
             limits,
             budget,
             watch: None,
-        })
+            config_runner: runner,
+        };
+        if parses_nested_tables(&sandbox, GLUON_DEEPEST_TABLES + 1) {
+            sandbox.config_runner = config_runner(&sandbox.lua, true)?;
+        }
+        Ok(sandbox)
     }
 
     /// Lets a watchdog see which evaluation runs (see [`Watch`]).
@@ -226,7 +248,10 @@ impl Sandbox {
                 location: None,
             };
         }
-        let (kind, message) = flatten_error(&error);
+        let (mut kind, message) = flatten_error(&error);
+        if message.ends_with(PATTERN_MESSAGE) {
+            kind = FailureKind::Limit(LimitKind::Pattern);
+        }
         let location = parse_location(&message);
         LuaFailure {
             kind,
@@ -237,15 +262,208 @@ impl Sandbox {
 
     /// Evaluates a configuration file as Gluon's scripts/site_config.lua does:
     /// `return ` + text, chunk name = the file's name, empty environment.
+    ///
+    /// Gluon runs that script with `lua`, whose main chunk runs two C calls
+    /// deep (`lua_cpcall`, then `lua_pcall`); it calls `load` and the loaded
+    /// chunk from Lua, which adds none. Lua 5.1's limits count from there:
+    /// the parser allows 200 syntax levels minus that depth, nested C calls
+    /// (`gsub` with a function) 200 minus it. So the file is parsed and run
+    /// two C calls deep here as well (see [`config_runner`]).
     pub fn eval_config(&self, chunk_name: &str, text: &str) -> Result<mlua::Value, LuaFailure> {
         let source = format!("return {text}");
         self.run_named(chunk_name, |lua| {
             let env = lua.create_table()?;
-            lua.load(&source)
-                .set_name(chunk_name)
-                .set_environment(env)
-                .eval::<mlua::Value>()
+            self.config_runner
+                .call::<mlua::Value>((lua.create_string(&source)?, chunk_name, env))
         })
+    }
+}
+
+/// The runner of [`Sandbox::eval_config`]: a Rust function that loads the
+/// text and calls the chunk. Called from Rust, it runs one C call deep, and
+/// the chunk it calls two. Loading adds a C call where mlua protects it
+/// (with a memory limit set, as in [`Sandbox::run`]); where it does not,
+/// `extra_level` loads through one more Rust call, so that the parser too
+/// counts its levels from two. [`Sandbox::new`] finds out which applies.
+fn config_runner(lua: &Lua, extra_level: bool) -> mlua::Result<Function> {
+    let loader = lua.create_function(
+        |lua, (source, name, env): (mlua::LuaString, String, Table)| {
+            lua.load(source.as_bytes().to_vec())
+                .set_name(name)
+                .set_mode(ChunkMode::Text)
+                .set_environment(env)
+                .into_function()
+        },
+    )?;
+    lua.create_function(
+        move |lua, (source, name, env): (mlua::LuaString, String, Table)| {
+            let chunk = if extra_level {
+                loader.call::<Function>((source, name, env))?
+            } else {
+                lua.load(source.as_bytes().to_vec())
+                    .set_name(name)
+                    .set_mode(ChunkMode::Text)
+                    .set_environment(env)
+                    .into_function()?
+            };
+            chunk.call::<mlua::MultiValue>(())
+        },
+    )
+}
+
+/// Whether the runner parses `return` and `depth` nested table
+/// constructors (at Gluon's depth, 197 and not 198).
+fn parses_nested_tables(sandbox: &Sandbox, depth: usize) -> bool {
+    let probe = format!("return {}{}", "{".repeat(depth), "}".repeat(depth));
+    sandbox
+        .run(|lua| {
+            let env = lua.create_table()?;
+            sandbox
+                .config_runner
+                .call::<mlua::Value>((lua.create_string(&probe)?, "probe", env))
+        })
+        .is_ok()
+}
+
+/// The most table constructors Lua 5.1 nests in `return {{…}}` when the
+/// parser starts two C calls deep, as in Gluon (measured with lua5.1).
+const GLUON_DEEPEST_TABLES: usize = 197;
+
+/// How many repetition items (`?`, `*`, `+`, `-`) and capture brackets a
+/// string pattern may have. Lua 5.1's matcher recurses in C once for each,
+/// with no limit of its own: a long enough pattern overflows the C stack and
+/// the process dies (Lua 5.1 itself crashes on `("x?"):rep(150000)`). Lua 5.2
+/// and later stop at 200 levels with "pattern too complex"; the sandbox stops
+/// a pattern with more than 200 such items before it runs.
+pub const MAX_PATTERN_ITEMS: usize = 200;
+
+const PATTERN_MESSAGE: &str =
+    "pattern too complex (more than 200 repetitions and captures: gluonvpn's limit)";
+
+/// Replaces `string.find`, `match`, `gmatch` and `gsub` (reached through the
+/// string metatable) with C functions that check the pattern and then run
+/// the original on the same stack frame: for every pattern within the
+/// limit, results, error messages and their positions stay Lua's own.
+fn guard_pattern_matching(lua: &Lua) -> mlua::Result<()> {
+    let string: Table = lua.globals().raw_get("string")?;
+    for (name, is_find) in [
+        ("find", true),
+        ("match", false),
+        ("gmatch", false),
+        ("gsub", false),
+    ] {
+        let original: Function = string.raw_get(name)?;
+        // SAFETY: the closure only pushes a C closure over the two values
+        // exec_raw put on the stack (the original function and the flag).
+        let guarded: Function = unsafe {
+            lua.exec_raw((original, is_find), |state| {
+                ffi::lua_pushcclosure(state, guarded_matcher, 2);
+            })
+        }?;
+        string.raw_set(name, guarded)?;
+    }
+    Ok(())
+}
+
+/// A string matcher behind the pattern check. Upvalue 1 is the original C
+/// function, upvalue 2 whether it is `find` (whose fourth argument turns
+/// patterns off).
+unsafe extern "C-unwind" fn guarded_matcher(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole function): `state` is the running Lua state, which calls
+    // this function with its arguments at 1..n; the upvalues are set by
+    // guard_pattern_matching. Nothing here owns memory or has a destructor,
+    // so lua_error's longjmp out of this frame skips no cleanup.
+    unsafe {
+        let plain = ffi::lua_toboolean(state, ffi::lua_upvalueindex(2)) != 0
+            && ffi::lua_toboolean(state, 4) != 0;
+        if !plain && ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
+            let mut len = 0usize;
+            let pattern = ffi::lua_tolstring(state, 2, &mut len);
+            if !pattern.is_null()
+                && recursing_items(std::slice::from_raw_parts(pattern.cast::<u8>(), len))
+                    > MAX_PATTERN_ITEMS
+            {
+                ffi::luaL_where(state, 1);
+                ffi::lua_pushlstring(
+                    state,
+                    PATTERN_MESSAGE.as_ptr().cast(),
+                    PATTERN_MESSAGE.len(),
+                );
+                ffi::lua_concat(state, 2);
+                ffi::lua_error(state);
+            }
+        }
+        match ffi::lua_tocfunction(state, ffi::lua_upvalueindex(1)) {
+            Some(original) => original(state),
+            None => 0,
+        }
+    }
+}
+
+/// The pattern items on which Lua 5.1's `match` (lstrlib.c) calls itself:
+/// an item followed by `?`, `*`, `+` or `-`, and each `(` and `)`. Any
+/// chain of recursive calls consumes one of them per level, so this bounds
+/// the recursion depth (other items, `%b`, `%f` and back references loop).
+pub fn recursing_items(pattern: &[u8]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'(' => {
+                count += 1;
+                i += if pattern.get(i + 1) == Some(&b')') {
+                    2
+                } else {
+                    1
+                };
+            }
+            b')' => {
+                count += 1;
+                i += 1;
+            }
+            b'%' if pattern.get(i + 1) == Some(&b'b') => i += 4,
+            b'%' if pattern.get(i + 1) == Some(&b'f') => i = class_end(pattern, i + 2),
+            b'%' if pattern.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 2,
+            _ => {
+                let end = class_end(pattern, i);
+                if matches!(pattern.get(end), Some(b'?' | b'*' | b'+' | b'-')) {
+                    count += 1;
+                    i = end + 1;
+                } else {
+                    i = end;
+                }
+            }
+        }
+    }
+    count
+}
+
+/// lstrlib.c's classend: just past the single-character class at `i`.
+fn class_end(pattern: &[u8], i: usize) -> usize {
+    match pattern.get(i) {
+        Some(b'%') => i + 2,
+        Some(b'[') => {
+            let mut j = i + 1;
+            if pattern.get(j) == Some(&b'^') {
+                j += 1;
+            }
+            // A `]` right after `[` or `[^` belongs to the set.
+            loop {
+                let Some(&c) = pattern.get(j) else {
+                    return pattern.len();
+                };
+                j += 1;
+                if c == b'%' && j < pattern.len() {
+                    j += 1;
+                }
+                match pattern.get(j) {
+                    Some(b']') => return j + 1,
+                    Some(_) => {}
+                    None => return pattern.len(),
+                }
+            }
+        }
+        _ => i + 1,
     }
 }
 
@@ -256,6 +474,7 @@ fn limit_message(kind: LimitKind) -> &'static str {
         }
         LimitKind::Memory => "evaluation stopped: it used more memory than gluonvpn allows",
         LimitKind::Time => "evaluation stopped: it ran longer than gluonvpn allows",
+        LimitKind::Pattern => PATTERN_MESSAGE,
     }
 }
 
@@ -667,6 +886,22 @@ mod tests {
             );
         }
         assert_eq!(node.get_name("list").map(Node::len), Some(20_000));
+    }
+
+    #[test]
+    fn pattern_items_that_recurse_are_counted() {
+        for (pattern, items) in [
+            ("abc", 0),
+            ("a?b*c+d-", 4),
+            ("%a*%%?[%]x]-[^]]+", 4),
+            ("()(a)%1%b()%f[%w]x", 3),
+            ("[a-", 0),
+            ("%", 0),
+            ("x?", 1),
+        ] {
+            assert_eq!(recursing_items(pattern.as_bytes()), items, "{pattern}");
+        }
+        assert_eq!(recursing_items("x?".repeat(150_000).as_bytes()), 150_000);
     }
 
     #[test]
