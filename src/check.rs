@@ -526,6 +526,15 @@ fn run_package_checks(
     // Gluon checks every name a domain is installed under. A check that never
     // asks for the name gives the same result for the domain and its aliases,
     // so aliases rerun only the checks that asked.
+    let mut aliases: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for (name, code) in &site.domain_names {
+        if name != code {
+            aliases
+                .entry(code.as_str())
+                .or_default()
+                .push(name.as_str());
+        }
+    }
     for domain in &site.domains {
         if options.domain.as_ref().is_some_and(|d| d != &domain.code) {
             continue;
@@ -551,11 +560,7 @@ fn run_package_checks(
             None,
             report,
         );
-        for (name, _) in site
-            .domain_names
-            .iter()
-            .filter(|(name, code)| **code == domain.code && **name != domain.code)
-        {
+        for name in aliases.get(domain.code.as_str()).into_iter().flatten() {
             run(
                 Some(input(name, domain, config)),
                 &conf,

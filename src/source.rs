@@ -3,6 +3,7 @@
 //! Spans are byte ranges everywhere in the library; line and column are only
 //! computed when a diagnostic is rendered (as selene does).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Index of a file in a [`SourceMap`].
@@ -104,15 +105,19 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Where each path is in `files` (a site may have thousands of domains).
+    by_path: HashMap<PathBuf, u32>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, name: String, path: PathBuf, text: String) -> FileId {
-        if let Some(existing) = self.files.iter().position(|f| f.path == path) {
-            return FileId(existing as u32);
+        if let Some(&existing) = self.by_path.get(&path) {
+            return FileId(existing);
         }
+        let id = self.files.len() as u32;
+        self.by_path.insert(path.clone(), id);
         self.files.push(SourceFile::new(name, path, text));
-        FileId((self.files.len() - 1) as u32)
+        FileId(id)
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
@@ -120,10 +125,7 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
+        self.by_path.get(path).map(|&i| FileId(i))
     }
 
     pub fn find_name(&self, name: &str) -> Option<FileId> {

@@ -61,7 +61,7 @@ fn invalid_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn duplicate_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     for (view, fastd) in fastd_domains(context) {
-        let mut seen: Vec<(String, &str)> = Vec::new();
+        let mut seen: std::collections::HashMap<String, &str> = Default::default();
         for (_, peer) in fastd.all_peers() {
             let Some(key) = peer
                 .key
@@ -71,8 +71,8 @@ fn duplicate_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let normalised = key.value.to_ascii_lowercase();
-            match seen.iter().find(|(k, _)| *k == normalised) {
-                Some((_, first)) => out.push(context.diagnostic_for(
+            match seen.get(&normalised) {
+                Some(first) => out.push(context.diagnostic_for(
                     &DUPLICATE_FASTD_PEER_KEY.info,
                     view,
                     &key.at,
@@ -81,7 +81,9 @@ fn duplicate_key(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
                         peer.name
                     ),
                 )),
-                None => seen.push((normalised, &peer.name)),
+                None => {
+                    seen.insert(normalised, &peer.name);
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::site::value::{
     format_value, lua_number_to_string, lua_quote, path_to_string, Key, Node, Value,
 };
 use crate::source::{FileId, Span};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 pub type Path = Vec<Key>;
 
@@ -182,7 +182,15 @@ pub struct Checker<'a> {
     /// Whether the check asked for the domain's name: only then can its
     /// result differ between a domain and its aliases.
     asked_for_domain: std::cell::Cell<bool>,
+    /// Lookup indexes of the large tables of the configuration, by the
+    /// table's address. Gluon's checks walk every path from the root, once
+    /// per peer of a peer group: a linear search per step would make a site
+    /// with thousands of peers quadratic (a table lookup in Gluon's Lua).
+    indexes: HashMap<usize, HashMap<&'a str, &'a Node>>,
 }
+
+/// Tables with more fields than this get a lookup index.
+const INDEXED_FIELDS: usize = 32;
 
 impl<'a> Checker<'a> {
     pub fn new(input: &'a CheckInput<'a>, package: &'static str) -> Checker<'a> {
@@ -192,6 +200,7 @@ impl<'a> Checker<'a> {
             diagnostics: Vec::new(),
             recording: None,
             asked_for_domain: std::cell::Cell::new(false),
+            indexes: HashMap::new(),
         }
     }
 
@@ -375,12 +384,28 @@ impl<'a> Checker<'a> {
                 self.var_error(super::codes::WRONG_TYPE, &prefix, Some(node), "be a table");
                 return Err(());
             }
-            match node.get(key) {
+            match self.child(node, key) {
                 Some(next) => node = next,
                 None => return Ok(None),
             }
         }
         Ok(Some(node))
+    }
+
+    /// `node.get(key)`, through an index for large tables.
+    fn child(&mut self, node: &'a Node, key: &Key) -> Option<&'a Node> {
+        match (&node.value, key) {
+            (Value::Object(fields), Key::Name(name)) if fields.len() > INDEXED_FIELDS => {
+                let address = std::ptr::from_ref(node) as usize;
+                // Later fields win, as in Node::get.
+                let index = self
+                    .indexes
+                    .entry(address)
+                    .or_insert_with(|| fields.iter().map(|(k, v)| (k.as_str(), v)).collect());
+                index.get(name.as_str()).copied()
+            }
+            _ => node.get(key),
+        }
     }
 
     // ---- in_site / in_domain / obsolete -------------------------------------

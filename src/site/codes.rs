@@ -21,7 +21,10 @@ declare_codes! {
         "Evaluating a site file ran too long or used too much memory."
         "gluonvpn runs site files in a sandbox with an instruction, memory and time budget far \
         above what any real site needs, so that an endless loop or a runaway allocation ends in \
-        this error instead of a hang. Gluon itself would hang or run out of memory."
+        this error instead of a hang. Gluon itself would hang or run out of memory. The same \
+        code stops a string pattern with more than 200 repetitions (`?`, `*`, `+`, `-`) and \
+        captures (\"pattern too complex\"): Lua 5.1's matcher recurses once for each, and \
+        Gluon's Lua crashes on long ones."
     NOT_A_TABLE = "GS004" "config-not-a-table" Error GluonBuild
         "A site file does not evaluate to a table."
         "`site.conf` and each domain file must be one Lua table constructor (`{ ... }`), or an \

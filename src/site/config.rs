@@ -50,10 +50,14 @@ pub fn to_config_node(
             fallback: whole.clone(),
         },
     )
-    .map_err(|_| {
+    .map_err(|error| {
+        let message = match error {
+            lua::ConvertError::TooDeep => "the configuration contains a table that contains itself, or tables nested more than 64 levels deep".to_string(),
+            lua::ConvertError::Lua(e) => format!("gluonvpn could not read the evaluated configuration: {e}"),
+        };
         Box::new(Diagnostic::new(
             codes::NOT_SERIALISABLE,
-            "the configuration contains a table that contains itself, or tables nested more than 64 levels deep",
+            message,
             Some(Span::file_start(file)),
         ))
     })?;
@@ -90,7 +94,12 @@ pub fn lua_failure(sources: &SourceMap, file: FileId, failure: &LuaFailure) -> D
         _ => Some(Span::file_start(file)),
     };
     let mut diagnostic = Diagnostic::new(code, failure.bare_message().to_string(), span);
-    if failure.kind != FailureKind::Limit(lua::LimitKind::Time) {
+    // Gluon runs without gluonvpn's time and pattern limits: it has no
+    // message for them.
+    if !matches!(
+        failure.kind,
+        FailureKind::Limit(lua::LimitKind::Time | lua::LimitKind::Pattern)
+    ) {
         diagnostic = diagnostic.with_gluon_message(failure.message.clone());
     }
     diagnostic

@@ -17,6 +17,7 @@ use crate::diagnostics::Diagnostic;
 use crate::gluon_version::GluonVersion;
 use crate::input::{self, caps, Within};
 use crate::source::{FileId, SourceMap, Span};
+use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,9 +90,12 @@ impl<'a> ImageCustomization<'a> {
         let state = Rc::new(RefCell::new(State::default()));
         let included = Rc::new(RefCell::new(BTreeMap::new()));
         let compiled = sandbox.run(|lua| {
+            // Text only: Lua 5.1 runs precompiled chunks unverified, and a
+            // crafted one can corrupt memory.
             let chunk = lua
                 .load(source.text.as_str())
                 .set_name(chunk_name(&source.name))
+                .set_mode(ChunkMode::Text)
                 .into_function()?;
             let funcs = make_funcs(lua, &state, &included, version, site_dir)?;
             Ok((chunk, funcs))
@@ -409,7 +413,11 @@ fn make_funcs(
                 misuse(lua, &state, message)
             })?;
             included.borrow_mut().insert(path.clone(), (full, text.clone()));
-            let chunk = lua.load(text).set_name(chunk_name(&path)).into_function()?;
+            let chunk = lua
+                .load(text)
+                .set_name(chunk_name(&path))
+                .set_mode(ChunkMode::Text)
+                .into_function()?;
             // The included file runs in the including evaluation's environment.
             let env = state.borrow().env.clone();
             if let Some(env) = env {

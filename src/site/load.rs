@@ -221,7 +221,33 @@ fn site_feeds(modules: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The stack of the thread a site is loaded on. Everything that recurses
+/// while loading is bounded by a constant, none by the input: Lua 5.1's
+/// parser (200 syntax levels) and nested C calls (200, e.g. `gsub` with a
+/// function that calls `gsub`, each holding an 8 KiB buffer; `include` in
+/// image-customization.lua), the pattern matcher (gluonvpn's
+/// [`lua::MAX_PATTERN_ITEMS`]) and the conversion (64 levels of tables).
+/// The deepest, 197 nested `gsub` calls, needs 2.1 MiB in a debug build
+/// (more than the 2 MiB of a default Rust thread), `include` at its limit
+/// 1.7 MiB, the rest far less; `tests/lua_limits.rs` runs them. The
+/// thread's own stack makes that independent of the caller's.
+pub const LOAD_STACK_SIZE: usize = 32 << 20;
+
+/// Loads the site at `path` (a site directory or its site.conf), on a
+/// thread of its own with a stack of [`LOAD_STACK_SIZE`].
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("gluonvpn-lua".into())
+            .stack_size(LOAD_STACK_SIZE)
+            .spawn_scoped(scope, || load_here(path, options))
+            .map_err(|e| LoadError::Lua(format!("cannot start a thread: {e}")))?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let dir = site_dir(path)?;
     let data =
         gluon_data::embedded(options.version.label()).ok_or(LoadError::NoData(options.version))?;
@@ -234,8 +260,8 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
 
     let mut site = Site::unloaded(dir.clone(), version);
 
-    // Read every file first, so that make and the parsing for spans can run
-    // on other threads while Lua evaluates.
+    // Read every file first, so that make can run on another thread while
+    // Lua evaluates.
     let site_conf_path = dir.join("site.conf");
     let diagnostics = &mut site.diagnostics;
     let site_conf_text = read_site_file(&dir, "site.conf", caps::LUA_CONFIG, diagnostics);
@@ -295,37 +321,19 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
             .collect(),
         _ => Vec::new(),
     };
-    let texts: Vec<String> = config_files
-        .iter()
-        .map(|&f| site.sources.get(f).text.clone())
-        .collect();
-    let (values, trees, make_outcome) = std::thread::scope(|scope| {
-        let parse = scope.spawn(move || {
-            texts
-                .iter()
-                .map(|t| lua::file_span_tree(t))
-                .collect::<Vec<_>>()
-        });
-        let make = site_mk_file
-            .map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
-        let values: Vec<_> = config_files
+    let (mut nodes, make_outcome) = std::thread::scope(|scope| {
+        let make = site_mk_file.map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
+        // One file at a time, evaluated and converted before the next: a
+        // Lua value held on the Rust side takes one of mlua's few thousand
+        // reference slots, so thousands of domains must not wait side by
+        // side for their conversion.
+        let nodes: Vec<Result<Node, Box<Diagnostic>>> = config_files
             .iter()
-            .map(|&f| config::evaluate_value(&sandbox, &site.sources, f))
+            .map(|&f| config::evaluate(&sandbox, &site.sources, f))
             .collect();
-        let trees = parse
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         let make_outcome = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (values, trees, make_outcome)
+        (nodes, make_outcome)
     });
-    let mut nodes: Vec<Result<Node, Box<Diagnostic>>> = values
-        .into_iter()
-        .zip(&trees)
-        .zip(&config_files)
-        .map(|((value, tree), &file)| {
-            value.and_then(|v| config::to_config_node(&site.sources, file, &v, tree.as_ref()))
-        })
-        .collect();
 
     // site.conf
     if site.site_file.is_some() {

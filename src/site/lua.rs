@@ -6,15 +6,26 @@
 //! metatable) are there, as in Gluon. On top of that the sandbox bounds the
 //! instructions, the memory and the wall-clock time an evaluation may use, so
 //! `while true do end` or `("x"):rep(2^31)` end in a clear error.
+//!
+//! Lua 5.1 bounds its own recursion in C: the parser stops at 200 syntax
+//! levels ("chunk has too many syntax levels") and nested C calls at 200 ("C
+//! stack overflow"). The sandbox loads and runs a file at the C call depth
+//! Gluon's `lua scripts/site_config.lua` does (two levels), so both limits
+//! strike at exactly the depth where they strike in Gluon. The one recursion
+//! Lua 5.1 leaves unbounded, its pattern matcher (once per repetition item),
+//! the sandbox bounds ([`MAX_PATTERN_ITEMS`]).
 
 use super::spans;
 pub use super::spans::SpanTree;
 use super::value::{lua_number_to_string, Node, Value};
 use crate::source::{FileId, Span};
-use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
+use mlua::chunk::ChunkMode;
+use mlua::{ffi, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::os::raw::c_int;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +55,8 @@ pub enum LimitKind {
     Instructions,
     Memory,
     Time,
+    /// A string pattern with more than [`MAX_PATTERN_ITEMS`] items.
+    Pattern,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +110,9 @@ pub struct Sandbox {
     limits: Limits,
     budget: Rc<Budget>,
     watch: Option<Arc<Watch>>,
+    /// Loads and runs a configuration file two C calls deep (see
+    /// [`Sandbox::eval_config`]).
+    config_runner: Function,
 }
 
 /// What a watchdog on another thread sees of a sandbox: the evaluation that
@@ -157,12 +173,19 @@ impl Sandbox {
                 }
             },
         )?;
-        Ok(Sandbox {
+        guard_pattern_matching(&lua)?;
+        let runner = config_runner(&lua, false)?;
+        let mut sandbox = Sandbox {
             lua,
             limits,
             budget,
             watch: None,
-        })
+            config_runner: runner,
+        };
+        if parses_nested_tables(&sandbox, GLUON_DEEPEST_TABLES + 1) {
+            sandbox.config_runner = config_runner(&sandbox.lua, true)?;
+        }
+        Ok(sandbox)
     }
 
     /// Lets a watchdog see which evaluation runs (see [`Watch`]).
@@ -225,7 +248,10 @@ impl Sandbox {
                 location: None,
             };
         }
-        let (kind, message) = flatten_error(&error);
+        let (mut kind, message) = flatten_error(&error);
+        if message.ends_with(PATTERN_MESSAGE) {
+            kind = FailureKind::Limit(LimitKind::Pattern);
+        }
         let location = parse_location(&message);
         LuaFailure {
             kind,
@@ -236,15 +262,208 @@ impl Sandbox {
 
     /// Evaluates a configuration file as Gluon's scripts/site_config.lua does:
     /// `return ` + text, chunk name = the file's name, empty environment.
+    ///
+    /// Gluon runs that script with `lua`, whose main chunk runs two C calls
+    /// deep (`lua_cpcall`, then `lua_pcall`); it calls `load` and the loaded
+    /// chunk from Lua, which adds none. Lua 5.1's limits count from there:
+    /// the parser allows 200 syntax levels minus that depth, nested C calls
+    /// (`gsub` with a function) 200 minus it. So the file is parsed and run
+    /// two C calls deep here as well (see [`config_runner`]).
     pub fn eval_config(&self, chunk_name: &str, text: &str) -> Result<mlua::Value, LuaFailure> {
         let source = format!("return {text}");
         self.run_named(chunk_name, |lua| {
             let env = lua.create_table()?;
-            lua.load(&source)
-                .set_name(chunk_name)
-                .set_environment(env)
-                .eval::<mlua::Value>()
+            self.config_runner
+                .call::<mlua::Value>((lua.create_string(&source)?, chunk_name, env))
         })
+    }
+}
+
+/// The runner of [`Sandbox::eval_config`]: a Rust function that loads the
+/// text and calls the chunk. Called from Rust, it runs one C call deep, and
+/// the chunk it calls two. Loading adds a C call where mlua protects it
+/// (with a memory limit set, as in [`Sandbox::run`]); where it does not,
+/// `extra_level` loads through one more Rust call, so that the parser too
+/// counts its levels from two. [`Sandbox::new`] finds out which applies.
+fn config_runner(lua: &Lua, extra_level: bool) -> mlua::Result<Function> {
+    let loader = lua.create_function(
+        |lua, (source, name, env): (mlua::LuaString, String, Table)| {
+            lua.load(source.as_bytes().to_vec())
+                .set_name(name)
+                .set_mode(ChunkMode::Text)
+                .set_environment(env)
+                .into_function()
+        },
+    )?;
+    lua.create_function(
+        move |lua, (source, name, env): (mlua::LuaString, String, Table)| {
+            let chunk = if extra_level {
+                loader.call::<Function>((source, name, env))?
+            } else {
+                lua.load(source.as_bytes().to_vec())
+                    .set_name(name)
+                    .set_mode(ChunkMode::Text)
+                    .set_environment(env)
+                    .into_function()?
+            };
+            chunk.call::<mlua::MultiValue>(())
+        },
+    )
+}
+
+/// Whether the runner parses `return` and `depth` nested table
+/// constructors (at Gluon's depth, 197 and not 198).
+fn parses_nested_tables(sandbox: &Sandbox, depth: usize) -> bool {
+    let probe = format!("return {}{}", "{".repeat(depth), "}".repeat(depth));
+    sandbox
+        .run(|lua| {
+            let env = lua.create_table()?;
+            sandbox
+                .config_runner
+                .call::<mlua::Value>((lua.create_string(&probe)?, "probe", env))
+        })
+        .is_ok()
+}
+
+/// The most table constructors Lua 5.1 nests in `return {{…}}` when the
+/// parser starts two C calls deep, as in Gluon (measured with lua5.1).
+const GLUON_DEEPEST_TABLES: usize = 197;
+
+/// How many repetition items (`?`, `*`, `+`, `-`) and capture brackets a
+/// string pattern may have. Lua 5.1's matcher recurses in C once for each,
+/// with no limit of its own: a long enough pattern overflows the C stack and
+/// the process dies (Lua 5.1 itself crashes on `("x?"):rep(150000)`). Lua 5.2
+/// and later stop at 200 levels with "pattern too complex"; the sandbox stops
+/// a pattern with more than 200 such items before it runs.
+pub const MAX_PATTERN_ITEMS: usize = 200;
+
+const PATTERN_MESSAGE: &str =
+    "pattern too complex (more than 200 repetitions and captures: gluonvpn's limit)";
+
+/// Replaces `string.find`, `match`, `gmatch` and `gsub` (reached through the
+/// string metatable) with C functions that check the pattern and then run
+/// the original on the same stack frame: for every pattern within the
+/// limit, results, error messages and their positions stay Lua's own.
+fn guard_pattern_matching(lua: &Lua) -> mlua::Result<()> {
+    let string: Table = lua.globals().raw_get("string")?;
+    for (name, is_find) in [
+        ("find", true),
+        ("match", false),
+        ("gmatch", false),
+        ("gsub", false),
+    ] {
+        let original: Function = string.raw_get(name)?;
+        // SAFETY: the closure only pushes a C closure over the two values
+        // exec_raw put on the stack (the original function and the flag).
+        let guarded: Function = unsafe {
+            lua.exec_raw((original, is_find), |state| {
+                ffi::lua_pushcclosure(state, guarded_matcher, 2);
+            })
+        }?;
+        string.raw_set(name, guarded)?;
+    }
+    Ok(())
+}
+
+/// A string matcher behind the pattern check. Upvalue 1 is the original C
+/// function, upvalue 2 whether it is `find` (whose fourth argument turns
+/// patterns off).
+unsafe extern "C-unwind" fn guarded_matcher(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole function): `state` is the running Lua state, which calls
+    // this function with its arguments at 1..n; the upvalues are set by
+    // guard_pattern_matching. Nothing here owns memory or has a destructor,
+    // so lua_error's longjmp out of this frame skips no cleanup.
+    unsafe {
+        let plain = ffi::lua_toboolean(state, ffi::lua_upvalueindex(2)) != 0
+            && ffi::lua_toboolean(state, 4) != 0;
+        if !plain && ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
+            let mut len = 0usize;
+            let pattern = ffi::lua_tolstring(state, 2, &mut len);
+            if !pattern.is_null()
+                && recursing_items(std::slice::from_raw_parts(pattern.cast::<u8>(), len))
+                    > MAX_PATTERN_ITEMS
+            {
+                ffi::luaL_where(state, 1);
+                ffi::lua_pushlstring(
+                    state,
+                    PATTERN_MESSAGE.as_ptr().cast(),
+                    PATTERN_MESSAGE.len(),
+                );
+                ffi::lua_concat(state, 2);
+                ffi::lua_error(state);
+            }
+        }
+        match ffi::lua_tocfunction(state, ffi::lua_upvalueindex(1)) {
+            Some(original) => original(state),
+            None => 0,
+        }
+    }
+}
+
+/// The pattern items on which Lua 5.1's `match` (lstrlib.c) calls itself:
+/// an item followed by `?`, `*`, `+` or `-`, and each `(` and `)`. Any
+/// chain of recursive calls consumes one of them per level, so this bounds
+/// the recursion depth (other items, `%b`, `%f` and back references loop).
+pub fn recursing_items(pattern: &[u8]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'(' => {
+                count += 1;
+                i += if pattern.get(i + 1) == Some(&b')') {
+                    2
+                } else {
+                    1
+                };
+            }
+            b')' => {
+                count += 1;
+                i += 1;
+            }
+            b'%' if pattern.get(i + 1) == Some(&b'b') => i += 4,
+            b'%' if pattern.get(i + 1) == Some(&b'f') => i = class_end(pattern, i + 2),
+            b'%' if pattern.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 2,
+            _ => {
+                let end = class_end(pattern, i);
+                if matches!(pattern.get(end), Some(b'?' | b'*' | b'+' | b'-')) {
+                    count += 1;
+                    i = end + 1;
+                } else {
+                    i = end;
+                }
+            }
+        }
+    }
+    count
+}
+
+/// lstrlib.c's classend: just past the single-character class at `i`.
+fn class_end(pattern: &[u8], i: usize) -> usize {
+    match pattern.get(i) {
+        Some(b'%') => i + 2,
+        Some(b'[') => {
+            let mut j = i + 1;
+            if pattern.get(j) == Some(&b'^') {
+                j += 1;
+            }
+            // A `]` right after `[` or `[^` belongs to the set.
+            loop {
+                let Some(&c) = pattern.get(j) else {
+                    return pattern.len();
+                };
+                j += 1;
+                if c == b'%' && j < pattern.len() {
+                    j += 1;
+                }
+                match pattern.get(j) {
+                    Some(b']') => return j + 1,
+                    Some(_) => {}
+                    None => return pattern.len(),
+                }
+            }
+        }
+        _ => i + 1,
     }
 }
 
@@ -255,6 +474,7 @@ fn limit_message(kind: LimitKind) -> &'static str {
         }
         LimitKind::Memory => "evaluation stopped: it used more memory than gluonvpn allows",
         LimitKind::Time => "evaluation stopped: it ran longer than gluonvpn allows",
+        LimitKind::Pattern => PATTERN_MESSAGE,
     }
 }
 
@@ -299,6 +519,8 @@ pub enum ConvertError {
     /// Tables nested deeper than any site needs; Gluon's serialiser would
     /// recurse forever on a table that contains itself.
     TooDeep,
+    /// Lua could not hand over a value (mlua's error).
+    Lua(String),
 }
 
 const MAX_DEPTH: usize = 64;
@@ -326,32 +548,10 @@ pub fn to_node(value: &mlua::Value, spans: SpanSource<'_>) -> Result<Option<Node
     convert(value, spans, 0)
 }
 
-/// Spans and span tree for the whole returned expression of a file.
-/// Files nested deeper than Lua accepts (200 levels) get none: Lua rejects
-/// them anyway, and the parser's recursion would exhaust the stack.
+/// Spans and span tree for the whole returned expression of a file (see
+/// [`spans::returned_expression`]: linear in the text, whatever it holds).
 pub fn file_span_tree(text: &str) -> Option<SpanTree> {
-    if nesting_depth(text) > 200 {
-        return None;
-    }
-    spans::returned_expression(&format!("return {text}"), "return ".len())
-}
-
-/// The deepest nesting of brackets, counted naively (brackets inside strings
-/// and comments count too, which only errs on the safe side).
-fn nesting_depth(text: &str) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0;
-    for b in text.bytes() {
-        match b {
-            b'{' | b'(' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
+    spans::returned_expression(text)
 }
 
 fn convert(
@@ -406,85 +606,106 @@ fn child_spans<'a>(
     }
 }
 
+/// A table key as lua-jsonc sees it.
+enum PairKey {
+    Number(f64),
+    Name(String),
+    /// Neither a number nor a string: lua-jsonc skips it.
+    Other,
+}
+
 fn convert_table(
     table: &Table,
     spans: SpanSource<'_>,
     depth: usize,
 ) -> Result<Value, ConvertError> {
-    let pairs: Vec<(mlua::Value, mlua::Value)> = table
-        .clone()
-        .pairs::<mlua::Value, mlua::Value>()
-        .filter_map(Result::ok)
-        .collect();
-
-    if let Some(len) = jsonc_array_length(&pairs) {
-        let mut items = Vec::with_capacity(len);
-        for index in 1..=len {
-            let value: mlua::Value = table.raw_get(index).unwrap_or(mlua::Value::Nil);
-            let child = spans.tree.and_then(|t| t.child_for_number(index as f64));
-            let (child_spans, key_span) = child_spans(spans.clone(), child);
-            // A function inside an array becomes JSON null, which loads back
-            // as a hole: the array ends there for `#` and ipairs.
-            let Some(mut node) = convert(&value, child_spans, depth + 1)? else {
-                break;
-            };
-            node.key_span = key_span;
-            items.push(node);
-        }
-        return Ok(Value::Array(items));
-    }
-
-    let mut fields: Vec<(String, Node)> = Vec::with_capacity(pairs.len());
-    for (key, value) in &pairs {
-        let (name, child) = match key {
+    // Every pair is converted as soon as Lua hands it over. Each Lua value
+    // held on the Rust side takes a slot of mlua's reference stack, of which
+    // Lua 5.1 has about 8,000: collecting the pairs of a large table first
+    // ran out of them, and the pairs that failed went missing.
+    let mut entries: Vec<(PairKey, Option<Node>)> = Vec::new();
+    let mut array = true;
+    let mut largest = 0usize;
+    for pair in table.clone().pairs::<mlua::Value, mlua::Value>() {
+        let (key, value) = pair.map_err(|e| ConvertError::Lua(e.to_string()))?;
+        let (key, child) = match key {
+            mlua::Value::Integer(i) => (
+                PairKey::Number(i as f64),
+                spans.tree.and_then(|t| t.child_for_number(i as f64)),
+            ),
+            mlua::Value::Number(n) => (
+                PairKey::Number(n),
+                spans.tree.and_then(|t| t.child_for_number(n)),
+            ),
             mlua::Value::String(s) => {
                 let name = jsonc_string(&s.as_bytes());
                 let child = spans.tree.and_then(|t| t.child_for_name(&name));
-                (name, child)
+                (PairKey::Name(name), child)
             }
-            mlua::Value::Integer(i) => (
-                lua_number_to_string(*i as f64),
-                spans.tree.and_then(|t| t.child_for_number(*i as f64)),
-            ),
-            mlua::Value::Number(n) => (
-                lua_number_to_string(*n),
-                spans.tree.and_then(|t| t.child_for_number(*n)),
-            ),
             // lua_tostring gives NULL for other keys; lua-jsonc skips them.
-            _ => continue,
+            _ => (PairKey::Other, None),
         };
+        match &key {
+            PairKey::Number(n) if jsonc_array_index(*n) => largest = largest.max(*n as usize),
+            _ => array = false,
+        }
+        if matches!(key, PairKey::Other) {
+            entries.push((key, None));
+            continue;
+        }
         let (child_spans, key_span) = child_spans(spans.clone(), child);
-        let Some(mut node) = convert(value, child_spans, depth + 1)? else {
+        let node = convert(&value, child_spans, depth + 1)?.map(|mut node| {
+            node.key_span = key_span;
+            node
+        });
+        entries.push((key, node));
+    }
+
+    // lua-jsonc's array test: every key a positive integer below INT_MAX and
+    // no holes below the largest (keys are distinct, so no holes means
+    // exactly `largest` keys). An empty table is an (empty) array.
+    if array && entries.len() == largest {
+        let mut items: Vec<Option<Node>> = (0..largest).map(|_| None).collect();
+        for (key, node) in entries {
+            if let PairKey::Number(n) = key {
+                if let Some(slot) = (n as usize).checked_sub(1).and_then(|i| items.get_mut(i)) {
+                    *slot = node;
+                }
+            }
+        }
+        // A function inside an array becomes JSON null, which loads back
+        // as a hole: the array ends there for `#` and ipairs.
+        return Ok(Value::Array(items.into_iter().map_while(|n| n).collect()));
+    }
+
+    let mut fields: Vec<(String, Node)> = Vec::with_capacity(entries.len());
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (key, node) in entries {
+        let name = match key {
+            PairKey::Number(n) => lua_number_to_string(n),
+            PairKey::Name(name) => name,
+            PairKey::Other => continue,
+        };
+        let Some(node) = node else {
             continue;
         };
-        node.key_span = key_span;
         // json-c replaces the value of a key added twice (e.g. `[1]` and
         // `['1']`), keeping its place.
-        match fields.iter_mut().find(|(k, _)| *k == name) {
-            Some(existing) => existing.1 = node,
-            None => fields.push((name, node)),
+        match positions.get(&name) {
+            Some(&at) => fields[at].1 = node,
+            None => {
+                positions.insert(name.clone(), fields.len());
+                fields.push((name, node));
+            }
         }
     }
     Ok(Value::Object(fields))
 }
 
-/// lua-jsonc's array test: every key a positive integer below INT_MAX and no
-/// holes below the largest. An empty table is an (empty) array.
-fn jsonc_array_length(pairs: &[(mlua::Value, mlua::Value)]) -> Option<usize> {
-    let mut max = 0usize;
-    for (key, _) in pairs {
-        let n = match key {
-            mlua::Value::Integer(i) => *i as f64,
-            mlua::Value::Number(n) => *n,
-            _ => return None,
-        };
-        if n.fract() != 0.0 || n <= 0.0 || n >= f64::from(i32::MAX) {
-            return None;
-        }
-        max = max.max(n as usize);
-    }
-    // Every key is distinct, so no holes means exactly `max` keys.
-    (pairs.len() == max).then_some(max)
+/// Whether lua-jsonc counts a number key as an array index: a positive
+/// integer below INT_MAX.
+fn jsonc_array_index(n: f64) -> bool {
+    n.fract() == 0.0 && n > 0.0 && n < f64::from(i32::MAX)
 }
 
 /// lua-jsonc stores an integral number with json-c's 32-bit
@@ -503,7 +724,7 @@ fn jsonc_number(n: f64) -> f64 {
 }
 
 /// json-c takes strings as C strings: they end at the first NUL byte.
-fn jsonc_string(bytes: &[u8]) -> String {
+pub(super) fn jsonc_string(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
@@ -633,6 +854,54 @@ mod tests {
         let err = eval("(function() local t = {} for i = 1, 1e9 do t[i] = i end end)()")
             .expect_err("table");
         assert!(matches!(err.kind, FailureKind::Limit(_)), "{err:?}");
+    }
+
+    /// Every Lua value held on the Rust side takes one of the ~8,000 slots
+    /// of mlua's reference stack: a conversion that held the pairs of a
+    /// large table lost the pairs beyond them (issue 12).
+    #[test]
+    fn large_tables_convert_completely() {
+        let node = eval(
+            "(function()
+               local t = { list = {} }
+               for i = 1, 20000 do
+                 t['k' .. i] = { v = i, s = 'x' .. i }
+                 t.list[i] = { i }
+               end
+               return t
+             end)()",
+        )
+        .expect("evaluates")
+        .expect("a value");
+        let Value::Object(fields) = &node.value else {
+            panic!("an object")
+        };
+        assert_eq!(fields.len(), 20_001);
+        for i in [1, 8_000, 20_000] {
+            let item = node.get_name(&format!("k{i}")).expect("item");
+            assert_eq!(item.get_name("v").and_then(Node::as_f64), Some(i as f64));
+            assert_eq!(
+                item.get_name("s").and_then(Node::as_str),
+                Some(&*format!("x{i}"))
+            );
+        }
+        assert_eq!(node.get_name("list").map(Node::len), Some(20_000));
+    }
+
+    #[test]
+    fn pattern_items_that_recurse_are_counted() {
+        for (pattern, items) in [
+            ("abc", 0),
+            ("a?b*c+d-", 4),
+            ("%a*%%?[%]x]-[^]]+", 4),
+            ("()(a)%1%b()%f[%w]x", 3),
+            ("[a-", 0),
+            ("%", 0),
+            ("x?", 1),
+        ] {
+            assert_eq!(recursing_items(pattern.as_bytes()), items, "{pattern}");
+        }
+        assert_eq!(recursing_items("x?".repeat(150_000).as_bytes()), 150_000);
     }
 
     #[test]

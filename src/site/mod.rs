@@ -8,6 +8,7 @@ pub mod image_customization;
 pub mod load;
 pub mod locate;
 pub mod lua;
+pub mod lua_lex;
 pub mod merge;
 pub mod mesh_vpn;
 pub mod packages;

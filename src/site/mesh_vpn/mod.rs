@@ -335,11 +335,15 @@ fn item(base: &[Key], index: usize) -> Vec<Key> {
 /// twice keeps its last value, as in Lua.
 fn sorted_fields(node: &Node) -> Vec<(String, &Node)> {
     let mut entries: Vec<(String, &Node)> = Vec::new();
+    let mut positions: std::collections::HashMap<String, usize> = Default::default();
     for (key, value) in node.entries() {
         let name = key.to_string();
-        match entries.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = value,
-            None => entries.push((name, value)),
+        match positions.get(&name) {
+            Some(&at) => entries[at].1 = value,
+            None => {
+                positions.insert(name.clone(), entries.len());
+                entries.push((name, value));
+            }
         }
     }
     entries.sort_by_cached_key(|(name, _)| match name.parse::<u64>() {
