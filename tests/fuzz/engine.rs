@@ -95,6 +95,10 @@ pub const PER_INPUT_LIMIT: Duration = Duration::from_secs(10);
 /// process map more dies with an allocation failure, a finding.
 pub const ADDRESS_SPACE_LIMIT: u64 = 4 << 30;
 
+/// How much longer than its fuzzing time a child may take (its setup, the
+/// last input) before the parent kills it.
+const CHILD_GRACE: Duration = Duration::from_secs(120);
+
 /// Exit statuses of the child besides 0 (time up) and a test failure.
 const EXIT_TIMEOUT: i32 = 86;
 const EXIT_RESTART: i32 = 87;
@@ -454,6 +458,15 @@ pub fn child_main(targets: &[&Target]) {
         })
         .collect();
     let seed_count = corpus.len();
+    // What earlier children of this test added to the corpus.
+    let grown = work.join("corpus");
+    std::fs::create_dir_all(&grown).expect("corpus directory");
+    let mut grown_files: Vec<PathBuf> = std::fs::read_dir(&grown)
+        .expect("corpus directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    grown_files.sort();
+    corpus.extend(grown_files.iter().filter_map(|f| std::fs::read(f).ok()));
     let mut seen = HashSet::new();
     let mut stats = Stats::default();
     let stats_path = work.join("stats");
@@ -489,13 +502,17 @@ pub fn child_main(targets: &[&Target]) {
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i + 1));
     }
-    for &i in &order {
+    let seeds_done = std::env::var_os("GLUONVPN_FUZZ_SEEDS_DONE").is_some();
+    for &i in order.iter().filter(|_| !seeds_done) {
         if Instant::now() >= deadline || restart {
             break;
         }
         if let Some(signature) = execute(&corpus[i], &mut stats, &mut restart) {
             seen.insert(signature);
         }
+    }
+    if corpus.is_empty() {
+        corpus.push(Vec::new());
     }
     let mut input = Vec::new();
     while Instant::now() < deadline && !restart {
@@ -510,6 +527,7 @@ pub fn child_main(targets: &[&Target]) {
         );
         if let Some(signature) = execute(&input, &mut stats, &mut restart) {
             if seen.insert(signature) && corpus.len() < seed_count + CORPUS_GROWTH {
+                let _ = std::fs::write(grown.join(format!("{:08}", corpus.len())), &input);
                 corpus.push(input.clone());
             }
         }
@@ -594,18 +612,26 @@ impl Drop for SlotGuard {
 /// How a child ended.
 struct Ended {
     status: ExitStatus,
+    /// Killed by the parent after this long.
+    hung: Option<Duration>,
     /// The child's standard error (panic messages, "overflowed its stack").
     stderr: String,
 }
 
 impl Ended {
     fn is_finding(&self) -> bool {
-        !self.status.success() && self.status.code() != Some(EXIT_RESTART)
+        self.hung.is_some() || (!self.status.success() && self.status.code() != Some(EXIT_RESTART))
     }
 
     /// What killed the child, as one line: the same for the same bug.
     fn kind(&self) -> String {
         use std::os::unix::process::ExitStatusExt;
+        if let Some(limit) = self.hung {
+            return format!(
+                "the child was still running after {} s (a hang outside an input?)",
+                limit.as_secs()
+            );
+        }
         if self.status.code() == Some(EXIT_TIMEOUT) {
             return format!("an input ran longer than {} s", PER_INPUT_LIMIT.as_secs());
         }
@@ -658,10 +684,12 @@ struct Child<'a> {
 }
 
 impl Child<'_> {
-    fn run(&self, env: &[(&str, String)]) -> Ended {
+    /// Runs the child; kills it when it is still there after `limit` (a
+    /// hang the watchdog cannot see: in the target's setup, say).
+    fn run(&self, env: &[(&str, String)], limit: Duration) -> Ended {
         let stderr_path = self.work.join("stderr");
         let stderr = std::fs::File::create(&stderr_path).expect("child stderr file");
-        let status = Command::new(std::env::current_exe().expect("the test binary"))
+        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
             .args([
                 "--ignored",
                 "--exact",
@@ -680,11 +708,25 @@ impl Child<'_> {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
-            .status()
+            .spawn()
             .expect("the fuzz child starts");
+        let started = Instant::now();
+        let mut hung = false;
+        let status = loop {
+            match child.try_wait().expect("wait for the fuzz child") {
+                Some(status) => break status,
+                None if started.elapsed() > limit => {
+                    hung = true;
+                    let _ = child.kill();
+                    break child.wait().expect("wait for the fuzz child");
+                }
+                None => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
         let stderr = std::fs::read(&stderr_path).unwrap_or_default();
         Ended {
             status,
+            hung: hung.then_some(limit),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }
     }
@@ -692,7 +734,10 @@ impl Child<'_> {
     fn replay(&self, input: &[u8]) -> Ended {
         let file = self.work.join("replay");
         std::fs::write(&file, input).expect("replay input");
-        self.run(&[("GLUONVPN_FUZZ_REPLAY", file.display().to_string())])
+        self.run(
+            &[("GLUONVPN_FUZZ_REPLAY", file.display().to_string())],
+            CHILD_GRACE,
+        )
     }
 }
 
@@ -744,10 +789,15 @@ pub fn run(target: &Target) {
         }
         children += 1;
         let _ = std::fs::remove_file(work.path().join("stats"));
-        let ended = child.run(&[
+        let mut env = vec![
             ("GLUONVPN_FUZZ_SEED", seed.to_string()),
             ("GLUONVPN_FUZZ_SECONDS", left.max(0.0).to_string()),
-        ]);
+        ];
+        if children > 1 {
+            // The first child ran them; a later one goes on with the corpus.
+            env.push(("GLUONVPN_FUZZ_SEEDS_DONE", "1".to_string()));
+        }
+        let ended = child.run(&env, Duration::from_secs_f64(left.max(0.0)) + CHILD_GRACE);
         let stats =
             Stats::parse(&std::fs::read_to_string(work.path().join("stats")).unwrap_or_default());
         totals.execs += stats.execs;
@@ -770,7 +820,7 @@ pub fn run(target: &Target) {
         seed = Rng::new(seed).next();
     }
     say(&format!(
-        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus{}), {} inputs in {:.1} s ({:.0}/s), {} skipped, corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
+        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus{}), {} inputs in {:.1} s ({:.0}/s) in {children} process(es), {} skipped, corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
         target.name,
         seeds.inputs.len(),
         seeds.repository,

@@ -27,19 +27,22 @@ pub const ALL: &[&Target] = &[&SITE_CONF, &DOMAIN, &SITE_MK, &INVENTORY, &FASTD_
 // Switches for known findings. Each skips the inputs of one crash class that
 // another branch is fixing; set it to `None` to fuzz them again, once fixed.
 
-/// KNOWN CRASH (issue 12, fixed on branch issue12-lua): full_moon parses
-/// each configuration file for its spans recursively, on a thread with the
-/// default 2 MiB stack, and overflows it on deep nesting or long operator
-/// chains long before Lua's own limit of 200 levels rejects them. In a debug
-/// build (what `cargo test` runs) these overflow: 38 nested `(function()
-/// return …)()`, 89 nested `{`, 116 nested `(`, 148 chained `not`, 386
-/// chained `..`, 714 chained `+` or `and`. Until that is fixed, Lua inputs
-/// past [`LuaBounds`] are not run (they count as skipped in the summary);
-/// the bounds are far above what any real site has (see the book's fuzzing
-/// page) and far below where the crashes start.
+/// KNOWN CRASH (issue 12, being fixed on branch issue12-lua): full_moon
+/// parses each configuration file for its spans recursively, on a thread
+/// with the default 2 MiB stack, and overflows it on deep nesting or long
+/// operator chains long before Lua's own limit of 200 levels rejects them.
+/// In a debug build (what `cargo test` runs) these overflow: 35 nested `if`,
+/// 38 nested `(function() return …)()`, 50 nested `while`, 60 nested
+/// `function() return … end` or `do`, 89 nested `{`, 116 nested `(`, 148
+/// chained `not`, 386 chained `..`, 714 chained `+` or `and`. Until that is
+/// fixed, Lua inputs past [`LuaBounds`] are not run (they count as skipped
+/// in the summary). The bounds are twice the deepest real site (depth 8,
+/// 5 operators in the 264 files of ../shared/corpus) and leave a third of
+/// the stack free in the worst case (16 nested `if` around 32 `not`). Set
+/// to `None` once fixed.
 pub const SKIP_DEEP_LUA: Option<LuaBounds> = Some(LuaBounds {
-    depth: 32,
-    operators: 48,
+    depth: 16,
+    operators: 32,
 });
 
 /// KNOWN FINDING (issue 12, `src/render`): the inventory's strings reach
@@ -73,6 +76,12 @@ pub const SKIP_LUA_BACKTICK: bool = true;
 /// re-read failure of a fastd peer file does not fail the fuzz test. Set
 /// to `false` once fixed.
 pub const TOLERATE_UNCHECKED_PEER_FILES: bool = true;
+
+/// Whether the switches above are in force: `GLUONVPN_FUZZ_IGNORE_SWITCHES`
+/// turns them all off for a run (to see whether a fix has landed).
+fn switches() -> bool {
+    std::env::var_os("GLUONVPN_FUZZ_IGNORE_SWITCHES").is_none()
+}
 
 /// Bounds on the shape of Lua text (see [`lua_shape`]).
 #[derive(Clone, Copy, Debug)]
@@ -393,7 +402,7 @@ fn lua_known_crash(input: &[u8]) -> bool {
     let shape = lua_shape(input);
     let too_deep =
         SKIP_DEEP_LUA.is_some_and(|b| shape.depth > b.depth || shape.operators > b.operators);
-    too_deep || (SKIP_LUA_BACKTICK && shape.backticks > 0)
+    switches() && (too_deep || (SKIP_LUA_BACKTICK && shape.backticks > 0))
 }
 
 /// The sandbox's limits while fuzzing: lower than `check`'s (100 million
@@ -572,7 +581,7 @@ fn render_result(
             ),
         },
         Err(RenderError::Reparse { path, .. })
-            if TOLERATE_UNCHECKED_PEER_FILES && path.contains("/peers/") =>
+            if TOLERATE_UNCHECKED_PEER_FILES && switches() && path.contains("/peers/") =>
         {
             return format!("{what} known: unchecked peer file");
         }
@@ -959,7 +968,8 @@ pub static INVENTORY: Target = Target {
                 Ok(inventory) => inventory,
                 Err(e) => return Exec::Ran(hash(error_shape(&e).as_bytes())),
             };
-            let tolerate = KNOWN_INVENTORY_INJECTION && !inventory_strings_are_plain(&text);
+            let tolerate =
+                KNOWN_INVENTORY_INJECTION && switches() && !inventory_strings_are_plain(&text);
             let mut signature = Vec::new();
             for (name, gateway) in inventory.gateways.iter().take(6) {
                 let mut domains: Vec<&str> = vec!["default", "nord", "sued"];
