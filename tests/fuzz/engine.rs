@@ -648,7 +648,17 @@ impl Ended {
         if let Some(at) = self.stderr.find("panicked at ") {
             let rest = &self.stderr[at + "panicked at ".len()..];
             let location = rest.split(':').take(2).collect::<Vec<_>>().join(":");
-            return format!("panic at {location}");
+            // The message's first line, without numbers (positions), tells
+            // apart findings of one assertion.
+            let message: String = rest
+                .lines()
+                .nth(1)
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_ascii_digit())
+                .take(100)
+                .collect();
+            return format!("panic at {location}: {message}");
         }
         match (self.status.code(), self.status.signal()) {
             (_, Some(signal)) => format!("killed by signal {signal}"),

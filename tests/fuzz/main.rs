@@ -88,6 +88,7 @@ fn inventory_strings_are_plain_or_not() {
         "[gateways.gw1]\nlog_level = \"info; on up \\\"id\\\"\"\n",
         "[gateways.gw1]\ninstance = \"../../x\"\n",
         "[gateways.\"gw\\n1\"]\n",
+        "[gateways.gw1]\nlog_level = \"[\"\n",
     ] {
         assert!(!targets::inventory_strings_are_plain(text), "{text}");
     }

@@ -422,8 +422,14 @@ const FUZZ_GLUON_TARGET: &str = "x86-64";
 /// every input.
 struct FuzzedSite {
     dir: tempfile::TempDir,
-    /// The fuzzed file, relative to the site.
-    file: PathBuf,
+    fuzzed: Fuzzed,
+}
+
+/// Which file of the site the input is.
+enum Fuzzed {
+    SiteConf,
+    /// A domain file next to `domains/nord.conf`.
+    Domain,
 }
 
 /// A domain file's code as the file says it (`domain_code = 'x'`), when it
@@ -447,8 +453,8 @@ impl FuzzedSite {
         if lua_known_crash(input) {
             return Exec::Skipped;
         }
-        let path = match self.file.to_str() {
-            Some("domains/*.conf") => {
+        let path = match self.fuzzed {
+            Fuzzed::Domain => {
                 let domains = self.dir.path().join("domains");
                 // Only the fixed domain and this input's file.
                 for entry in std::fs::read_dir(&domains).expect("domains").flatten() {
@@ -462,11 +468,11 @@ impl FuzzedSite {
                     .unwrap_or("fuzz");
                 domains.join(format!("{code}.conf"))
             }
-            _ => self.dir.path().join(&self.file),
+            Fuzzed::SiteConf => self.dir.path().join("site.conf"),
         };
         std::fs::write(&path, input).expect("write the input");
         let h = hash(input);
-        let version = GluonVersion::ALL[(h % 4) as usize];
+        let version = GluonVersion::ALL[(h % GluonVersion::ALL.len() as u64) as usize];
         let mut options = CheckOptions::new(version);
         options.load.target = Some(FUZZ_GLUON_TARGET.into());
         options.load.limits = FUZZ_LIMITS;
@@ -606,22 +612,26 @@ fn path_stays_inside(path: &str) -> bool {
 }
 
 /// Whether every string and name in the inventory text is plain: letters,
-/// digits, space and `_ . : / % @ + , = [ ] -`, and no `..`.
+/// digits, space and `_ . : / % @ + , = [ ] -`, and no `..`; `log_level`
+/// (written bare into fastd.conf) lower-case letters only.
 pub fn inventory_strings_are_plain(text: &str) -> bool {
     fn plain(s: &str) -> bool {
         !s.contains("..")
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || " _.:/%@+,=[]-".contains(c))
     }
-    fn walk(value: &toml::Value) -> bool {
+    fn walk(key: &str, value: &toml::Value) -> bool {
         match value {
+            toml::Value::String(s) if key == "log_level" => {
+                s.chars().all(|c| c.is_ascii_lowercase())
+            }
             toml::Value::String(s) => plain(s),
-            toml::Value::Array(items) => items.iter().all(walk),
-            toml::Value::Table(table) => table.iter().all(|(k, v)| plain(k) && walk(v)),
+            toml::Value::Array(items) => items.iter().all(|v| walk(key, v)),
+            toml::Value::Table(table) => table.iter().all(|(k, v)| plain(k) && walk(k, v)),
             _ => true,
         }
     }
-    toml::from_str::<toml::Value>(text).is_ok_and(|v| walk(&v))
+    toml::from_str::<toml::Value>(text).is_ok_and(|v| walk("", &v))
 }
 
 fn write_every_format(run: &Run<'_>) {
@@ -685,7 +695,7 @@ pub static SITE_CONF: Target = Target {
                 ("site.mk", "fastd/site.mk"),
                 ("image-customization.lua", "fastd/image-customization.lua"),
             ]),
-            file: "site.conf".into(),
+            fuzzed: Fuzzed::SiteConf,
         };
         Box::new(move |input| site.run(input))
     },
@@ -711,7 +721,7 @@ pub static DOMAIN: Target = Target {
                 ),
                 ("domains/nord.conf", "multidomain/domains/nord.conf"),
             ]),
-            file: "domains/*.conf".into(),
+            fuzzed: Fuzzed::Domain,
         };
         Box::new(move |input| site.run(input))
     },
