@@ -100,9 +100,11 @@ fn repo() -> &'static Path {
 }
 
 /// Real community sites, read in place; absent outside the development
-/// machine (then only the repository's seeds are used).
-fn shared_corpus() -> PathBuf {
-    repo().join("../shared/corpus")
+/// machine (then only the repository's seeds are used, as in CI;
+/// `GLUONVPN_FUZZ_NO_CORPUS` does the same where it is present).
+fn shared_corpus() -> Option<PathBuf> {
+    let dir = repo().join("../shared/corpus");
+    (std::env::var_os("GLUONVPN_FUZZ_NO_CORPUS").is_none() && dir.is_dir()).then_some(dir)
 }
 
 /// The files `name` (a path below each site directory, `*` for any file
@@ -151,8 +153,10 @@ fn site_seeds(name: &str) -> Seeds {
             seeds.add_repository(std::fs::read(&file).expect("seed"));
         }
     }
-    for file in site_files(&shared_corpus(), name) {
-        seeds.add_corpus(std::fs::read(&file).expect("corpus seed"));
+    if let Some(corpus) = shared_corpus() {
+        for file in site_files(&corpus, name) {
+            seeds.add_corpus(std::fs::read(&file).expect("corpus seed"));
+        }
     }
     seeds
 }
@@ -594,7 +598,7 @@ fn render_result(
         Err(RenderError::Reparse { path, message }) => {
             format!("{what}: a rendered file does not read back ({path}): {message}")
         }
-        Err(e) => return format!("{what} {}", without_digits(&e.to_string())),
+        Err(e) => return format!("{what} {}", error_shape(&e.to_string())),
     };
     assert!(tolerate, "{problem}");
     format!("{what} tolerated")
