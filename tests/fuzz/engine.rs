@@ -830,12 +830,11 @@ pub fn run(target: &Target) {
         seed = Rng::new(seed).next();
     }
     say(&format!(
-        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus{}), {} inputs in {:.1} s ({:.0}/s) in {children} process(es), {} skipped, corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
+        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus), {} inputs in {:.1} s ({:.0}/s) in {children} process(es), {} skipped, corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
         target.name,
         seeds.inputs.len(),
         seeds.repository,
         seeds.corpus,
-        if seeds.corpus == 0 { ", absent here" } else { "" },
         totals.execs,
         totals.seconds,
         totals.execs as f64 / totals.seconds.max(0.001),
