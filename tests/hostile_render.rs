@@ -296,6 +296,56 @@ fn fastd_site_with_key(key: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A site's fastd peer whose peer file fastd would skip (a key that is no
+/// key, a remote fastd cannot read) gets no peer file from `render node`,
+/// and a note says which and why; the other peer's file is written.
+#[test]
+fn render_node_leaves_out_peer_files_fastd_would_skip() {
+    use gluonvpn::render::node::{self, NodeOptions};
+    let bad_remote =
+        fastd_site_with_key("9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0f");
+    let conf = bad_remote.path().join("site.conf");
+    let text = std::fs::read_to_string(&conf).expect("read");
+    std::fs::write(
+        &conf,
+        text.replace("'\"gw2.example.org\" port 10000'", "'192.0.2.1:10:.x'"),
+    )
+    .expect("write");
+    for (site, peer, why) in [
+        (
+            fastd_site_with_key("abc"),
+            "gw1",
+            "its key is not 64 hex digits",
+        ),
+        (bad_remote, "gw2", "the remote `192.0.2.1:10:.x`"),
+    ] {
+        let outcome = check::check(site.path(), &CheckOptions::new(GluonVersion::NEWEST))
+            .expect("site loads");
+        let tree = node::render(&outcome.site, &NodeOptions::new(GluonVersion::NEWEST))
+            .expect("renders, with a note");
+        let peer_files: Vec<&str> = tree
+            .entries
+            .iter()
+            .map(|e| e.path())
+            .filter(|p| p.starts_with("fastd/peers/") && p.contains("_peer_"))
+            .collect();
+        assert_eq!(peer_files.len(), 1, "{peer_files:?}");
+        assert!(
+            !peer_files[0].ends_with(&format!("_peer_{peer}")),
+            "{peer_files:?}"
+        );
+        let note = tree
+            .notes
+            .iter()
+            .find(|n| n.contains("no peer file"))
+            .expect("a note");
+        assert!(
+            note.contains(&format!("_peer_{peer} (")) && note.contains(why),
+            "{note}"
+        );
+    }
+}
+
 /// fastd reads a rendered config whose secret file and peer directory
 /// have names full of fastd and shell syntax: the strings reach fastd as
 /// the names they are (it opens exactly those), and nothing else does.

@@ -350,7 +350,15 @@ fn deep_nesting_in_any_site_file_is_a_diagnostic() {
             std::fs::write(&path, format!("local t = {bare}\n{original}")).expect("write");
             let outcome = check_site(site.path());
             let errors = messages(&outcome, "GS013");
-            if nests {
+            let size = std::fs::metadata(&path).expect("stat").len();
+            if size > gluonvpn::input::caps::SITE_FILE {
+                // Too big to read at all: refused before Lua sees it.
+                assert_eq!(
+                    messages(&outcome, "GS007").len(),
+                    1,
+                    "{kind} × {n}: {size} bytes in image-customization.lua"
+                );
+            } else if nests {
                 assert!(
                     errors
                         .iter()

@@ -37,7 +37,7 @@ use super::{
 use crate::derive;
 use crate::gluon_version::GluonVersion;
 use crate::site::load::Site;
-use crate::site::mesh_vpn::address::init_script_guard;
+use crate::site::mesh_vpn::address::{fastd_syntax, init_script_guard};
 use crate::site::mesh_vpn::{FastdGroup, FastdPeer};
 use crate::site::value::lua_number_to_string;
 use serde::Serialize;
@@ -321,6 +321,7 @@ fn fastd(
     fn add_groups(
         package: &mut Package,
         peer_files: &mut Vec<(String, String, String)>,
+        skipped: &mut Vec<String>,
         groups: &[Group<'_>],
         dir: &str,
         contexts: &mut Vec<FastdPeerGroupCtx>,
@@ -357,6 +358,13 @@ fn fastd(
                     section = section.list("remote", remotes.clone());
                 }
                 package.sections.push(section);
+                // fastd ignores a peer file it cannot read (and a key that
+                // is not one): leave it out and say so, rather than write
+                // a file that does nothing on the node.
+                if let Some(why) = unreadable_peer_file(key, &remotes) {
+                    skipped.push(format!("{uci_name} ({why})"));
+                    continue;
+                }
                 // The peer file the init script writes: options float,
                 // interface, key, mtu, remote, in that order.
                 let mut file = format!("interface {};\n", templates::fastd_string(MESH_VPN_IFACE));
@@ -372,6 +380,7 @@ fn fastd(
             add_groups(
                 package,
                 peer_files,
+                skipped,
                 &group.children,
                 &group_dir,
                 &mut children,
@@ -385,13 +394,22 @@ fn fastd(
         }
     }
     let mut group_contexts = Vec::new();
+    let mut skipped = Vec::new();
     add_groups(
         &mut package,
         &mut peer_files,
+        &mut skipped,
         &groups,
         "peers",
         &mut group_contexts,
     );
+    if !skipped.is_empty() {
+        tree.note(format!(
+            "{label}fastd/peers: no peer file for {}: fastd ignores such a file on the node \
+             (`gluonvpn check` reports the site's value)",
+            skipped.join(", ")
+        ));
+    }
     tree.file(
         "etc/config/fastd",
         uci::write(&package, header).map_err(|e| invalid(format!("{label}{e}")))?,
@@ -443,6 +461,26 @@ fn fastd(
     let mut seen = std::collections::BTreeSet::new();
     tree.entries.retain(|e| seen.insert(e.path().to_string()));
     Ok(())
+}
+
+/// Why fastd would skip the peer file OpenWrt's init script writes for a
+/// peer: no key, a key that is not 64 hex digits, or a remote that is not
+/// in fastd's syntax once the init script has filtered it (fastd drops a
+/// peer file it cannot parse, with all its remotes).
+fn unreadable_peer_file(key: Option<&str>, remotes: &[String]) -> Option<String> {
+    match key {
+        None => return Some("it has no key".into()),
+        Some(key) if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            return Some("its key is not 64 hex digits".into())
+        }
+        Some(_) => {}
+    }
+    remotes.iter().find_map(|remote| {
+        let seen = init_script_guard(remote)?;
+        fastd_syntax(&seen)
+            .err()
+            .map(|problem| format!("the remote `{seen}` {problem}"))
+    })
 }
 
 /// The `peer group` blocks the init script writes (tab-indented).

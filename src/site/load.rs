@@ -322,7 +322,8 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
         _ => Vec::new(),
     };
     let (mut nodes, make_outcome) = std::thread::scope(|scope| {
-        let make = site_mk_file.map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
+        let make = site_mk_file
+            .map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
         // One file at a time, evaluated and converted before the next: a
         // Lua value held on the Rust side takes one of mlua's few thousand
         // reference slots, so thousands of domains must not wait side by

@@ -38,8 +38,6 @@ pub enum Exec {
     /// It ran; the signature says what it did (equal signatures, same
     /// behaviour as far as the corpus is concerned).
     Ran(u64),
-    /// It was not run (see the target's switches).
-    Skipped,
     /// It ran, but left a thread behind that may still be running (check's
     /// watchdog gave up on a Lua evaluation): the child finishes, and the
     /// parent goes on in a fresh process.
@@ -278,7 +276,6 @@ fn mutate_once(input: &mut Vec<u8>, corpus: &[Vec<u8>], dictionary: &[&str], rng
 #[derive(Default, Clone, Debug)]
 pub struct Stats {
     pub execs: u64,
-    pub skipped: u64,
     pub seconds: f64,
     pub corpus: usize,
     pub slowest_ms: u64,
@@ -288,8 +285,8 @@ pub struct Stats {
 impl Stats {
     fn to_text(&self) -> String {
         format!(
-            "execs {}\nskipped {}\nseconds {}\ncorpus {}\nslowest_ms {}\npeak_rss_kib {}\n",
-            self.execs, self.skipped, self.seconds, self.corpus, self.slowest_ms, self.peak_rss_kib
+            "execs {}\nseconds {}\ncorpus {}\nslowest_ms {}\npeak_rss_kib {}\n",
+            self.execs, self.seconds, self.corpus, self.slowest_ms, self.peak_rss_kib
         )
     }
 
@@ -301,7 +298,6 @@ impl Stats {
             };
             match key {
                 "execs" => stats.execs = value.parse().unwrap_or(0),
-                "skipped" => stats.skipped = value.parse().unwrap_or(0),
                 "seconds" => stats.seconds = value.parse().unwrap_or(0.0),
                 "corpus" => stats.corpus = value.parse().unwrap_or(0),
                 "slowest_ms" => stats.slowest_ms = value.parse().unwrap_or(0),
@@ -435,7 +431,6 @@ pub fn child_main(targets: &[&Target]) {
             Exec::Ran(signature) | Exec::LeftThread(signature) => {
                 format!("ran (signature {signature:016x})")
             }
-            Exec::Skipped => "was skipped (see the target's switches)".into(),
         };
         eprintln!("fuzz: {replay} {what} in {ms} ms");
         return;
@@ -473,25 +468,18 @@ pub fn child_main(targets: &[&Target]) {
     let mut next_stats = Instant::now();
 
     let mut restart = false;
-    let mut execute = |input: &[u8], stats: &mut Stats, restart: &mut bool| -> Option<u64> {
+    let mut execute = |input: &[u8], stats: &mut Stats, restart: &mut bool| -> u64 {
         current.write(input);
         heartbeat.start();
         let outcome = run(input);
         let ms = heartbeat.stop();
         stats.slowest_ms = stats.slowest_ms.max(ms);
+        stats.execs += 1;
         match outcome {
-            Exec::Ran(signature) => {
-                stats.execs += 1;
-                Some(signature)
-            }
-            Exec::Skipped => {
-                stats.skipped += 1;
-                None
-            }
+            Exec::Ran(signature) => signature,
             Exec::LeftThread(signature) => {
-                stats.execs += 1;
                 *restart = true;
-                Some(signature)
+                signature
             }
         }
     };
@@ -507,9 +495,7 @@ pub fn child_main(targets: &[&Target]) {
         if Instant::now() >= deadline || restart {
             break;
         }
-        if let Some(signature) = execute(&corpus[i], &mut stats, &mut restart) {
-            seen.insert(signature);
-        }
+        seen.insert(execute(&corpus[i], &mut stats, &mut restart));
     }
     if corpus.is_empty() {
         corpus.push(Vec::new());
@@ -525,11 +511,10 @@ pub fn child_main(targets: &[&Target]) {
             &mut rng,
             target.max_len,
         );
-        if let Some(signature) = execute(&input, &mut stats, &mut restart) {
-            if seen.insert(signature) && corpus.len() < seed_count + CORPUS_GROWTH {
-                let _ = std::fs::write(grown.join(format!("{:08}", corpus.len())), &input);
-                corpus.push(input.clone());
-            }
+        let signature = execute(&input, &mut stats, &mut restart);
+        if seen.insert(signature) && corpus.len() < seed_count + CORPUS_GROWTH {
+            let _ = std::fs::write(grown.join(format!("{:08}", corpus.len())), &input);
+            corpus.push(input.clone());
         }
         if Instant::now() >= next_stats {
             // Kept current for the parent, in case the process dies.
@@ -811,7 +796,6 @@ pub fn run(target: &Target) {
         let stats =
             Stats::parse(&std::fs::read_to_string(work.path().join("stats")).unwrap_or_default());
         totals.execs += stats.execs;
-        totals.skipped += stats.skipped;
         totals.seconds += stats.seconds;
         totals.corpus = totals.corpus.max(stats.corpus);
         totals.slowest_ms = totals.slowest_ms.max(stats.slowest_ms);
@@ -830,7 +814,7 @@ pub fn run(target: &Target) {
         seed = Rng::new(seed).next();
     }
     say(&format!(
-        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus), {} inputs in {:.1} s ({:.0}/s) in {children} process(es), {} skipped, corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
+        "fuzz {}: seed {first_seed}, {} seeds ({} from the repository, {} from ../shared/corpus), {} inputs in {:.1} s ({:.0}/s) in {children} process(es), corpus grew to {}, slowest input {} ms, peak RSS {} MiB, {} finding(s)",
         target.name,
         seeds.inputs.len(),
         seeds.repository,
@@ -838,7 +822,6 @@ pub fn run(target: &Target) {
         totals.execs,
         totals.seconds,
         totals.execs as f64 / totals.seconds.max(0.001),
-        totals.skipped,
         totals.corpus,
         totals.slowest_ms,
         totals.peak_rss_kib / 1024,

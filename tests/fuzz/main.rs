@@ -41,59 +41,6 @@ fn child() {
     engine::child_main(targets::ALL);
 }
 
-/// The bounds of the known-crash switch are above every real site: no seed
-/// is skipped.
-#[test]
-fn no_seed_is_beyond_the_lua_bounds() {
-    let Some(bounds) = targets::SKIP_DEEP_LUA else {
-        return;
-    };
-    for target in [&targets::SITE_CONF, &targets::DOMAIN] {
-        for seed in (target.seeds)().inputs {
-            let shape = targets::lua_shape(&seed);
-            assert!(
-                shape.depth <= bounds.depth
-                    && shape.operators <= bounds.operators
-                    && shape.backticks == 0,
-                "a {} seed has {shape:?}:\n{}",
-                target.name,
-                String::from_utf8_lossy(&seed)
-            );
-        }
-    }
-}
-
-#[test]
-fn the_lua_shape_skips_strings_and_comments() {
-    let shape = |text: &[u8]| {
-        let s = targets::lua_shape(text);
-        (s.depth, s.operators, s.backticks)
-    };
-    assert_eq!(shape(b"{ a = { 'x{{(`', [[ {{ ]] } }"), (2, 0, 0));
-    assert_eq!(shape(b"{ -- {{{ not not `\n a = 1 - -2 }"), (1, 2, 0));
-    assert_eq!(
-        shape(b"(function() return not true and 'a' .. 'b' end)()"),
-        (3, 3, 0)
-    );
-    assert_eq!(shape(b"{ a = 1e-5, b = ... }"), (1, 0, 0));
-    assert_eq!(shape(b"--[==[ { ]] { ]==] {} ` `"), (1, 0, 2));
-}
-
-#[test]
-fn inventory_strings_are_plain_or_not() {
-    assert!(targets::inventory_strings_are_plain(
-        "[gateways.gw1]\nbind = [\"[::]\", \"0.0.0.0\"]\npeer_interface = \"x-%k\"\n"
-    ));
-    for text in [
-        "[gateways.gw1]\nlog_level = \"info; on up \\\"id\\\"\"\n",
-        "[gateways.gw1]\ninstance = \"../../x\"\n",
-        "[gateways.\"gw\\n1\"]\n",
-        "[gateways.gw1]\nlog_level = \"[\"\n",
-    ] {
-        assert!(!targets::inventory_strings_are_plain(text), "{text}");
-    }
-}
-
 #[test]
 fn mutations_stay_within_the_length_and_are_reproducible() {
     let corpus = vec![b"{ a = { 'x' } }".to_vec(), b"key \"k\";".to_vec()];

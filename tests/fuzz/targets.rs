@@ -15,82 +15,14 @@ use gluonvpn::render::inventory::{Interfaces, Inventory, Peers, Settings};
 use gluonvpn::render::node::{self, NodeOptions};
 use gluonvpn::render::{formats, Provider, RenderError};
 use gluonvpn::site::lua::Limits;
-use gluonvpn::site::{codes, site_mk};
+use gluonvpn::site::site_mk::MakeOptions;
+use gluonvpn::site::{codes, confine, site_mk};
 use gluonvpn::source::{SourceMap, Span};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub const ALL: &[&Target] = &[&SITE_CONF, &DOMAIN, &SITE_MK, &INVENTORY, &FASTD_PEER];
-
-// ---------------------------------------------------------------------------
-// Switches for known findings. Each skips the inputs of one crash class that
-// another branch is fixing; set it to `None` to fuzz them again, once fixed.
-
-/// KNOWN CRASH (issue 12, being fixed on branch issue12-lua): full_moon
-/// parses each configuration file for its spans recursively, on a thread
-/// with the default 2 MiB stack, and overflows it on deep nesting or long
-/// operator chains long before Lua's own limit of 200 levels rejects them.
-/// In a debug build (what `cargo test` runs) these overflow: 35 nested `if`,
-/// 38 nested `(function() return …)()`, 50 nested `while`, 60 nested
-/// `function() return … end` or `do`, 89 nested `{`, 116 nested `(`, 148
-/// chained `not`, 386 chained `..`, 714 chained `+` or `and`. Until that is
-/// fixed, Lua inputs past [`LuaBounds`] are not run (they count as skipped
-/// in the summary). The bounds are twice the deepest real site (depth 8,
-/// 5 operators in the 264 files of ../shared/corpus) and leave a third of
-/// the stack free in the worst case (16 nested `if` around 32 `not`). Set
-/// to `None` once fixed.
-pub const SKIP_DEEP_LUA: Option<LuaBounds> = Some(LuaBounds {
-    depth: 16,
-    operators: 32,
-});
-
-/// KNOWN FINDING (issue 12, `src/render`): the inventory's strings reach
-/// rendered files unchecked. `log_level` is written bare into fastd.conf
-/// (`log level info; on up "…";` adds a command), `instance` into comments,
-/// fastd strings and file paths (`instance = "../../x"` makes `render
-/// gateway --out DIR` write outside DIR). Until that is fixed, an inventory
-/// with a string (or name) outside [`inventory_strings_are_plain`]'s set may
-/// render a file that does not read back, or a path out of the tree,
-/// without failing the fuzz test; panics and crashes still fail it. Set to
-/// `false` once fixed.
-pub const KNOWN_INVENTORY_INJECTION: bool = true;
-
-/// KNOWN CRASH (issue 12, `src/site/spans.rs`): full_moon 3.0.0 panics on
-/// a backtick outside strings and comments (`unreachable!()` in its
-/// lexer's `read_string`, reached because the lexer takes `` ` `` for a
-/// quote even without its Luau feature). The panic kills the thread that
-/// parses for spans, and `check` ends in "cannot start the Lua sandbox: the
-/// loading thread failed". Minimal input: a site.conf of `` { a = ` } ``.
-/// Until that is fixed, Lua inputs with such a backtick are not run. Set to
-/// `false` once fixed.
-pub const SKIP_LUA_BACKTICK: bool = true;
-
-/// KNOWN FINDING (issue 12, `src/render`): `render node` (and `render
-/// gateway`) write a fastd peer's key and remotes from site.conf into its
-/// peer file unchecked. A key that is not 64 hex digits (`key = 'abc'`) or
-/// a remote fastd cannot read (`'192.0.2.1:10:.x'`) makes the rendered
-/// file fail its own re-read, and the command ends in "internal error: a
-/// rendered file does not read back" instead of saying that the site is
-/// wrong (`check` reports both: GV150, GV152). Until that is fixed, a
-/// re-read failure of a fastd peer file does not fail the fuzz test. Set
-/// to `false` once fixed.
-pub const TOLERATE_UNCHECKED_PEER_FILES: bool = true;
-
-/// Whether the switches above are in force: `GLUONVPN_FUZZ_IGNORE_SWITCHES`
-/// turns them all off for a run (to see whether a fix has landed).
-fn switches() -> bool {
-    std::env::var_os("GLUONVPN_FUZZ_IGNORE_SWITCHES").is_none()
-}
-
-/// Bounds on the shape of Lua text (see [`lua_shape`]).
-#[derive(Clone, Copy, Debug)]
-pub struct LuaBounds {
-    /// Brackets and blocks open at once.
-    pub depth: usize,
-    /// Operators in the whole file.
-    pub operators: usize,
-}
 
 // ---------------------------------------------------------------------------
 // Seeds.
@@ -266,149 +198,6 @@ const LUA_DICTIONARY: &[&str] = &[
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 ];
 
-/// The shape of Lua text, as far as the known crashes go.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LuaShape {
-    /// Brackets and blocks open at once, at most.
-    pub depth: usize,
-    /// Operators in the whole text.
-    pub operators: usize,
-    /// Backticks outside strings and comments.
-    pub backticks: usize,
-}
-
-/// The [`LuaShape`] of a text, with strings and comments skipped as Lua's
-/// lexer skips them. A rough lexer: it errs towards larger numbers.
-pub fn lua_shape(text: &[u8]) -> LuaShape {
-    let mut depth = 0usize;
-    let mut deepest = 0usize;
-    let mut operators = 0usize;
-    let mut backticks = 0usize;
-    let mut i = 0;
-    let n = text.len();
-    // The level of a long bracket starting at `at` (`[[` is 0, `[==[` 2).
-    let long_bracket = |at: usize| -> Option<usize> {
-        if text.get(at) != Some(&b'[') {
-            return None;
-        }
-        let mut j = at + 1;
-        while text.get(j) == Some(&b'=') {
-            j += 1;
-        }
-        (text.get(j) == Some(&b'[')).then_some(j - at - 1)
-    };
-    // Skips past the long bracket of `level` closing after `from`.
-    let skip_long = |from: usize, level: usize| -> usize {
-        let mut j = from;
-        while j < n {
-            if text[j] == b']' {
-                let mut k = j + 1;
-                while text.get(k) == Some(&b'=') {
-                    k += 1;
-                }
-                if k - j - 1 == level && text.get(k) == Some(&b']') {
-                    return k + 1;
-                }
-            }
-            j += 1;
-        }
-        n
-    };
-    while i < n {
-        let c = text[i];
-        match c {
-            b'-' if text.get(i + 1) == Some(&b'-') => {
-                match long_bracket(i + 2) {
-                    Some(level) => i = skip_long(i + 4 + level, level),
-                    None => {
-                        while i < n && text[i] != b'\n' {
-                            i += 1;
-                        }
-                    }
-                }
-                continue;
-            }
-            b'[' if long_bracket(i).is_some() => {
-                let level = long_bracket(i).unwrap_or(0);
-                i = skip_long(i + 2 + level, level);
-                continue;
-            }
-            b'\'' | b'"' => {
-                i += 1;
-                while i < n && text[i] != c && text[i] != b'\n' {
-                    i += if text[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-                continue;
-            }
-            b'{' | b'(' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            b'.' if text.get(i + 1) == Some(&b'.') => {
-                if text.get(i + 2) == Some(&b'.') {
-                    i += 3;
-                    continue;
-                }
-                operators += 1;
-                i += 2;
-                continue;
-            }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'#' | b'<' | b'>' => operators += 1,
-            b'`' => backticks += 1,
-            b'=' | b'~' if text.get(i + 1) == Some(&b'=') => {
-                operators += 1;
-                i += 2;
-                continue;
-            }
-            b'0'..=b'9' => {
-                while i < n
-                    && (text[i].is_ascii_alphanumeric()
-                        || text[i] == b'.'
-                        || ((text[i] == b'+' || text[i] == b'-')
-                            && matches!(text[i - 1], b'e' | b'E')))
-                {
-                    i += 1;
-                }
-                continue;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < n && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
-                    i += 1;
-                }
-                match &text[start..i] {
-                    b"function" | b"if" | b"do" | b"repeat" => {
-                        depth += 1;
-                        deepest = deepest.max(depth);
-                    }
-                    b"end" | b"until" => depth = depth.saturating_sub(1),
-                    b"not" | b"and" | b"or" => operators += 1,
-                    _ => {}
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    LuaShape {
-        depth: deepest,
-        operators,
-        backticks,
-    }
-}
-
-/// Whether an input is one of a known crash's, not to be run (see the
-/// switches above).
-fn lua_known_crash(input: &[u8]) -> bool {
-    let shape = lua_shape(input);
-    let too_deep =
-        SKIP_DEEP_LUA.is_some_and(|b| shape.depth > b.depth || shape.operators > b.operators);
-    switches() && (too_deep || (SKIP_LUA_BACKTICK && shape.backticks > 0))
-}
-
 /// The sandbox's limits while fuzzing: lower than `check`'s (100 million
 /// instructions, 256 MiB, 2 s), so that inputs that hit them do not eat
 /// the fuzzing time; the code paths are the same.
@@ -454,9 +243,6 @@ fn domain_code_of(text: &str) -> Option<&str> {
 
 impl FuzzedSite {
     fn run(&mut self, input: &[u8]) -> Exec {
-        if lua_known_crash(input) {
-            return Exec::Skipped;
-        }
         let path = match self.fuzzed {
             Fuzzed::Domain => {
                 let domains = self.dir.path().join("domains");
@@ -512,18 +298,14 @@ fn exercise_outcome(outcome: &Outcome, version: GluonVersion, h: u64, signature:
         .map(|d| d.info.code)
         .collect();
     signature.extend(codes.iter().map(|c| c.to_string()));
-    write_every_format(&Run::new(outcome, version, false));
+    write_every_format(&Run::new(outcome, false));
 
     let site = &outcome.site;
     let mut node_options = NodeOptions::new(version);
     if h & 4 != 0 {
         node_options.device_class = "tiny".into();
     }
-    signature.push(render_result(
-        "node",
-        node::render(site, &node_options),
-        false,
-    ));
+    signature.push(render_result("node", node::render(site, &node_options)));
 
     let mut names: Vec<String> = Vec::new();
     for provider in Provider::ALL {
@@ -548,7 +330,6 @@ fn exercise_outcome(outcome: &Outcome, version: GluonVersion, h: u64, signature:
         signature.push(render_result(
             "gateway",
             gateway::render(site, &inventory, &options),
-            false,
         ));
     }
 }
@@ -575,33 +356,23 @@ fn gateway_settings(choice: u64) -> Settings {
 
 /// A render's result for the signature. A rendered file that does not read
 /// back (the command reports an internal error) or a path that leaves the
-/// tree (`--out DIR` writes it outside DIR) is a finding, unless `tolerate`
-/// (a known finding's switch).
-fn render_result(
-    what: &str,
-    result: Result<gluonvpn::render::Tree, RenderError>,
-    tolerate: bool,
-) -> String {
-    let problem = match result {
-        Ok(tree) => match tree.entries.iter().find(|e| !path_stays_inside(e.path())) {
-            None => return format!("{what} ok {}", tree.entries.len()),
-            Some(entry) => format!(
-                "{what}: the rendered path {:?} leaves the tree",
-                entry.path()
-            ),
-        },
-        Err(RenderError::Reparse { path, .. })
-            if TOLERATE_UNCHECKED_PEER_FILES && switches() && path.contains("/peers/") =>
-        {
-            return format!("{what} known: unchecked peer file");
+/// tree (`--out DIR` writes it outside DIR) is a finding.
+fn render_result(what: &str, result: Result<gluonvpn::render::Tree, RenderError>) -> String {
+    match result {
+        Ok(tree) => {
+            if let Some(entry) = tree.entries.iter().find(|e| !path_stays_inside(e.path())) {
+                panic!(
+                    "{what}: the rendered path {:?} leaves the tree",
+                    entry.path()
+                );
+            }
+            format!("{what} ok {}", tree.entries.len())
         }
         Err(RenderError::Reparse { path, message }) => {
-            format!("{what}: a rendered file does not read back ({path}): {message}")
+            panic!("{what}: a rendered file does not read back ({path}): {message}")
         }
-        Err(e) => return format!("{what} {}", error_shape(&e.to_string())),
-    };
-    assert!(tolerate, "{problem}");
-    format!("{what} tolerated")
+        Err(e) => format!("{what} {}", error_shape(&e.to_string())),
+    }
 }
 
 /// A relative path of plain components: no `..`, `.` or empty component, no
@@ -613,29 +384,6 @@ fn path_stays_inside(path: &str) -> bool {
             .trim_end_matches('/')
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..")
-}
-
-/// Whether every string and name in the inventory text is plain: letters,
-/// digits, space and `_ . : / % @ + , = [ ] -`, and no `..`; `log_level`
-/// (written bare into fastd.conf) lower-case letters only.
-pub fn inventory_strings_are_plain(text: &str) -> bool {
-    fn plain(s: &str) -> bool {
-        !s.contains("..")
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || " _.:/%@+,=[]-".contains(c))
-    }
-    fn walk(key: &str, value: &toml::Value) -> bool {
-        match value {
-            toml::Value::String(s) if key == "log_level" => {
-                s.chars().all(|c| c.is_ascii_lowercase())
-            }
-            toml::Value::String(s) => plain(s),
-            toml::Value::Array(items) => items.iter().all(|v| walk(key, v)),
-            toml::Value::Table(table) => table.iter().all(|(k, v)| plain(k) && walk(k, v)),
-            _ => true,
-        }
-    }
-    toml::from_str::<toml::Value>(text).is_ok_and(|v| walk("", &v))
 }
 
 fn write_every_format(run: &Run<'_>) {
@@ -807,9 +555,17 @@ pub static SITE_MK: Target = Target {
     setup: || {
         let dir = PathBuf::from("/nonexistent-fuzz-site");
         let checked = BTreeSet::new();
+        // make itself runs on the input only confined (`--untrusted`), and
+        // only where the kernel offers Landlock, which that needs.
+        let confined_site = confine::landlock_abi()
+            .is_some()
+            .then(|| tempfile::tempdir().expect("a site directory"));
         Box::new(move |input| {
             let text = String::from_utf8_lossy(input).into_owned();
             let mut signature = vec![site_mk::mentions_target(&[text.as_str()]).to_string()];
+            if let Some(site) = &confined_site {
+                signature.push(untrusted_make(site.path(), input));
+            }
             let mut sources = SourceMap::default();
             let file = sources.add("site.mk".into(), dir.join("site.mk"), text.clone());
             let mut report = Report::default();
@@ -851,16 +607,45 @@ pub static SITE_MK: Target = Target {
                 site_dir: &dir,
                 site_path: "site".into(),
                 gluon_version: GluonVersion::NEWEST,
+                gluon_version_inferred: false,
+                gluon_version_reasons: Vec::new(),
+                gluon_version_fits: true,
                 gluon_ok: Some(false),
                 checked_packages: &checked,
                 domains: Vec::new(),
                 online: false,
+                hidden: 0,
                 root_uri: None,
             });
             Exec::Ran(hash(signature.join("\n").as_bytes()))
         })
     },
 };
+
+/// make's limits while fuzzing: lower than `check`'s (20 s, 1 GiB), as
+/// for Lua.
+const FUZZ_MAKE: MakeOptions = MakeOptions {
+    untrusted: true,
+    wall_time: Duration::from_secs(3),
+    memory: 256 << 20,
+    network_namespace: false,
+};
+
+/// `check --untrusted`'s evaluation of site.mk text: make runs it with no
+/// command and no file outside a copy of the site. make's own verdict and
+/// the commands it did not run make the signature; make not running at all
+/// is a finding.
+fn untrusted_make(site: &Path, input: &[u8]) -> String {
+    std::fs::write(site.join("site.mk"), input).expect("write site.mk");
+    let outcome = site_mk::evaluate(site, &[], &FUZZ_MAKE)
+        .unwrap_or_else(|e| panic!("untrusted make did not run: {e}"));
+    format!(
+        "make {:?} {} {}",
+        outcome.error.map(|e| e.kind),
+        outcome.skipped_shells.len(),
+        outcome.evaluation.global.iter().count()
+    )
+}
 
 // ---------------------------------------------------------------------------
 // The gateway inventory.
@@ -982,8 +767,6 @@ pub static INVENTORY: Target = Target {
                 Ok(inventory) => inventory,
                 Err(e) => return Exec::Ran(hash(error_shape(&e).as_bytes())),
             };
-            let tolerate =
-                KNOWN_INVENTORY_INJECTION && switches() && !inventory_strings_are_plain(&text);
             let mut signature = Vec::new();
             for (name, gateway) in inventory.gateways.iter().take(6) {
                 let mut domains: Vec<&str> = vec!["default", "nord", "sued"];
@@ -1006,7 +789,6 @@ pub static INVENTORY: Target = Target {
                         signature.push(render_result(
                             "gateway",
                             gateway::render(&outcome.site, &inventory, &options),
-                            tolerate,
                         ));
                     }
                 }
