@@ -40,6 +40,8 @@ pub struct CheckOptions {
     /// Check with the newest release the site is written for (see
     /// [`check_inferring`]) instead of `load.version`.
     pub infer_version: bool,
+    /// A gateway inventory to check against the site (`--inventory`).
+    pub inventory: Option<crate::site::inventory::Inventory>,
 }
 
 impl CheckOptions {
@@ -51,6 +53,7 @@ impl CheckOptions {
             severities: SeverityConfig::default(),
             online: None,
             infer_version: false,
+            inventory: None,
         }
     }
 }
@@ -248,6 +251,7 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
                 context.selection_known = false;
                 context.packages.clear();
             }
+            context.inventory = options.inventory.as_ref();
             report.extend(lints::run(&context));
             if let Some(probe_options) = &options.online {
                 report.extend(probe::run(&context, probe_options));

@@ -36,6 +36,11 @@ pub static TEMPLATES: &[(&str, &str)] = templates![
     "gateway/vxlan.network.j2",
     "gateway/broker.cfg.j2",
     "gateway/td-session.sh.j2",
+    "gateway/batman.sh.j2",
+    "gateway/oneshot.service.j2",
+    "gateway/fastd-dropin.conf.j2",
+    "gateway/glue.service.j2",
+    "gateway/gluonvpn.nft.j2",
     "build/agent-package.Makefile.j2",
     "build/features.j2",
     "build/agents.lua.j2",
@@ -344,7 +349,7 @@ mod tests {
     fn refused_values_are_named() {
         let e = super::render(
             "gateway/batman.netdev.j2",
-            minijinja::context! { header => "h", batman => "bat0\n[NetDev]", algo => "batman-iv" },
+            minijinja::context! { header => "h", domains => ["d"], bat => minijinja::context! { name => "bat0\n[NetDev]", algo => "batman-iv", gw_mode => "server", bandwidth_down => (), hop_penalty => (), ogm_interval => () } },
         )
         .unwrap_err()
         .to_string();

@@ -492,3 +492,54 @@ fn a_closed_pipe_is_not_an_error() {
         assert!(!stderr(&out).contains("Broken pipe"), "{format}");
     }
 }
+
+/// `check --inventory`: a methods policy that leaves nodes out is GV106 (a
+/// warning, exit 0); an inventory that does not validate exits 2.
+#[test]
+fn check_reads_an_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inventory = dir.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        "[gateways.gw1]\nfastd_methods = [\"null@l2tp\"]\n",
+    )
+    .expect("write");
+    let site = example("fastd");
+    let args = |format: &str| {
+        vec![
+            "check".to_string(),
+            site.display().to_string(),
+            "--inventory".into(),
+            inventory.display().to_string(),
+            "--format".into(),
+            format.into(),
+        ]
+    };
+    let run = |format: &str| {
+        let args = args(format);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        gluonvpn(&refs)
+    };
+    let out = run("json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let finding = find_code(&doc, "GV106");
+    assert!(
+        finding
+            .to_string()
+            .contains("gateway \\\"gw1\\\" offers null@l2tp"),
+        "{finding}"
+    );
+    std::fs::write(
+        &inventory,
+        "[gateways.gw1]\nfastd_methods = [\"xsalsa20-poly1305\"]\n",
+    )
+    .expect("write");
+    let out = run("human");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fastd removed it in v19"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -35,7 +35,10 @@
 
 mod common;
 
-use common::{is_up, text, Lab, GATEWAY_V4};
+use common::{
+    fastd_secret, fastd_statement, fastd_status, in_own_run, is_up, replace_all,
+    spawn_with_own_run, text, write_secret, Lab, GATEWAY_V4,
+};
 use gluonvpn_testnet::{find_program, path_env, wait_for};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -127,21 +130,6 @@ fn tool(program: &str, args: &[&str], stdin: Option<&str>) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-/// Writes a file only root can read (keys).
-fn write_secret(path: &Path, content: &str) {
-    fs::write(path, "").expect("create");
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).expect("chmod");
-    fs::write(path, content).expect("write");
-}
-
-fn replace_all(text: &str, from: &str, to: &str) -> String {
-    assert!(
-        text.contains(from),
-        "the example no longer contains {from:?}: update this test"
-    );
-    text.replace(from, to)
-}
-
 /// The line range of the table `name = { … },` in a site.conf.
 fn table_lines(lines: &[String], name: &str) -> std::ops::Range<usize> {
     let start = lines
@@ -189,55 +177,6 @@ fn write_site(
     )
     .expect("write");
     dir.to_path_buf()
-}
-
-/// The value of a top-level statement `KEY VALUE;` of a fastd config
-/// (quotes removed).
-fn fastd_statement(conf: &str, key: &str) -> Option<String> {
-    conf.lines().find_map(|line| {
-        let value = line.strip_prefix(key)?.strip_prefix(' ')?;
-        Some(value.trim_end_matches(';').trim_matches('"').to_string())
-    })
-}
-
-/// Starts a daemon in a namespace with its own /run: a directory of the
-/// test's is bound there in a private mount namespace, so that the path a
-/// rendered config names for its socket (/run/…, /var/run/…) is used as it
-/// is, and appears in that directory for the test to read. Returns its
-/// index in the lab's `TestNet`.
-fn spawn_with_own_run(lab: &mut Lab, ns: &str, label: &str, run: &Path, argv: &[&str]) -> usize {
-    fs::create_dir_all(run).expect("mkdir");
-    let mut args = vec![
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        "mount --bind \"$0\" /run && exec \"$@\"",
-        run.to_str().expect("path"),
-    ];
-    args.extend_from_slice(argv);
-    lab.net.spawn(ns, label, &args, true)
-}
-
-/// Where a socket that a daemon of [`spawn_with_own_run`] makes at `path`
-/// is seen from the host.
-fn in_own_run(run: &Path, path: &str) -> PathBuf {
-    let relative = path
-        .strip_prefix("/var/run/")
-        .or_else(|| path.strip_prefix("/run/"))
-        .unwrap_or_else(|| panic!("{path} is not below /run"));
-    run.join(relative)
-}
-
-/// fastd's status (JSON) from its status socket, if it answers.
-fn fastd_status(socket: &Path) -> Option<serde_json::Value> {
-    use std::io::Read;
-    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
-    let mut json = String::new();
-    stream.read_to_string(&mut json).ok()?;
-    serde_json::from_str(&json).ok()
 }
 
 /// Whether this kernel can run fastd's L2TP offload: the l2tp generic
@@ -317,25 +256,6 @@ struct FastdCase {
     gateway_offload: bool,
     /// The method the two must agree on.
     method: &'static str,
-}
-
-/// Writes a fresh fastd secret to `path` (a config file with `secret
-/// "…";`); returns its public key.
-fn fastd_secret(path: &Path) -> String {
-    let secret = tool("fastd", &["--generate-key", "--machine-readable"], None);
-    write_secret(path, &format!("secret \"{secret}\";\n"));
-    let public = tool(
-        "fastd",
-        &[
-            "--config",
-            path.to_str().expect("path"),
-            "--show-key",
-            "--machine-readable",
-        ],
-        None,
-    );
-    assert_eq!(public.len(), 64, "{public}");
-    public
 }
 
 /// Renders the node's and the gateway's trees for `case`: returns the

@@ -486,9 +486,10 @@ fn unit_files_take_no_new_lines() {
         bridge: Some("br\n[Network]\nAddress=192.0.2.1/24".into()),
         ..Settings::default()
     };
+    // The name is checked as an interface name before any unit is written.
     let e = render(&example("fastd"), "gw1", &bypassed("gw1", settings)).unwrap_err();
     assert!(
-        e.contains("\"br\\n[Network]\\nAddress=192.0.2.1/24\" cannot be a value in a systemd unit"),
+        e.contains("bridge \"br\\n[Network]\\nAddress=192.0.2.1/24\" is not usable: expected an interface name"),
         "{e}"
     );
 }

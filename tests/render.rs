@@ -8,6 +8,8 @@
 mod corpus;
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/trees.rs"]
+mod trees;
 
 use gluonvpn::check::{self, CheckOptions, Outcome};
 use gluonvpn::gluon_version::GluonVersion;
@@ -20,6 +22,7 @@ use gluonvpn::render::{files, Entry, Format, Provider, Tree};
 use gluonvpn_testnet::TestNet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use trees::fastd_configs;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -371,21 +374,6 @@ fn fastd_verifies(conf: &str, secret: &Path, work: &Path) -> Result<(), String> 
             String::from_utf8_lossy(&out.stderr)
         ))
     }
-}
-
-fn fastd_configs(tree: &Tree) -> Vec<(&str, &str)> {
-    tree.entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::File {
-                path,
-                content,
-                format: Format::Fastd,
-                ..
-            } => Some((path.as_str(), content.as_str())),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Gateway configs in every variant, and the node's emulation config with
@@ -821,6 +809,25 @@ fn the_inventory_page_documents_every_key() {
         ("wireguard_interface", "\"wg\""),
         ("vxlan_interface", "\"vx\""),
         ("uplink", "\"eth1\""),
+        ("fastd_methods", "[\"salsa2012+umac\"]"),
+        ("fastd_legacy_methods", "[\"salsa2012+gmac\"]"),
+        ("fastd_peer_limit", "150"),
+        ("fastd_on_verify", "[\"/usr/local/bin/limit\", \"verify\", \"$PEER_KEY\"]"),
+        ("fastd_hide_ip_addresses", "true"),
+        ("fastd_hide_mac_addresses", "false"),
+        (
+            "fastd_static_peers",
+            "[{ name = \"sn01\", key = \"9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0f\", remotes = [\"\\\"sn01.example.org\\\" port 10000\"] }]",
+        ),
+        (
+            "fastd_extra_instances",
+            "[{ name = \"legacy\", port = 10001, mtu = 1426, bind = [\"0.0.0.0\"] }]",
+        ),
+        ("batman_gateway_mode", "\"server\""),
+        ("batman_gateway_bandwidth", "\"100mbit/100mbit\""),
+        ("batman_hop_penalty", "30"),
+        ("batman_ogm_interval", "5000"),
+        ("wireguard_node_keys", "\"peers-wg\""),
     ];
     // the list here is the inventory's own (`domains` holds the tables)
     let mut listed: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();

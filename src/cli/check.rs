@@ -52,6 +52,10 @@ pub struct CheckArgs {
     /// everything but a copy of the site: for sites from pull requests.
     #[arg(long)]
     pub untrusted: bool,
+    /// Also check a gateway inventory (the TOML of `render gateway`)
+    /// against the site: its methods policies (GV106).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
     /// Show only findings at least this severe (the exit status still
     /// counts every error).
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = MinSeverity::Note)]
@@ -88,6 +92,11 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     options.gluon_only = args.gluon_only;
     options.online = args.online.then(ProbeOptions::default);
     options.severities = SeverityConfig::from_args(&args.allow, &args.warn, &args.deny)?;
+    options.inventory = args
+        .inventory
+        .as_deref()
+        .map(crate::site::inventory::Inventory::load)
+        .transpose()?;
     let mut outcome = check::check_inferring(&args.path, &options)?;
     let exit = Exit::problems_if(outcome.report.has_errors());
     let hidden = outcome.report.retain_at_least(args.min_severity.severity());

@@ -8,6 +8,7 @@
 
 use super::{DomainView, Lint, LintContext};
 use crate::diagnostics::{CodeInfo, Diagnostic, Origin, Severity};
+use crate::site::mesh_vpn::methods::{negotiated, node_classes};
 use crate::site::mesh_vpn::{Fastd, Located, FASTD_L2TP_PACKAGE};
 use crate::site::value::p;
 
@@ -213,6 +214,56 @@ fn duplicate_method(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// With `check --inventory`: each gateway whose `fastd_methods` leave a
+/// kind of node of a domain it serves without a method in common.
+fn gateway_methods_leave_nodes_out(context: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(inventory) = context.inventory else {
+        return;
+    };
+    if !uses_fastd(context) {
+        return;
+    }
+    for (name, gateway) in &inventory.gateways {
+        // A domain table naming no domain is render's error; the gateway's
+        // own settings apply here then.
+        let gateway = gateway
+            .for_site(name, context.site)
+            .unwrap_or_else(|_| gateway.clone());
+        for view in &context.domains {
+            let Some(fastd) = view.mesh_vpn.fastd.as_ref() else {
+                continue;
+            };
+            if fastd.peer(name).is_none() {
+                continue;
+            }
+            let settings = gateway.resolve(view.name.unwrap_or("default"));
+            if settings.fastd_methods.is_none() {
+                continue;
+            }
+            let site_methods = fastd.method_names();
+            let configurable = fastd.is_configurable();
+            let offered = settings.offered_methods(&site_methods, configurable);
+            let classes = node_classes(&site_methods, configurable);
+            for (class, method) in negotiated(&classes, &offered) {
+                if method.is_none() {
+                    out.push(at_methods(
+                        context,
+                        &GATEWAY_METHODS_LEAVE_NODES_OUT.info,
+                        view,
+                        format!(
+                            "gateway {} offers {} (fastd_methods in the inventory), none of the methods {} propose ({}): they cannot connect to it",
+                            crate::site::inventory::shown(name),
+                            offered.join(", "),
+                            class.name,
+                            class.proposes.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 pub static NULL_BEFORE_NULL_L2TP: Lint = Lint {
     info: CodeInfo {
         code: "GV101",
@@ -313,6 +364,30 @@ pub static DUPLICATE_METHOD: Lint = Lint {
     check: duplicate_method,
 };
 
+pub static GATEWAY_METHODS_LEAVE_NODES_OUT: Lint = Lint {
+    info: CodeInfo {
+        code: "GV106",
+        name: "gateway-methods-leave-nodes-out",
+        severity: Severity::Warning,
+        origin: Origin::Gluonvpn,
+        summary: "A gateway's fastd methods in the inventory leave some nodes without a method in common.",
+        explanation: "Checked with `check --inventory FILE`. fastd answers a node's handshake with \
+            the first method of the node's list that the gateway supports; a node whose list \
+            has none of the gateway's methods cannot connect to it. Nodes propose the site's \
+            methods when fresh; on a `configurable` site the config mode makes them propose \
+            the site's methods without the null ones (secure mode) or `null@l2tp`, `null` and \
+            then those (performance mode; before Gluon v2022.1 `null` and then those). \
+            `render gateway` offers all of them by default; an inventory's `fastd_methods` \
+            replaces that list, and this warns for each kind of node it leaves out — say, \
+            a gateway offering only `null@l2tp` to a site whose fresh nodes propose \
+            `salsa2012+umac`. Add a method those nodes propose, or `fastd_legacy_methods`.",
+    },
+    example: "methods = { 'salsa2012+umac' }, configurable = true\n-- inventory.toml: [gateways.gw1] fastd_methods = [\"null@l2tp\", \"null\"]",
+    seen_in: &[],
+    other_severities: &[],
+    check: gateway_methods_leave_nodes_out,
+};
+
 /// The family's lints, in code order.
 pub static LINTS: &[&Lint] = &[
     &NULL_BEFORE_NULL_L2TP,
@@ -320,6 +395,7 @@ pub static LINTS: &[&Lint] = &[
     &WEAKER_METHOD_FIRST,
     &ONLY_NULL_METHODS,
     &DUPLICATE_METHOD,
+    &GATEWAY_METHODS_LEAVE_NODES_OUT,
 ];
 
 #[cfg(test)]
@@ -332,6 +408,44 @@ mod tests {
             &site_conf(&fastd(methods, more)),
             &["mesh-batman-adv-15", "mesh-vpn-fastd"],
         )
+    }
+
+    /// GV106: only with an inventory, only for a policy that leaves some
+    /// kind of node without a common method.
+    #[test]
+    fn an_inventory_policy_that_leaves_nodes_out() {
+        use crate::check::{check, CheckOptions};
+        use crate::site::inventory::Inventory;
+        let s = site("'salsa2012+umac'", ", configurable = true");
+        let findings = |inventory: Option<&str>| {
+            let mut options = CheckOptions::new(V2025_1);
+            options.inventory = inventory.map(|text| Inventory::parse(text).expect("inventory"));
+            check(s.dir.path(), &options)
+                .expect("check runs")
+                .report
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.code() == "GV106")
+                .map(|d| d.message)
+                .collect::<Vec<_>>()
+        };
+        assert!(findings(None).is_empty());
+        assert!(findings(Some("[gateways.gw1]\n")).is_empty());
+        assert!(findings(Some(
+            "[gateways.gw1]\nfastd_methods = [\"salsa2012+umac\"]\n"
+        ))
+        .is_empty());
+        // a gateway the site does not name is none of its business
+        assert!(findings(Some("[gateways.gw9]\nfastd_methods = [\"null\"]\n")).is_empty());
+        let found = findings(Some(
+            "[gateways.gw1]\nfastd_methods = [\"null@l2tp\", \"null\"]\n",
+        ));
+        assert_eq!(
+            found,
+            ["gateway \"gw1\" offers null@l2tp, null (fastd_methods in the inventory), none of the methods fresh nodes and nodes in secure mode propose (salsa2012+umac): they cannot connect to it"]
+        );
+        // legacy methods count
+        assert!(findings(Some("[gateways.gw1]\nfastd_methods = [\"null\"]\nfastd_legacy_methods = [\"salsa2012+umac\"]\n")).is_empty());
     }
 
     #[test]

@@ -152,6 +152,36 @@ pub fn check_fastd_peer(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An nftables file of `define`s: outside comments, its braces balance
+/// (the tests run it through `nft --check`).
+fn check_nft(content: &str) -> Result<(), String> {
+    let mut depth: i64 = 0;
+    for (number, line) in content.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        for c in code.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return Err(format!("line {}: `}}` without `{{`", number + 1));
+            }
+        }
+        if depth == 0
+            && !code.trim().is_empty()
+            && !code.trim_start().starts_with("define ")
+            && code.trim() != "}"
+        {
+            return Err(format!("line {}: expected a `define`", number + 1));
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced braces".into());
+    }
+    Ok(())
+}
+
 /// Reads one file back by its format.
 pub fn reparse(format: Format, content: &str) -> Result<(), String> {
     match format {
@@ -166,6 +196,7 @@ pub fn reparse(format: Format, content: &str) -> Result<(), String> {
         Format::WireGuard => parse_wg(content).map(|_| ()),
         Format::KeyValue => parse_key_values(content).map(|_| ()),
         Format::Ini => parse_ini(content).map(|_| ()),
+        Format::Nft => check_nft(content),
         Format::Shell => {
             if content.starts_with("#!/bin/sh\n") {
                 Ok(())

@@ -3,8 +3,8 @@
 //! * [`node`]: what Gluon's upgrade scripts write on a node (UCI), and files
 //!   that let a stock Linux act as such a node (fastd config, WireGuard
 //!   peers, VXLAN parameters);
-//! * [`gateway`]: a gateway's fastd, WireGuard + VXLAN and tunneldigger
-//!   configuration, from the site and an [`inventory`] of what the site does
+//! * [`gateway`]: a gateway's fastd, WireGuard + VXLAN, tunneldigger and
+//!   batman-adv configuration, from the site and an [`inventory`] of what the site does
 //!   not know;
 //! * [`files`]: writing, checking and diffing a rendered [`Tree`];
 //! * [`uci`], [`formats`]: writers and the parsers every rendered file is
@@ -17,7 +17,9 @@
 pub mod files;
 pub mod formats;
 pub mod gateway;
-pub mod inventory;
+/// The gateway inventory (it lives with the site model, which `check
+/// --inventory` reads it with).
+pub use crate::site::inventory;
 pub mod node;
 pub mod templates;
 pub mod uci;
@@ -48,6 +50,8 @@ pub enum Format {
     Ini,
     /// A shell script (run through `sh -n` in the tests).
     Shell,
+    /// nftables `define`s (run through `nft --check` in the tests).
+    Nft,
 }
 
 /// One entry of a rendered tree.

@@ -209,29 +209,7 @@ struct NetworkSections {
     notes: Vec<String>,
 }
 
-/// The method list a fresh node writes (`400-mesh-vpn-fastd`).
-pub fn node_methods(site_methods: &[String], configurable: bool) -> Vec<String> {
-    if !configurable {
-        return site_methods.to_vec();
-    }
-    let has_null = site_methods.iter().any(|m| m == "null@l2tp" || m == "null");
-    let mut methods = Vec::new();
-    if has_null {
-        methods.push("null@l2tp".to_string());
-        methods.push("null".to_string());
-    }
-    methods.extend(methods_but_null(site_methods));
-    methods
-}
-
-/// The site's methods but `null@l2tp` and `null`, in the site's order: what
-/// follows the null methods in a configurable list.
-pub fn methods_but_null(site_methods: &[String]) -> impl Iterator<Item = String> + '_ {
-    site_methods
-        .iter()
-        .filter(|m| *m != "null@l2tp" && *m != "null")
-        .cloned()
-}
+pub use crate::site::mesh_vpn::methods::{methods_but_null, node_methods};
 
 /// A fastd peer group of the site, flattened as Gluon names it.
 struct Group<'v> {

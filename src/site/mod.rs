@@ -5,6 +5,7 @@ pub mod codes;
 pub mod config;
 pub mod confine;
 pub mod image_customization;
+pub mod inventory;
 pub mod load;
 pub mod locate;
 pub mod lua;

@@ -77,6 +77,8 @@ pub struct SiteView<'a> {
     /// failed (e.g. no image-customization.lua), only Gluon's defaults are
     /// known and findings about missing packages stay quiet.
     pub selection_known: bool,
+    /// A gateway inventory to check against the site (`check --inventory`).
+    pub inventory: Option<&'a crate::site::inventory::Inventory>,
 }
 
 impl<'a> SiteView<'a> {
@@ -96,6 +98,7 @@ impl<'a> SiteView<'a> {
             domains,
             packages,
             selection_known: !site.default_selection,
+            inventory: None,
         })
     }
 

@@ -69,3 +69,110 @@ pub fn is_up(link: &serde_json::Value) -> bool {
         .as_array()
         .is_some_and(|flags| flags.iter().any(|f| f == "UP"))
 }
+
+// ------------------------------------------------- shared by the e2e tests
+
+/// Runs a tool on the host (key generation only), which must succeed.
+fn host_tool(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(gluonvpn_testnet::find_program(program).expect(program))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {}: {}",
+        args.join(" "),
+        text(&out.stderr)
+    );
+    text(&out.stdout).trim().to_string()
+}
+
+/// Writes a file only root can read (keys).
+pub fn write_secret(path: &std::path::Path, content: &str) {
+    std::fs::write(path, "").expect("create");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    std::fs::write(path, content).expect("write");
+}
+
+/// Writes a fresh fastd secret to `path` (a config file with `secret
+/// "…";`); returns its public key.
+pub fn fastd_secret(path: &std::path::Path) -> String {
+    let secret = host_tool("fastd", &["--generate-key", "--machine-readable"]);
+    write_secret(path, &format!("secret \"{secret}\";\n"));
+    let public = host_tool(
+        "fastd",
+        &[
+            "--config",
+            path.to_str().expect("path"),
+            "--show-key",
+            "--machine-readable",
+        ],
+    );
+    assert_eq!(public.len(), 64, "{public}");
+    public
+}
+
+pub fn replace_all(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "the example no longer contains {from:?}: update this test"
+    );
+    text.replace(from, to)
+}
+
+/// The value of a top-level statement `KEY VALUE;` of a fastd config
+/// (quotes removed).
+pub fn fastd_statement(conf: &str, key: &str) -> Option<String> {
+    conf.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.strip_prefix(' ')?;
+        Some(value.trim_end_matches(';').trim_matches('"').to_string())
+    })
+}
+
+/// Starts a daemon in a namespace with its own /run: a directory of the
+/// test's is bound there in a private mount namespace, so that the path a
+/// rendered config names for its socket (/run/…, /var/run/…) is used as it
+/// is, and appears in that directory for the test to read. Returns its
+/// index in the lab's `TestNet`.
+pub fn spawn_with_own_run(
+    lab: &mut Lab,
+    ns: &str,
+    label: &str,
+    run: &std::path::Path,
+    argv: &[&str],
+) -> usize {
+    std::fs::create_dir_all(run).expect("mkdir");
+    let mut args = vec![
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /run && exec \"$@\"",
+        run.to_str().expect("path"),
+    ];
+    args.extend_from_slice(argv);
+    lab.net.spawn(ns, label, &args, true)
+}
+
+/// Where a socket that a daemon of [`spawn_with_own_run`] makes at `path`
+/// is seen from the host.
+pub fn in_own_run(run: &std::path::Path, path: &str) -> std::path::PathBuf {
+    let relative = path
+        .strip_prefix("/var/run/")
+        .or_else(|| path.strip_prefix("/run/"))
+        .unwrap_or_else(|| panic!("{path} is not below /run"));
+    run.join(relative)
+}
+
+/// fastd's status (JSON) from its status socket, if it answers.
+pub fn fastd_status(socket: &std::path::Path) -> Option<serde_json::Value> {
+    use std::io::Read;
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    let mut json = String::new();
+    stream.read_to_string(&mut json).ok()?;
+    serde_json::from_str(&json).ok()
+}

@@ -708,6 +708,19 @@ const TOML_DICTIONARY: &[&str] = &[
     "vxlan_interface = ",
     "uplink = ",
     "domains = {}",
+    "fastd_methods = [\"salsa2012+umac\", \"null\"]",
+    "fastd_legacy_methods = [\"salsa2012+gmac\"]",
+    "fastd_peer_limit = ",
+    "fastd_on_verify = [\"/usr/local/bin/limit\", \"verify\", \"$PEER_KEY\"]",
+    "fastd_hide_ip_addresses = false",
+    "fastd_hide_mac_addresses = ",
+    "fastd_static_peers = [{ name = \"sn02\", key = \"2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3b5d7f9e0a2c4b6d8f1e3a\", remotes = [\"192.0.2.1:10000\"] }]",
+    "fastd_extra_instances = [{ name = \"legacy\", port = 10000, mtu = 1426, bind = [\"0.0.0.0\"] }]",
+    "batman_gateway_mode = \"client\"",
+    "batman_gateway_bandwidth = \"100mbit/20mbit\"",
+    "batman_hop_penalty = ",
+    "batman_ogm_interval = ",
+    "wireguard_node_keys = ",
     "gw1",
     "gw2",
     "gw_nord",
@@ -754,6 +767,11 @@ pub static INVENTORY: Target = Target {
         );
         for seed in INVENTORY_SEEDS {
             seeds.add_repository(seed.as_bytes().to_vec());
+        }
+        // The inventories that mirror communities' roles.
+        for name in ["ffh.toml", "ffh-wg.toml", "ffhb.toml", "ffmwu.toml"] {
+            let path = repo().join("tests/fixtures/gateways").join(name);
+            seeds.add_repository(std::fs::read(path).expect("a gateway fixture"));
         }
         seeds
     },

@@ -14,6 +14,7 @@
 //! by value.
 
 pub mod address;
+pub mod methods;
 
 use super::value::{Key, Node, Value};
 use crate::source::Span;

@@ -28,6 +28,10 @@ use std::path::Path;
 pub struct Inventory {
     #[serde(default)]
     pub gateways: BTreeMap<String, Gateway>,
+    /// The directory of the inventory file: relative local paths
+    /// (`wireguard_node_keys`) are read from there.
+    #[serde(skip)]
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 /// How interfaces that come and go are attached to batman-adv.
@@ -50,6 +54,62 @@ pub enum Peers {
     Any,
     /// Only nodes with a file in a peer directory.
     Directory,
+}
+
+/// batman-adv's gateway mode on the gateway (`batctl gw_mode`,
+/// systemd-networkd's `GatewayMode=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatewayMode {
+    /// Announces the gateway: Gluon nodes are gateway clients and send
+    /// their clients' DHCP requests only to a gateway in server mode.
+    #[default]
+    Server,
+    Client,
+    Off,
+}
+
+impl GatewayMode {
+    pub fn word(self) -> &'static str {
+        match self {
+            GatewayMode::Server => "server",
+            GatewayMode::Client => "client",
+            GatewayMode::Off => "off",
+        }
+    }
+}
+
+/// A fastd peer written into the gateway's config (a backbone link to
+/// another gateway, a monitoring host).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticPeer {
+    pub name: String,
+    /// The peer's fastd public key (64 hex digits).
+    pub key: String,
+    /// Where to reach it, in fastd's syntax (`"host" port 10000`,
+    /// `192.0.2.1:10000`, `[2001:db8::1]:10000`); none: it connects to us.
+    #[serde(default)]
+    pub remotes: Vec<String>,
+}
+
+/// One more fastd instance for a domain, into the same batman-adv mesh: an
+/// old port, another MTU, IPv4 only, methods for old firmware.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraInstance {
+    /// Appended to the instance's name (`ffhb` + `legacy` = `ffhb-legacy`).
+    pub name: String,
+    pub port: u16,
+    /// Default: the site's fastd MTU.
+    pub mtu: Option<u32>,
+    /// Default: the instance's bind addresses.
+    pub bind: Option<Vec<String>>,
+    /// Default: the instance's methods.
+    pub methods: Option<Vec<String>>,
+    /// The interface (or with offload the pattern); default: `vpn-` and the
+    /// instance name (see the naming scheme).
+    pub interface: Option<String>,
 }
 
 /// Settings of a gateway, or of one of its domains (then each overrides
@@ -96,6 +156,32 @@ pub struct Settings {
     pub vxlan_interface: Option<String>,
     /// The uplink interface the tunneldigger broker listens on.
     pub uplink: Option<String>,
+    /// The methods fastd offers, replacing the default (every method a node
+    /// of the site may propose).
+    pub fastd_methods: Option<Vec<String>>,
+    /// Methods offered after those, for old firmware (`salsa2012+gmac`).
+    pub fastd_legacy_methods: Option<Vec<String>>,
+    /// fastd's `peer limit`.
+    pub fastd_peer_limit: Option<u32>,
+    /// The command fastd runs for each unknown node (`on verify`): an
+    /// absolute path and arguments; `$PEER_KEY` and fastd's other variables
+    /// are passed as such.
+    pub fastd_on_verify: Option<Vec<String>>,
+    pub fastd_hide_ip_addresses: Option<bool>,
+    pub fastd_hide_mac_addresses: Option<bool>,
+    pub fastd_static_peers: Option<Vec<StaticPeer>>,
+    pub fastd_extra_instances: Option<Vec<ExtraInstance>>,
+    pub batman_gateway_mode: Option<GatewayMode>,
+    /// `DOWN[/UP]` with `kbit` (the default unit) or `mbit`, as batctl
+    /// takes it.
+    pub batman_gateway_bandwidth: Option<String>,
+    pub batman_hop_penalty: Option<u8>,
+    /// The OGM interval in milliseconds (`orig_interval`).
+    pub batman_ogm_interval: Option<u32>,
+    /// A file (one WireGuard public key per line) or a directory (one file
+    /// per node, the key on its first line) on this machine, read when
+    /// rendering; a relative path is relative to the inventory.
+    pub wireguard_node_keys: Option<String>,
     /// Per-domain settings (only at the gateway level).
     #[serde(default)]
     pub domains: BTreeMap<String, Settings>,
@@ -128,6 +214,19 @@ pub const KEYS: &[&str] = &[
     "wireguard_interface",
     "vxlan_interface",
     "uplink",
+    "fastd_methods",
+    "fastd_legacy_methods",
+    "fastd_peer_limit",
+    "fastd_on_verify",
+    "fastd_hide_ip_addresses",
+    "fastd_hide_mac_addresses",
+    "fastd_static_peers",
+    "fastd_extra_instances",
+    "batman_gateway_mode",
+    "batman_gateway_bandwidth",
+    "batman_hop_penalty",
+    "batman_ogm_interval",
+    "wireguard_node_keys",
     "domains",
 ];
 
@@ -289,12 +388,224 @@ pub mod rules {
             Ok(())
         }
     }
+
+    /// The methods fastd v22 knows (its manual's list; composed methods of
+    /// other combinations are possible but not useful, and
+    /// `xsalsa20-poly1305` is gone since v19).
+    pub const FASTD_METHODS: &[&str] = &[
+        "salsa2012+umac",
+        "salsa20+umac",
+        "aes128-ctr+umac",
+        "salsa2012+gmac",
+        "salsa20+gmac",
+        "aes128-gcm",
+        "salsa2012+poly1305",
+        "salsa20+poly1305",
+        "aes128-ctr+poly1305",
+        "null+salsa2012+umac",
+        "null+salsa20+umac",
+        "null+aes128-ctr+umac",
+        "null+salsa2012+gmac",
+        "null+salsa20+gmac",
+        "null+aes128-gmac",
+        "null@l2tp",
+        "null",
+    ];
+
+    /// A list of fastd methods: known ones, each once; `empty_ok` for a
+    /// list that adds to another.
+    pub fn methods(methods: &[String], empty_ok: bool) -> Result<(), String> {
+        if methods.is_empty() && !empty_ok {
+            return Err("expected at least one fastd method".into());
+        }
+        for (i, method) in methods.iter().enumerate() {
+            if !FASTD_METHODS.contains(&method.as_str()) {
+                let hint = if method == "xsalsa20-poly1305" {
+                    " (fastd removed it in v19; salsa20+poly1305 replaces it)".to_string()
+                } else {
+                    match super::nearest(method, FASTD_METHODS.iter().copied()) {
+                        Some(near) => format!(" (did you mean `{near}`?)"),
+                        None => String::new(),
+                    }
+                };
+                return Err(format!(
+                    "{} is not a fastd method{hint}; fastd knows: {}",
+                    super::shown(method),
+                    FASTD_METHODS.join(", ")
+                ));
+            }
+            if methods[..i].contains(method) {
+                return Err(format!("{} is listed twice", super::shown(method)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The variables fastd sets for `on verify` (its manual).
+    pub const FASTD_VERIFY_VARIABLES: &[&str] = &[
+        "$FASTD_PID",
+        "$INTERFACE",
+        "$INTERFACE_MTU",
+        "$LOCAL_KEY",
+        "$LOCAL_ADDRESS",
+        "$LOCAL_PORT",
+        "$PEER_ADDRESS",
+        "$PEER_PORT",
+        "$PEER_NAME",
+        "$PEER_KEY",
+    ];
+
+    /// An `on verify` command: an absolute path, then arguments that are
+    /// fastd's variables or words of [`path_char`]s (nothing a shell acts
+    /// on), at most 4,000 bytes in all.
+    pub fn command(words: &[String]) -> Result<(), String> {
+        const RULE: &str = "expected a command: an absolute path, then arguments of letters, digits and `/._-+@:,` or fastd's variables ($PEER_KEY, …)";
+        let Some((program, arguments)) = words.split_first() else {
+            return Err(RULE.into());
+        };
+        path(program).map_err(|e| format!("{}: {e}", super::shown(program)))?;
+        let total: usize = words.iter().map(|w| w.len() + 1).sum();
+        for word in arguments {
+            let ok = FASTD_VERIFY_VARIABLES.contains(&word.as_str())
+                || (!word.is_empty() && word.bytes().all(path_char));
+            if !ok {
+                return Err(format!("{}: {RULE}", super::shown(word)));
+            }
+        }
+        if total > 4000 {
+            return Err(format!("{RULE}; this one is {total} bytes"));
+        }
+        Ok(())
+    }
+
+    pub fn peer_limit(limit: u32) -> Result<(), String> {
+        if limit == 0 {
+            Err("expected at least 1 (0 would refuse every node)".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// batman-adv's OGM interval: the kernel takes at least 40 ms (twice
+    /// its jitter); more than a day is a typo.
+    pub fn ogm_interval(ms: u32) -> Result<(), String> {
+        if (40..=86_400_000).contains(&ms) {
+            Ok(())
+        } else {
+            Err("expected milliseconds from 40 to 86400000".into())
+        }
+    }
+
+    /// A gateway bandwidth in kbit/s, down and up.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Bandwidth {
+        pub down_kbit: u64,
+        pub up_kbit: u64,
+    }
+
+    impl Bandwidth {
+        /// As batctl takes it (`gw_mode server 100mbit/20mbit`).
+        pub fn batctl(&self) -> String {
+            let one = |kbit: u64| {
+                if kbit % 1000 == 0 {
+                    format!("{}mbit", kbit / 1000)
+                } else {
+                    format!("{kbit}kbit")
+                }
+            };
+            format!("{}/{}", one(self.down_kbit), one(self.up_kbit))
+        }
+
+        /// As systemd-networkd takes it (bits per second, base 1000).
+        pub fn networkd(kbit: u64) -> String {
+            if kbit % 1000 == 0 {
+                format!("{}M", kbit / 1000)
+            } else {
+                format!("{kbit}K")
+            }
+        }
+    }
+
+    /// batman-adv's `DOWN[/UP]` (`batadv_parse_gw_bandwidth`): whole
+    /// numbers, `kbit` (the default) or `mbit` in any case; the kernel keeps
+    /// 100 kbit/s steps, so each must be a multiple of 100 kbit/s; without
+    /// UP it takes a fifth of DOWN.
+    pub fn bandwidth(text: &str) -> Result<Bandwidth, String> {
+        const RULE: &str = "expected DOWN[/UP] in whole kbit or mbit (`100mbit/20mbit`, `5000kbit`), each at least 100kbit and a multiple of 100kbit, at most 400000mbit";
+        let one = |part: &str| -> Option<u64> {
+            let lower = part.to_ascii_lowercase();
+            let (digits, factor) = if let Some(d) = lower.strip_suffix("mbit") {
+                (d.to_string(), 1000)
+            } else if let Some(d) = lower.strip_suffix("kbit") {
+                (d.to_string(), 1)
+            } else {
+                (lower, 1)
+            };
+            if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let kbit = digits.parse::<u64>().ok()?.checked_mul(factor)?;
+            (kbit >= 100 && kbit % 100 == 0 && kbit <= 400_000_000).then_some(kbit)
+        };
+        let (down, up) = match text.split_once('/') {
+            Some((down, up)) => (one(down), Some(one(up))),
+            None => (one(text), None),
+        };
+        match (down, up) {
+            (Some(down_kbit), None) => Ok(Bandwidth {
+                down_kbit,
+                up_kbit: (down_kbit / 5 / 100 * 100).max(100),
+            }),
+            (Some(down_kbit), Some(Some(up_kbit))) => Ok(Bandwidth { down_kbit, up_kbit }),
+            _ => Err(RULE.into()),
+        }
+    }
+
+    /// A name for a static peer or an extra instance: as an instance name,
+    /// at most 32 bytes.
+    pub fn short_name(name: &str) -> Result<(), String> {
+        if name.len() <= 32 && instance(name).is_ok() {
+            Ok(())
+        } else {
+            Err(
+                "expected 1 to 32 letters, digits, `-`, `_` and `.`, not starting with `-` or `.`"
+                    .into(),
+            )
+        }
+    }
+
+    /// A fastd MTU: what fastd takes (576 to 65535).
+    pub fn mtu(mtu: u32) -> Result<(), String> {
+        if (576..=65535).contains(&mtu) {
+            Ok(())
+        } else {
+            Err("expected an MTU from 576 to 65535".into())
+        }
+    }
+
+    /// A local path read when rendering: relative or absolute, of
+    /// [`path_char`]s, at most 4,000 bytes.
+    pub fn local_path(path: &str) -> Result<(), String> {
+        if !path.is_empty() && path.len() <= 4000 && path.bytes().all(path_char) {
+            Ok(())
+        } else {
+            Err("expected a path of letters, digits and `/._-+@:,`".into())
+        }
+    }
 }
 
 /// A value as shown in a message: quoted, control characters escaped, cut
 /// at 200 characters.
 pub fn shown(value: &str) -> String {
     crate::templates::escape::shown(value)
+}
+
+/// A list as shown in a message: its first eight values, escaped.
+fn list_shown(values: &[String]) -> String {
+    let list: Vec<String> = values.iter().take(8).map(|v| shown(v)).collect();
+    let more = if values.len() > 8 { ", …" } else { "" };
+    format!("[{}{more}]", list.join(", "))
 }
 
 /// A table name as shown in `gateways.NAME`: as it is when it is a bare
@@ -466,12 +777,91 @@ impl Settings {
                 rules::port(port).map_err(|e| fail(key, port.to_string(), e))?;
             }
         }
+        for (key, value, empty_ok) in [
+            ("fastd_methods", &self.fastd_methods, false),
+            ("fastd_legacy_methods", &self.fastd_legacy_methods, true),
+        ] {
+            if let Some(methods) = value {
+                rules::methods(methods, empty_ok).map_err(|e| fail(key, list_shown(methods), e))?;
+            }
+        }
+        if let Some(limit) = self.fastd_peer_limit {
+            rules::peer_limit(limit).map_err(|e| fail("fastd_peer_limit", limit.to_string(), e))?;
+        }
+        if let Some(words) = &self.fastd_on_verify {
+            rules::command(words).map_err(|e| fail("fastd_on_verify", list_shown(words), e))?;
+        }
+        if let Some(ms) = self.batman_ogm_interval {
+            rules::ogm_interval(ms).map_err(|e| fail("batman_ogm_interval", ms.to_string(), e))?;
+        }
+        if let Some(text) = &self.batman_gateway_bandwidth {
+            rules::bandwidth(text).map_err(|e| fail("batman_gateway_bandwidth", shown(text), e))?;
+        }
+        if let Some(path) = &self.wireguard_node_keys {
+            rules::local_path(path).map_err(|e| fail("wireguard_node_keys", shown(path), e))?;
+        }
+        for (i, peer) in self.fastd_static_peers.iter().flatten().enumerate() {
+            let key = format!("fastd_static_peers[{i}]");
+            rules::short_name(&peer.name)
+                .map_err(|e| fail(&key, shown(&peer.name), format!("name: {e}")))?;
+            crate::keys::FastdPublicKey::from_hex(&peer.key)
+                .map_err(|e| fail(&key, shown(&peer.key), format!("key: {e}")))?;
+            for remote in &peer.remotes {
+                crate::site::mesh_vpn::address::fastd_syntax(remote)
+                    .map_err(|e| fail(&key, shown(remote), format!("remote {e}")))?;
+            }
+            if self
+                .fastd_static_peers
+                .iter()
+                .flatten()
+                .take(i)
+                .any(|p| p.name == peer.name)
+            {
+                return Err(fail(
+                    &key,
+                    shown(&peer.name),
+                    "expected each peer name once".into(),
+                ));
+            }
+        }
+        for (i, extra) in self.fastd_extra_instances.iter().flatten().enumerate() {
+            let key = format!("fastd_extra_instances[{i}]");
+            rules::short_name(&extra.name)
+                .map_err(|e| fail(&key, shown(&extra.name), format!("name: {e}")))?;
+            rules::port(extra.port)
+                .map_err(|e| fail(&key, extra.port.to_string(), format!("port: {e}")))?;
+            if let Some(mtu) = extra.mtu {
+                rules::mtu(mtu).map_err(|e| fail(&key, mtu.to_string(), format!("mtu: {e}")))?;
+            }
+            if let Some(bind) = &extra.bind {
+                rules::bind(bind)
+                    .map_err(|e| fail(&key, list_shown(bind), format!("bind: {e}")))?;
+            }
+            if let Some(methods) = &extra.methods {
+                rules::methods(methods, false)
+                    .map_err(|e| fail(&key, list_shown(methods), format!("methods: {e}")))?;
+            }
+            if let Some(interface) = &extra.interface {
+                rules::interface_name(interface)
+                    .or_else(|_| rules::interface_pattern(interface))
+                    .map_err(|e| fail(&key, shown(interface), format!("interface: {e}")))?;
+            }
+            if self
+                .fastd_extra_instances
+                .iter()
+                .flatten()
+                .take(i)
+                .any(|x| x.name == extra.name)
+            {
+                return Err(fail(
+                    &key,
+                    shown(&extra.name),
+                    "expected each instance name once".into(),
+                ));
+            }
+        }
         if let Some(bind) = &self.bind {
-            rules::bind(bind).map_err(|e| {
-                let list: Vec<String> = bind.iter().take(8).map(|b| shown(b)).collect();
-                let more = if bind.len() > 8 { ", …" } else { "" };
-                fail("bind", format!("[{}{more}]", list.join(", ")), e)
-            })?;
+            rules::bind(bind).map_err(|e| fail("bind", list_shown(bind), e))?;
         }
         Ok(())
     }
@@ -549,12 +939,15 @@ impl Inventory {
     pub fn load(path: &Path) -> anyhow::Result<Inventory> {
         let text = input::read_text(path, Within::Anywhere, caps::INVENTORY)
             .map_err(|e| anyhow::anyhow!("{} {e}", path.display()))?;
-        Inventory::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let mut inventory =
+            Inventory::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        inventory.base_dir = path.parent().map(Path::to_path_buf);
+        Ok(inventory)
     }
 }
 
 /// A gateway's settings for one domain, with the defaults applied.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
     pub fastd_secret: Option<String>,
     pub wireguard_private_key: Option<String>,
@@ -576,6 +969,37 @@ pub struct Resolved {
     pub wireguard_interface: Option<String>,
     pub vxlan_interface: Option<String>,
     pub uplink: String,
+    pub fastd_methods: Option<Vec<String>>,
+    pub fastd_legacy_methods: Vec<String>,
+    pub fastd_peer_limit: Option<u32>,
+    pub fastd_on_verify: Option<Vec<String>>,
+    pub fastd_hide_ip_addresses: bool,
+    pub fastd_hide_mac_addresses: bool,
+    pub fastd_static_peers: Vec<StaticPeer>,
+    pub fastd_extra_instances: Vec<ExtraInstance>,
+    pub batman_gateway_mode: GatewayMode,
+    pub batman_gateway_bandwidth: Option<rules::Bandwidth>,
+    pub batman_hop_penalty: Option<u8>,
+    pub batman_ogm_interval: Option<u32>,
+    pub wireguard_node_keys: Option<String>,
+}
+
+impl Resolved {
+    /// The methods the gateway offers in a domain: `fastd_methods`, or
+    /// every method a node of the site may propose
+    /// ([`default_gateway_methods`](crate::site::mesh_vpn::methods::default_gateway_methods)),
+    /// then the legacy methods not yet in it.
+    pub fn offered_methods(&self, site_methods: &[String], configurable: bool) -> Vec<String> {
+        let mut methods = self.fastd_methods.clone().unwrap_or_else(|| {
+            crate::site::mesh_vpn::methods::default_gateway_methods(site_methods, configurable)
+        });
+        for method in &self.fastd_legacy_methods {
+            if !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+        methods
+    }
 }
 
 impl Settings {
@@ -609,6 +1033,23 @@ impl Settings {
             wireguard_interface: pick!(wireguard_interface),
             vxlan_interface: pick!(vxlan_interface),
             uplink: pick!(uplink).unwrap_or_else(|| "eth0".into()),
+            fastd_methods: pick!(fastd_methods),
+            fastd_legacy_methods: pick!(fastd_legacy_methods).unwrap_or_default(),
+            fastd_peer_limit: pick!(fastd_peer_limit),
+            fastd_on_verify: pick!(fastd_on_verify),
+            // What fastd logs of nodes is personal data: hidden unless the
+            // inventory says otherwise.
+            fastd_hide_ip_addresses: pick!(fastd_hide_ip_addresses).unwrap_or(true),
+            fastd_hide_mac_addresses: pick!(fastd_hide_mac_addresses).unwrap_or(true),
+            fastd_static_peers: pick!(fastd_static_peers).unwrap_or_default(),
+            fastd_extra_instances: pick!(fastd_extra_instances).unwrap_or_default(),
+            batman_gateway_mode: pick!(batman_gateway_mode).unwrap_or_default(),
+            // Checked when the inventory was read.
+            batman_gateway_bandwidth: pick!(batman_gateway_bandwidth)
+                .and_then(|b| rules::bandwidth(&b).ok()),
+            batman_hop_penalty: pick!(batman_hop_penalty),
+            batman_ogm_interval: pick!(batman_ogm_interval),
+            wireguard_node_keys: pick!(wireguard_node_keys),
         }
     }
 }
@@ -669,6 +1110,20 @@ batman = "bat-nord"
     }
 
     #[test]
+    fn bandwidths_as_batman_adv_reads_them() {
+        let b = rules::bandwidth("100Mbit/20MBIT").unwrap();
+        assert_eq!((b.down_kbit, b.up_kbit), (100_000, 20_000));
+        assert_eq!(b.batctl(), "100mbit/20mbit");
+        // without UP, a fifth of DOWN (batadv_gw_bandwidth_set)
+        let b = rules::bandwidth("96mbit").unwrap();
+        assert_eq!((b.down_kbit, b.up_kbit), (96_000, 19_200));
+        assert_eq!(rules::Bandwidth::networkd(b.up_kbit), "19200K");
+        assert_eq!(rules::Bandwidth::networkd(b.down_kbit), "96M");
+        let b = rules::bandwidth("300").unwrap();
+        assert_eq!((b.down_kbit, b.up_kbit), (300, 100));
+    }
+
+    #[test]
     fn nearest_words() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
@@ -696,6 +1151,12 @@ batman = "bat-nord"
             ("instance", "\"ff_x-1.2\""),
             ("bind", "[\"any\", \"192.0.2.1\", \"[2001:db8::1]\"]"),
             ("fastd_port", "65535"),
+            ("batman_gateway_bandwidth", "\"100Mbit/100Mbit\""),
+            ("batman_gateway_bandwidth", "\"5000\""),
+            (
+                "fastd_on_verify",
+                "[\"/usr/local/bin/fastd-limiter\", \"verify\", \"$PEER_KEY\"]",
+            ),
         ] {
             let text = format!("[gateways.gw1]\n{key} = {value}\n");
             Inventory::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -757,6 +1218,32 @@ batman = "bat-nord"
             ("wireguard_port", "0"),
             ("tunneldigger_port", "0"),
             ("fastd_port", "65536"),
+            ("fastd_methods", "[]"),
+            ("fastd_methods", "[\"salsa2012+umac\", \"salsa2012+umac\"]"),
+            ("fastd_methods", "[\"salsa2012+umac; on up \\\"id\\\"\"]"),
+            ("fastd_legacy_methods", "[\"xsalsa20-poly1305\"]"),
+            ("fastd_peer_limit", "0"),
+            ("fastd_on_verify", "[]"),
+            ("fastd_on_verify", "[\"blacklist.sh\"]"),
+            ("fastd_on_verify", "[\"/bin/check\", \"$(id)\"]"),
+            ("fastd_on_verify", "[\"/bin/check\", \"$PEER_KEY;id\"]"),
+            ("fastd_on_verify", "[\"/bin/check\", \"a b\"]"),
+            ("batman_gateway_bandwidth", "\"fast\""),
+            ("batman_gateway_bandwidth", "\"50kbit\""),
+            ("batman_gateway_bandwidth", "\"1.5mbit\""),
+            ("batman_gateway_bandwidth", "\"150kbit\""),
+            ("batman_gateway_bandwidth", "\"100mbit/\""),
+            ("batman_ogm_interval", "1"),
+            ("batman_hop_penalty", "256"),
+            ("batman_gateway_mode", "\"on\""),
+            ("fastd_static_peers", "[{ name = \"x\", key = \"00\" }]"),
+            ("fastd_static_peers", "[{ name = \"../x\", key = \"9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0f\" }]"),
+            ("fastd_static_peers", "[{ name = \"x\", key = \"9f0b3e7a1c5d2f8e4a6b0c9d7e1f3a5b8c2d4e6f0a1b3c5d7e9f1a2b4c6d8e0f\", remotes = [\"gw port 1; on up \\\"id\\\"\"] }]"),
+            ("fastd_extra_instances", "[{ name = \"x\", port = 0 }]"),
+            ("fastd_extra_instances", "[{ name = \"x\", port = 1, mtu = 100 }]"),
+            ("fastd_extra_instances", "[{ name = \"x\", port = 1, interface = \"a b\" }]"),
+            ("fastd_extra_instances", "[{ name = \"x\", port = 1 }, { name = \"x\", port = 2 }]"),
+            ("wireguard_node_keys", "\"keys; id\""),
         ] {
             let e = value_error(key, value);
             assert!(e.contains(key), "{key} = {value}: {e}");
