@@ -140,13 +140,18 @@ pub fn render(
             Format::Ini,
         );
     }
-    nftables(tree, layout, header)
+    nftables(tree, layout, &served[0].settings.config_dir, header)
 }
 
 /// `nftables/gluonvpn.nft`: the UDP ports the gateway serves, and the
 /// WireGuard interfaces VXLAN arrives on, as `define`s for the
 /// administrator's own input chain.
-fn nftables(tree: &mut Tree, layout: &Layout, header: &str) -> Result<(), RenderError> {
+fn nftables(
+    tree: &mut Tree,
+    layout: &Layout,
+    config_dir: &str,
+    header: &str,
+) -> Result<(), RenderError> {
     let mut ports: Vec<(u16, String)> = Vec::new();
     for instance in &layout.fastd {
         ports.push((instance.port, format!("fastd {}", instance.name)));
@@ -164,6 +169,7 @@ fn nftables(tree: &mut Tree, layout: &Layout, header: &str) -> Result<(), Render
         "gateway/gluonvpn.nft.j2",
         minijinja::context! {
             header,
+            path => format!("{config_dir}/nftables/gluonvpn.nft"),
             ports => &ports,
             wireguard => &wireguard,
             vxlan_port => crate::render::node::VXLAN_PORT,
