@@ -13,7 +13,41 @@
 
 use crate::gluon_version::GluonVersion;
 use crate::templates;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One pinned action (data/ci/actions.json).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PinnedAction {
+    /// The release tag it is pinned to (`v7.0.1`).
+    pub version: String,
+    /// The commit of that tag: 40 hex digits.
+    pub sha: String,
+}
+
+#[derive(Deserialize)]
+struct ActionsFile {
+    actions: BTreeMap<String, PinnedAction>,
+}
+
+/// The actions the GitHub workflow uses, pinned to commits
+/// (data/ci/actions.json, compiled in).
+pub fn pinned_actions() -> anyhow::Result<BTreeMap<String, PinnedAction>> {
+    let file: ActionsFile = serde_json::from_str(include_str!("../data/ci/actions.json"))
+        .map_err(|e| anyhow::anyhow!("internal error: data/ci/actions.json does not read: {e}"))?;
+    Ok(file.actions)
+}
+
+/// `uses:` values: `owner/repo[/path]@<sha> # <version>`.
+fn uses_lines() -> anyhow::Result<BTreeMap<String, String>> {
+    Ok(pinned_actions()?
+        .into_iter()
+        .map(|(name, pin)| {
+            let line = format!("{name}@{} # {}", pin.sha, pin.version);
+            (name, line)
+        })
+        .collect())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Platform {
@@ -23,9 +57,58 @@ pub enum Platform {
     Gitlab,
 }
 
-/// The default of `--gluonvpn-git`: a placeholder for the repository the
-/// pipeline builds gluonvpn from (as in the book's examples).
-pub const GLUONVPN_GIT: &str = "https://git.example.org/gluonvpn.git";
+/// Whether `url` can be the repository the jobs clone gluonvpn from: an
+/// `https://`, `ssh://` or `git://` URL or scp-like `user@host:path`, with a
+/// host that is not one of the documentation domains (example.org,
+/// example.com, example.net, `.example`, `.invalid`, `.test`), of
+/// characters that need no quoting in YAML or a shell word; or a
+/// `file:///` URL of a mirror on the runner.
+pub fn gluonvpn_git(url: &str) -> anyhow::Result<()> {
+    let safe = !url.is_empty()
+        && url.len() <= 2000
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+@:~%=".contains(&b));
+    // A local mirror on a self-hosted runner: file:///srv/git/gluonvpn.git
+    if let Some(path) = url.strip_prefix("file:///") {
+        anyhow::ensure!(
+            safe && !path.is_empty() && !path.split('/').any(|c| c == ".."),
+            "--gluonvpn-git {url:?}: expected file:///ABSOLUTE/PATH of a repository"
+        );
+        return Ok(());
+    }
+    let host = if let Some(rest) = ["https://", "ssh://", "git://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+    {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        Some(host.split(':').next().unwrap_or(host))
+    } else if let Some((user_host, path)) = url.split_once(':') {
+        // scp-like: git@codeberg.org:freifunk/gluonvpn.git
+        (!path.is_empty() && !user_host.contains('/'))
+            .then(|| user_host.rsplit('@').next().unwrap_or(user_host))
+    } else {
+        None
+    };
+    let host = match host {
+        Some(host) if safe && !host.is_empty() && host.contains('.') => host.to_ascii_lowercase(),
+        _ => anyhow::bail!(
+            "--gluonvpn-git {url:?}: expected the URL of a git repository the jobs can clone (https://…, ssh://…, git://… or user@host:path)"
+        ),
+    };
+    let placeholder = ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || [".example", ".invalid", ".test", ".localhost"]
+            .iter()
+            .any(|tld| host.ends_with(tld));
+    anyhow::ensure!(
+        !placeholder,
+        "--gluonvpn-git {url:?}: {host} is a documentation domain; no job could clone gluonvpn from it: name your copy of gluonvpn's repository"
+    );
+    Ok(())
+}
 
 /// Debian packages for a Gluon build host (Gluon's documentation, "Getting
 /// started"), plus what OpenWrt's prerequisite checks ask for on Debian.
@@ -74,6 +157,8 @@ struct Context<'a> {
     build_command: String,
     /// GitHub's condition for the jobs that run site.mk's commands.
     trusted_ref: &'a str,
+    /// The pinned `uses:` value of each action, by name.
+    uses: BTreeMap<String, String>,
 }
 
 /// The default branch or a tag, and not a pull request: where the GitHub
@@ -82,6 +167,14 @@ const GITHUB_TRUSTED_REF: &str = "github.event_name != 'pull_request' && (github
 
 /// The pipeline's text.
 pub fn render(options: &Options) -> anyhow::Result<String> {
+    gluonvpn_git(&options.gluonvpn_git)?;
+    anyhow::ensure!(
+        plain_word(&options.gluonvpn_rev)
+            || options.gluonvpn_rev.contains('/')
+                && options.gluonvpn_rev.split('/').all(plain_word),
+        "--gluonvpn-rev {:?}: expected a branch, tag or commit of letters, digits and . _ + ~ - /",
+        options.gluonvpn_rev
+    );
     for value in options
         .targets
         .iter()
@@ -95,7 +188,7 @@ pub fn render(options: &Options) -> anyhow::Result<String> {
     }
     let agents_src = match options.platform {
         Platform::Github => "\"$RUNNER_TEMP/gluonvpn\"",
-        Platform::Gitlab => "/opt/gluonvpn",
+        Platform::Gitlab => "\"$PWD/.gluonvpn-src\"",
     };
     let mut build_command = format!(
         "gluonvpn build --site \"$SITE\" --gluon-ref \"$GLUON_REF\" --gluon-version \
@@ -123,6 +216,7 @@ pub fn render(options: &Options) -> anyhow::Result<String> {
         apt_packages: APT_PACKAGES,
         build_command,
         trusted_ref: GITHUB_TRUSTED_REF,
+        uses: uses_lines()?,
     };
     let name = match options.platform {
         Platform::Github => "ci/github.yml.j2",
@@ -134,6 +228,63 @@ pub fn render(options: &Options) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pin is a full commit SHA and names a release tag.
+    #[test]
+    fn actions_are_pinned_to_commits() {
+        let actions = pinned_actions().expect("reads");
+        assert!(actions.len() >= 6);
+        for (name, pin) in &actions {
+            assert!(
+                pin.sha.len() == 40
+                    && pin
+                        .sha
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{name}: {}",
+                pin.sha
+            );
+            let parts: Vec<&str> = pin.version.trim_start_matches('v').split('.').collect();
+            assert!(
+                pin.version.starts_with('v')
+                    && parts.len() == 3
+                    && parts
+                        .iter()
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+                "{name}: {} is not a release tag vX.Y.Z",
+                pin.version
+            );
+            assert!(name.split('/').count() >= 2, "{name}");
+        }
+    }
+
+    #[test]
+    fn repositories_the_jobs_can_clone() {
+        for ok in [
+            "https://codeberg.org/freifunk/gluonvpn.git",
+            "ssh://git@git.ffh.zone:2222/infra/gluonvpn.git",
+            "git@github.com:freifunk/gluonvpn.git",
+            "git://git.freifunk.net/gluonvpn",
+            "file:///srv/git/gluonvpn.git",
+        ] {
+            gluonvpn_git(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "https://git.example.org/gluonvpn.git",
+            "https://example.com/x.git",
+            "https://gitlab.test/x.git",
+            "gluonvpn",
+            "",
+            "https://codeberg.org/x.git; id",
+            "https://codeberg.org/$(id).git",
+            "/srv/gluonvpn",
+            "https:///x.git",
+            "file:///srv/../etc",
+            "file://relative",
+        ] {
+            assert!(gluonvpn_git(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn plain_words() {

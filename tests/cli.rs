@@ -448,7 +448,7 @@ fn github_annotations_name_files_as_the_workflow_sees_them() {
 #[test]
 fn ci_formats_exit_like_the_others() {
     let mixed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mixed-errors");
-    for format in ["sarif", "github"] {
+    for format in ["sarif", "github", "gitlab"] {
         let clean = gluonvpn(&[
             "check",
             example("fastd").to_str().expect("path"),
@@ -458,6 +458,9 @@ fn ci_formats_exit_like_the_others() {
         assert_eq!(clean.status.code(), Some(0), "{format}: {}", stderr(&clean));
         if format == "github" {
             assert_eq!(stdout(&clean), "", "no summary line");
+        }
+        if format == "gitlab" {
+            assert_eq!(stdout(&clean), "[]\n", "a clean site: no issues");
         }
         let problems = gluonvpn(&["check", mixed.to_str().expect("path"), "--format", format]);
         assert_eq!(problems.status.code(), Some(1), "{format}");

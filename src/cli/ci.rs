@@ -36,8 +36,9 @@ pub struct CiArgs {
     /// The release --gluon-ref behaves as, for refs gluonvpn cannot tell.
     #[arg(long, value_parser = parse_version)]
     pub gluon_version: Option<GluonVersion>,
-    /// The gluonvpn repository the jobs build gluonvpn (and its agents) from.
-    #[arg(long, value_name = "URL", default_value = crate::ci::GLUONVPN_GIT)]
+    /// The gluonvpn repository the jobs build gluonvpn (and its agents) from:
+    /// your copy of it (https://, ssh://, git:// or user@host:path).
+    #[arg(long, value_name = "URL", required = true)]
     pub gluonvpn_git: String,
     /// The revision of that repository.
     #[arg(long, value_name = "REV", default_value = "main")]
@@ -106,9 +107,7 @@ pub(super) fn run(args: &CiArgs) -> anyhow::Result<Exit> {
     if let Some(v) = args.gluon_version {
         command.extend(["--gluon-version".into(), v.label().into()]);
     }
-    if args.gluonvpn_git != crate::ci::GLUONVPN_GIT {
-        command.extend(["--gluonvpn-git".into(), args.gluonvpn_git.clone()]);
-    }
+    command.extend(["--gluonvpn-git".into(), args.gluonvpn_git.clone()]);
     if args.gluonvpn_rev != "main" {
         command.extend(["--gluonvpn-rev".into(), args.gluonvpn_rev.clone()]);
     }

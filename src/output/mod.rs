@@ -1,11 +1,12 @@
-//! The output formats of a check: human (codespan-reporting), JSON, SARIF
-//! and GitHub Actions workflow commands.
+//! The output formats of a check: human (codespan-reporting), JSON, SARIF,
+//! GitHub Actions workflow commands and GitLab code quality.
 //!
 //! A check is described once, as a [`Run`], and [`write`] hands it to the
 //! format: each format is a file here with a `write(run, out)` function and
 //! a [`Format`] variant.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -30,6 +31,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands: one annotation per diagnostic.
     Github,
+    /// GitLab code quality (Code Climate JSON), for merge requests.
+    Gitlab,
 }
 
 /// One check run: the diagnostics and everything the formats say about the
@@ -180,6 +183,7 @@ pub fn write(format: Format, run: &Run<'_>, out: &mut dyn WriteColor) -> std::io
         Format::Json => json::write(run, out),
         Format::Sarif => sarif::write(run, out),
         Format::Github => github::write(run, out),
+        Format::Gitlab => gitlab::write(run, out),
     }
 }
 

@@ -387,7 +387,13 @@ fn path_stays_inside(path: &str) -> bool {
 }
 
 fn write_every_format(run: &Run<'_>) {
-    for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
+    for format in [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Gitlab,
+    ] {
         let mut out = termcolor::NoColor::new(Vec::new());
         output::write(format, run, &mut out)
             .unwrap_or_else(|e| panic!("{format:?} output failed: {e}"));

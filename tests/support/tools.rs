@@ -45,6 +45,26 @@ pub fn check_jsonschema(what: &str) -> Option<PathBuf> {
     None
 }
 
+/// A linter .ci/test-tools installs into target/ci/venv (actionlint,
+/// zizmor); `None` when missing, after saying loudly that `what` is skipped
+/// (under CI=true: a failure).
+pub fn venv_tool(program: &str, what: &str) -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/ci/venv/bin")
+        .join(program);
+    if venv.is_file() {
+        return Some(venv);
+    }
+    assert!(
+        !in_ci(),
+        "{program} is missing: CI must run .ci/test-tools first"
+    );
+    loud(&format!(
+        "\n*** SKIPPING {what}: {program} is not installed; run .ci/test-tools ***\n"
+    ));
+    None
+}
+
 /// Whether `program` is on PATH; when not, says the test is skipped (under
 /// CI=true: a failure, .ci/run installs it).
 pub fn installed(program: &str) -> bool {
