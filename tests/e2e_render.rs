@@ -36,7 +36,7 @@
 mod common;
 
 use common::{
-    fastd_secret, fastd_statement, fastd_status, in_own_run, is_up, replace_all,
+    fastd_secret, fastd_statement, fastd_status, host_tool, in_own_run, is_up, replace_all,
     spawn_with_own_run, text, write_secret, Lab, GATEWAY_V4,
 };
 use gluonvpn_testnet::{find_program, path_env, wait_for};
@@ -103,31 +103,6 @@ fn gluonvpn(args: &[&str]) -> String {
         text(&out.stderr)
     );
     format!("{}{}", text(&out.stdout), text(&out.stderr))
-}
-
-/// Runs a tool on the host (key generation only), which must succeed.
-fn tool(program: &str, args: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = Command::new(find_program(program).expect(program))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.unwrap_or_default().as_bytes())
-        .expect("write stdin");
-    drop(input);
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        out.status.success(),
-        "{program} {}: {}",
-        args.join(" "),
-        text(&out.stderr)
-    );
-    text(&out.stdout).trim().to_string()
 }
 
 /// The line range of the table `name = { … },` in a site.conf.
@@ -611,15 +586,15 @@ fn wireguard_vxlan() {
 
     // Keys: the gateway's private key file is the inventory's.
     let gateway_key = dir.join("gw1.key");
-    write_secret(&gateway_key, &(tool("wg", &["genkey"], None) + "\n"));
-    let gateway_public = tool(
+    write_secret(&gateway_key, &(host_tool("wg", &["genkey"], None) + "\n"));
+    let gateway_public = host_tool(
         "wg",
         &["pubkey"],
         Some(&fs::read_to_string(&gateway_key).unwrap()),
     );
     let node_key = dir.join("node.key");
-    write_secret(&node_key, &(tool("wg", &["genkey"], None) + "\n"));
-    let node_public = tool(
+    write_secret(&node_key, &(host_tool("wg", &["genkey"], None) + "\n"));
+    let node_public = host_tool(
         "wg",
         &["pubkey"],
         Some(&fs::read_to_string(&node_key).unwrap()),

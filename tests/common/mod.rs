@@ -72,13 +72,24 @@ pub fn is_up(link: &serde_json::Value) -> bool {
 
 // ------------------------------------------------- shared by the e2e tests
 
-/// Runs a tool on the host (key generation only), which must succeed.
-fn host_tool(program: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(gluonvpn_testnet::find_program(program).expect(program))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
+/// Runs a tool on the host (key generation only) with `stdin` as its
+/// input, which must succeed; its output, trimmed.
+pub fn host_tool(program: &str, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child =
+        std::process::Command::new(gluonvpn_testnet::find_program(program).expect(program))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .expect("write stdin");
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
     assert!(
         out.status.success(),
         "{program} {}: {}",
@@ -99,7 +110,7 @@ pub fn write_secret(path: &std::path::Path, content: &str) {
 /// Writes a fresh fastd secret to `path` (a config file with `secret
 /// "…";`); returns its public key.
 pub fn fastd_secret(path: &std::path::Path) -> String {
-    let secret = host_tool("fastd", &["--generate-key", "--machine-readable"]);
+    let secret = host_tool("fastd", &["--generate-key", "--machine-readable"], None);
     write_secret(path, &format!("secret \"{secret}\";\n"));
     let public = host_tool(
         "fastd",
@@ -109,6 +120,7 @@ pub fn fastd_secret(path: &std::path::Path) -> String {
             "--show-key",
             "--machine-readable",
         ],
+        None,
     );
     assert_eq!(public.len(), 64, "{public}");
     public

@@ -587,6 +587,17 @@ mod tests {
         }
     }
 
+    /// A netlink attribute header as the kernel reads it: length and type,
+    /// each a u16 in the host's byte order (big-endian on mips_24kc).
+    fn nla(len: u16, kind: u16) -> Vec<u8> {
+        [len.to_ne_bytes(), kind.to_ne_bytes()].concat()
+    }
+
+    /// A u32 attribute: its header, then the value in the host's order.
+    fn nla_u32(kind: u16, value: u32) -> Vec<u8> {
+        [nla(8, kind), value.to_ne_bytes().to_vec()].concat()
+    }
+
     #[test]
     fn fdb_append_is_what_bridge_sends() {
         let dst: Ipv6Addr = "fe80::211:22ff:fe33:4455".parse().unwrap();
@@ -601,9 +612,9 @@ mod tests {
         assert_eq!(u16::from_ne_bytes([b[24], b[25]]), 0xc0);
         assert_eq!(b[26], 0x02);
         // NDA_LLADDR (6 zero bytes, padded), NDA_DST (16 bytes)
-        assert_eq!(&b[28..32], &[10, 0, 2, 0]);
+        assert_eq!(&b[28..32], nla(10, 2).as_slice());
         assert_eq!(&b[32..38], &[0; 6]);
-        assert_eq!(&b[40..44], &[20, 0, 1, 0]);
+        assert_eq!(&b[40..44], nla(20, 1).as_slice());
         assert_eq!(&b[44..60], &dst.octets());
         assert_eq!(b.len(), 60);
     }
@@ -618,10 +629,16 @@ mod tests {
         // rtmsg: AF_INET6, /128, no src, tos 0, main, proto 129, universe, unicast
         assert_eq!(&b[16..24], &[10, 128, 0, 0, 254, 129, 0, 1]);
         // RTA_DST, RTA_OIF 9, RTA_TABLE 254
-        assert_eq!(&b[28..32], &[20, 0, 1, 0]);
+        assert_eq!(&b[28..32], nla(20, 1).as_slice());
         assert_eq!(&b[32..48], &dst.octets());
-        assert_eq!(&b[48..56], &[8, 0, 4, 0, 9, 0, 0, 0]);
-        assert_eq!(&b[56..64], &[8, 0, 15, 0, 254, 0, 0, 0]);
+        assert_eq!(&b[48..56], nla_u32(4, 9).as_slice());
+        assert_eq!(&b[56..64], nla_u32(15, 254).as_slice());
+        // On this host, as `ip route` writes it:
+        if cfg!(target_endian = "little") {
+            assert_eq!(&b[48..56], &[8, 0, 4, 0, 9, 0, 0, 0]);
+        } else {
+            assert_eq!(&b[48..56], &[0, 8, 0, 4, 0, 0, 0, 9]);
+        }
         assert_eq!(b.len(), 64);
     }
 
