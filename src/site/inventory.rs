@@ -654,10 +654,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The candidate nearest to `word`, if it is near enough to be a typo of
 /// it (at most a third of its characters off, at least one).
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // No name gluonvpn suggests is longer than this: a longer word is no
+    // typo of one, and its distance is not worth computing (a hostile
+    // inventory's key may be 100,000 characters).
+    const LONGEST: usize = 64;
+    let length = word.chars().count();
+    if length > LONGEST {
+        return None;
+    }
     let lower = word.to_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
+        // The distance is at least the difference of the lengths.
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
         .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
@@ -1131,6 +1141,9 @@ batman = "bat-nord"
         assert_eq!(nearest("ofload", KEYS.iter().copied()), Some("offload"));
         assert_eq!(nearest("BATMAN", KEYS.iter().copied()), Some("batman"));
         assert_eq!(nearest("port", KEYS.iter().copied()), None);
+        // a hostile key (the fuzzer's: 189 KB) is no typo of a known one
+        assert_eq!(nearest(&"a".repeat(200_000), KEYS.iter().copied()), None);
+        assert_eq!(nearest(&format!("{}x", "a".repeat(64)), ["a"]), None);
     }
 
     fn value_error(key: &str, value: &str) -> String {
