@@ -5,6 +5,8 @@
 
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/trees.rs"]
+mod trees;
 
 use serde_norway::Value;
 use std::path::Path;
@@ -472,7 +474,7 @@ fn github_workflows_pass_actionlint_and_zizmor() {
             let from = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("site-examples")
                 .join(example);
-            copy_dir(&from, &site);
+            trees::copy_tree(&from, &site);
             let workflows = repo.path().join(".github/workflows");
             std::fs::create_dir_all(&workflows).unwrap();
             let mut args = vec!["ci", "github", "--site", "site", "--out"];
@@ -514,18 +516,6 @@ fn github_workflows_pass_actionlint_and_zizmor() {
                 "zizmor on {example} {targets:?}:\n{stdout}{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
 }

@@ -71,44 +71,13 @@ fn fastd_verifies_all(tree: &Tree) -> usize {
         return 0;
     }
     let work = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("fastd")
-        .args(["--generate-key", "--machine-readable"])
-        .output()
-        .expect("fastd --generate-key");
-    let secret = work.path().join("secret.conf");
-    let key = String::from_utf8_lossy(&out.stdout);
-    std::fs::write(&secret, format!("secret \"{}\";\n", key.trim())).expect("write");
-    std::fs::create_dir(work.path().join("peers")).expect("mkdir");
+    let secret = trees::secret_file(work.path());
+    let peers = work.path().join("peers");
+    std::fs::create_dir(&peers).expect("mkdir");
     let mut verified = 0;
     for (path, conf) in fastd_configs(tree) {
-        let text: String = conf
-            .lines()
-            .map(|line| {
-                if line.starts_with("include peers from") {
-                    format!(
-                        "include peers from \"{}\";\n",
-                        work.path().join("peers").display()
-                    )
-                } else if line.starts_with("include \"") {
-                    format!("include \"{}\";\n", secret.display())
-                } else {
-                    format!("{line}\n")
-                }
-            })
-            .collect();
-        let file = work.path().join("verify.conf");
-        std::fs::write(&file, text).expect("write");
-        let out = Command::new("fastd")
-            .args(["--verify-config", "-c"])
-            .arg(&file)
-            .output()
-            .expect("fastd");
-        assert!(
-            out.status.success(),
-            "{path}: {}{}\n{conf}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        trees::fastd_verifies(conf, &secret, Some(&peers), work.path())
+            .unwrap_or_else(|e| panic!("{path}: {e}\n{conf}"));
         verified += 1;
     }
     verified
@@ -591,20 +560,7 @@ fn ffdus_brokers_get_their_own_meshes() {
 /// A copy of the multidomain example with edits to its domain files.
 fn edited_multidomain(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let from = repo().join("site-examples/multidomain");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk");
-        let to = dir
-            .path()
-            .join(entry.path().strip_prefix(&from).expect("inside"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).expect("mkdir");
-        } else {
-            let text = std::fs::read_to_string(entry.path()).expect("read");
-            let name = entry.file_name().to_string_lossy().into_owned();
-            std::fs::write(&to, edit(&name, text)).expect("write");
-        }
-    }
+    trees::copy_tree_edited(&repo().join("site-examples/multidomain"), dir.path(), edit);
     dir
 }
 

@@ -11,6 +11,8 @@
 
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/trees.rs"]
+mod trees;
 
 use gluonvpn::check::{self, CheckOptions, Outcome};
 use gluonvpn::gluon_version::GluonVersion;
@@ -295,17 +297,7 @@ fn example(name: &str) -> tempfile::TempDir {
     let from = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("site-examples")
         .join(name);
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk");
-        let to = dir
-            .path()
-            .join(entry.path().strip_prefix(&from).expect("inside"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &to).expect("copy");
-        }
-    }
+    trees::copy_tree(&from, dir.path());
     dir
 }
 

@@ -211,7 +211,15 @@ fn with_layout<R>(
     // their codes).
     let gateway = gateway.for_site(name, site).map_err(invalid)?;
     let packages = ImagePackages::of(site, "standard");
-    let plans = super::plans(site, &packages, options.domain.as_deref())?;
+    // Every domain's plan, once: the port leads need them all; a --domain
+    // render serves only its domain's (the second call checks the name and
+    // builds one view).
+    let all_plans = super::plans(site, &packages, None)?;
+    let only_plans = match options.domain.as_deref() {
+        Some(domain) => Some(super::plans(site, &packages, Some(domain))?),
+        None => None,
+    };
+    let plans = only_plans.as_deref().unwrap_or(&all_plans);
     let site_code = site
         .site_conf
         .as_ref()
@@ -222,7 +230,7 @@ fn with_layout<R>(
     let mut keys = keys::KeyCheck::default();
     let mut names_seen = Vec::new();
     let mut served = Vec::new();
-    for plan in &plans {
+    for plan in plans {
         if let Some(domain) = serve(plan, &gateway, name, &mut tree, &mut keys, &mut names_seen)? {
             served.push(domain);
         }
@@ -249,7 +257,7 @@ fn with_layout<R>(
         &Defaults {
             multidomain: site.multidomain,
             site_code,
-            port_leads: &port_leads(site, &packages, &gateway, name),
+            port_leads: &port_leads(&all_plans, &gateway, name),
         },
     )?;
     // The names made from the site must be usable as they are.
@@ -451,16 +459,12 @@ fn serve<'p, 'a>(
 /// instance and mesh on that port are named after it, so that a render of
 /// one domain names them as a render of all does.
 fn port_leads(
-    site: &Site,
-    packages: &ImagePackages<'_>,
+    plans: &[DomainPlan<'_>],
     gateway: &super::inventory::Gateway,
     name: &str,
 ) -> std::collections::BTreeMap<u16, String> {
     let mut leads = std::collections::BTreeMap::new();
-    let Ok(plans) = super::plans(site, packages, None) else {
-        return leads;
-    };
-    for plan in &plans {
+    for plan in plans {
         let Some(fastd) = plan
             .vpn()
             .fastd
