@@ -270,10 +270,11 @@ $(info INSTALL=$(strip $(call Package/$(1)/install,/root)))
 endef
 all: ;
 "#;
-const RUST_PACKAGE_MK: &str = "RUST_ARCH_DEPENDS:=@(aarch64||arm||mips||x86_64)\nCARGO_PKG_PROFILE:=release\nCARGO_PKG_VARS= CARGO_BUILD_TARGET=mips-unknown-linux-musl CC=gcc\nRustBinPackage = $(info RustBinPackage=$(1))\n";
+const RUST_PACKAGE_MK: &str = "RUST_ARCH_DEPENDS:=@(aarch64||arm||mips||x86_64)\nCARGO_PKG_PROFILE:=release\nCARGO_PKG_VARS= CARGO_BUILD_TARGET=mips-unknown-linux-musl RUSTFLAGS=\"-Ctarget-feature=-crt-static\" CC=gcc\nRustBinPackage = $(info RustBinPackage=$(1))\n";
 
-#[test]
-fn package_makefiles_evaluate_in_make() {
+/// Each package Makefile of the feed evaluated by make against the
+/// stand-ins: the variables the stand-in package.mk prints, per agent.
+fn evaluate_makefiles() -> Vec<(&'static feed::Agent, BTreeMap<String, String>)> {
     let (_ws, dir, rendered) = feed();
     let top = tempfile::tempdir().unwrap();
     write(top.path(), "rules.mk", RULES_MK);
@@ -283,6 +284,7 @@ fn package_makefiles_evaluate_in_make() {
         "feeds/packages/lang/rust/rust-package.mk",
         RUST_PACKAGE_MK,
     );
+    let mut all = Vec::new();
     for (agent, pkg_dir, _) in &rendered.packages {
         let out = Command::new("make")
             .current_dir(dir.path().join(pkg_dir))
@@ -298,7 +300,19 @@ fn package_makefiles_evaluate_in_make() {
             agent.package,
             String::from_utf8_lossy(&out.stderr)
         );
-        let got: BTreeMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
+        let got = stdout
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.push((*agent, got));
+    }
+    all
+}
+
+#[test]
+fn package_makefiles_evaluate_in_make() {
+    for (agent, got) in evaluate_makefiles() {
         assert_eq!(got["PKG_NAME"], agent.package);
         assert_eq!(got["PKG_VERSION"], "0.1.0");
         assert_eq!(got["RustBinPackage"], agent.package);
@@ -313,7 +327,9 @@ fn package_makefiles_evaluate_in_make() {
         assert_eq!(got["RUST_PKG_FEATURES"], agent.cargo_features.join(","));
         // the environment of cargo, so of the build script: rust-package.mk's
         // and the agent's additions
-        let mut cargo_env = "CARGO_BUILD_TARGET=mips-unknown-linux-musl CC=gcc".to_string();
+        let mut cargo_env =
+            "CARGO_BUILD_TARGET=mips-unknown-linux-musl RUSTFLAGS=\"-Ctarget-feature=-crt-static\" CC=gcc"
+                .to_string();
         if agent.name == "wgpeerselector" {
             cargo_env += " GLUONVPN_UBUS_PREFIX=/staging/target-mips_24kc_musl/usr";
         }
@@ -415,4 +431,119 @@ fn the_books_example_makefile_is_the_generated_one() {
         generated,
         "book/src/agents-feed.md's example differs from the generated Makefile"
     );
+}
+
+/// `.ci/cross` (book: Performance, "On the routers' CPUs") builds the agents
+/// as the feed's Makefiles have OpenWrt build them: the same profile, the
+/// same cargo features per agent, the link mode of rust-values.mk's
+/// RUSTFLAGS (`-crt-static`: dynamic against musl) and the crate each
+/// Makefile's MAKE_PATH names.
+#[test]
+fn the_cross_build_builds_like_the_package_makefiles() {
+    let script = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/cross"))
+        .expect(".ci/cross");
+    let assignment = |name: &str| -> String {
+        let prefix = format!("{name}=");
+        let line = script
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!(".ci/cross sets no {name}"));
+        line[prefix.len()..].trim_matches('"').to_string()
+    };
+    // `declare -A NAME=([key]=value …)`
+    let table = |name: &str| -> BTreeMap<String, String> {
+        let prefix = format!("declare -A {name}=(");
+        let line = script
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!(".ci/cross declares no {name}"));
+        line[prefix.len()..]
+            .trim_end_matches(')')
+            .split_whitespace()
+            .map(|entry| {
+                let (key, value) = entry.split_once("]=").expect("[key]=value");
+                (key.trim_start_matches('[').to_string(), value.to_string())
+            })
+            .collect()
+    };
+    let profile = assignment("profile");
+    let rustflags = assignment("openwrt_rustflags");
+    let features = table("feed_features");
+    let packages = table("package");
+    let makefiles = evaluate_makefiles();
+    assert_eq!(features.len(), makefiles.len(), "{features:?}");
+    for (agent, got) in makefiles {
+        assert_eq!(got["CARGO_PKG_PROFILE"], profile, "{}", agent.name);
+        assert_eq!(
+            features[agent.name].replace(' ', ","),
+            got["RUST_PKG_FEATURES"],
+            "{}",
+            agent.name
+        );
+        assert!(
+            got["CARGO_PKG_VARS"].contains(&format!("RUSTFLAGS=\"{rustflags}\"")),
+            "{}: {}",
+            agent.name,
+            got["CARGO_PKG_VARS"]
+        );
+        // the cargo package the script builds is the crate MAKE_PATH names
+        let manifest = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(&got["MAKE_PATH"])
+                .join("Cargo.toml"),
+        )
+        .unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"{}\"\n", packages[agent.name])),
+            "{}: {}",
+            agent.name,
+            packages[agent.name]
+        );
+    }
+}
+
+/// The release-profile overrides of openwrt/packages' rust-values.mk
+/// (CARGO_PKG_CONFIG_VARS, at the commit Gluon v2025.1 pins): a profile
+/// that inherits from release gets them wherever it does not spell the
+/// setting out.
+const OPENWRT_RELEASE_OVERRIDES: &[&str] = &[
+    "CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1",
+    "CARGO_PROFILE_RELEASE_DEBUG=false",
+    "CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=false",
+    "CARGO_PROFILE_RELEASE_LTO=true",
+    "CARGO_PROFILE_RELEASE_OPT_LEVEL=z",
+    "CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true",
+    "CARGO_PROFILE_RELEASE_PANIC=unwind",
+    "CARGO_PROFILE_RELEASE_RPATH=false",
+];
+
+/// The agent profile spells out every setting OpenWrt overrides on the
+/// release profile, and `.ci/cross` builds with those overrides in the
+/// environment, as OpenWrt does.
+#[test]
+fn openwrts_release_overrides_do_not_reach_the_agent_profile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let agent = manifest["profile"]["agent"]
+        .as_table()
+        .expect("[profile.agent]");
+    for var in OPENWRT_RELEASE_OVERRIDES {
+        let (name, _) = var.split_once('=').unwrap();
+        let key = name
+            .trim_start_matches("CARGO_PROFILE_RELEASE_")
+            .to_lowercase()
+            .replace('_', "-");
+        assert!(
+            agent.contains_key(&key),
+            "[profile.agent] does not set {key} ({var})"
+        );
+    }
+    let script = std::fs::read_to_string(root.join(".ci/cross")).unwrap();
+    let line = script
+        .lines()
+        .find_map(|l| l.strip_prefix("openwrt_release_overrides=("))
+        .expect(".ci/cross: openwrt_release_overrides");
+    let exported: Vec<&str> = line.trim_end_matches(')').split_whitespace().collect();
+    assert_eq!(exported, OPENWRT_RELEASE_OVERRIDES);
 }

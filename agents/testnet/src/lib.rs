@@ -15,10 +15,13 @@
 //! returns `None` after saying which Debian packages are missing, and the
 //! test skips — except under CI (`CI` set), where that is a failure.
 
+mod agent;
 mod etc_netns;
+pub mod host_order;
 mod names;
 mod prerequisites;
 
+pub use agent::agent_command;
 pub use names::reap_stale_runs;
 pub use prerequisites::{find_program, path_env, prerequisites_met};
 

@@ -534,6 +534,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        gluonvpn_qemu_user,
+        ignore = "qemu-user carries no NETLINK_GENERIC socket (EPROTONOSUPPORT)"
+    )]
     fn the_controller_answers_with_family_ids() {
         // the controller itself is a family on every kernel, with a fixed id
         let mut genl = Genl::new().unwrap();
@@ -693,6 +697,70 @@ mod tests {
         assert_eq!(d.peers[1].persistent_keepalive, None);
         assert_eq!(d.peers[0].latest_handshake, None);
         assert!(d.peers[2].allowed_ips.is_empty());
+    }
+
+    /// qemu-user carries no generic netlink, so on the big-endian targets
+    /// this is what checks the requests the kernel's WireGuard reads: a
+    /// WG_CMD_SET_DEVICE laid out byte by byte in the target's byte order
+    /// (include/uapi/linux/wireguard.h; the endpoint a `struct sockaddr_in`,
+    /// its family in host order, its port and address in network order).
+    #[test]
+    fn a_set_request_is_laid_out_as_the_kernel_reads_it() {
+        use gluonvpn_testnet::host_order::{u16_bytes as host16, u32_bytes as host32};
+        let attrs = vec![
+            WireguardAttribute::IfName("wg0".into()),
+            WireguardAttribute::ListenPort(51820),
+            WireguardAttribute::Peers(vec![WireguardPeer(vec![
+                WireguardPeerAttribute::PublicKey([1; 32]),
+                WireguardPeerAttribute::Endpoint("198.18.0.1:51820".parse().unwrap()),
+            ])]),
+        ];
+        let mut msg = GenlMessage::from_payload(WireguardMessage {
+            cmd: WireguardCmd::SetDevice,
+            attributes: attrs,
+        });
+        msg.set_resolved_family_id(0x1234);
+        let mut nl = NetlinkMessage::from(msg);
+        nl.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        nl.header.sequence_number = 7;
+        nl.finalize();
+        let mut bytes = vec![0; nl.buffer_len()];
+        nl.serialize(&mut bytes);
+        let nested = 0x8000;
+        let expected = [
+            // struct nlmsghdr
+            host32(100),
+            host16(0x1234),
+            host16(NLM_F_REQUEST | NLM_F_ACK),
+            host32(7),
+            host32(0),
+            // struct genlmsghdr: WG_CMD_SET_DEVICE, WG_GENL_VERSION
+            vec![1, 1, 0, 0],
+            // WGDEVICE_A_IFNAME, WGDEVICE_A_LISTEN_PORT (padded to 4)
+            host16(8),
+            host16(2),
+            b"wg0\0".to_vec(),
+            host16(6),
+            host16(6),
+            host16(51820),
+            vec![0, 0],
+            // WGDEVICE_A_PEERS, nested: peer 0, nested
+            host16(64),
+            host16(8 | nested),
+            host16(60),
+            host16(nested),
+            // WGPEER_A_PUBLIC_KEY, WGPEER_A_ENDPOINT
+            host16(36),
+            host16(1),
+            vec![1; 32],
+            host16(20),
+            host16(4),
+            host16(libc::AF_INET as u16),
+            vec![0xca, 0x6c, 198, 18, 0, 1],
+            vec![0; 8],
+        ]
+        .concat();
+        assert_eq!(bytes, expected);
     }
 
     #[test]

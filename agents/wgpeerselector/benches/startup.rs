@@ -165,7 +165,7 @@ fn main() {
         eprintln!("cannot build the test network here (root, wireguard-go, …)");
         return;
     };
-    lab.selector_bin = binary.display().to_string();
+    lab.selector_bin = vec![binary.display().to_string()];
     // gw2 is up; gw1, gw3 (a name) and gw4 are not. The selector's order is
     // random, so the live one is first, second, third or last.
     lab.start_gateway(2);

@@ -201,6 +201,7 @@ pub fn if_index(ifname: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gluonvpn_testnet::host_order::{u16_bytes as host16, u32_bytes as host32};
 
     #[test]
     fn prefixes_lose_their_host_bits() {
@@ -220,19 +221,34 @@ mod tests {
     #[test]
     fn requests_are_laid_out_like_ip_route() {
         let m = message(true, 7, "fe80::1/128".parse().unwrap(), 42);
-        // header 16 + rtmsg 12 + RTA_DST 20 + RTA_OIF 8
-        assert_eq!(m.len(), 56);
-        assert_eq!(u32::from_ne_bytes(m[..4].try_into().unwrap()), 56);
-        assert_eq!(u16::from_ne_bytes([m[4], m[5]]), RTM_NEWROUTE);
-        assert_eq!(m[16], libc::AF_INET6 as u8);
-        assert_eq!(m[17], 128);
-        assert_eq!(
-            &m[20..24],
-            &[RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST]
-        );
-        assert_eq!(u32::from_ne_bytes(m[52..56].try_into().unwrap()), 7);
+        // what `ip -6 route add fe80::1/128 dev <ifindex 7> proto boot`
+        // sends: nlmsghdr 16, rtmsg 12, RTA_DST 20, RTA_OIF 8
+        let expected = [
+            host32(56),
+            host16(RTM_NEWROUTE),
+            host16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
+            host32(42),
+            host32(0),
+            vec![libc::AF_INET6 as u8, 128, 0, 0],
+            vec![RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST],
+            host32(0),
+            host16(20),
+            host16(RTA_DST),
+            "fe80::1"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+                .to_vec(),
+            host16(8),
+            host16(RTA_OIF),
+            host32(7),
+        ]
+        .concat();
+        assert_eq!(m, expected);
         let d = message(false, 7, "198.18.0.0/16".parse().unwrap(), 43);
         assert_eq!(d.len(), 16 + 12 + 8 + 8);
+        assert_eq!(d[..4], host32(44)[..]);
         assert_eq!(d[22], RT_SCOPE_NOWHERE);
+        assert_eq!(d[32..36], [198, 18, 0, 0]);
     }
 }

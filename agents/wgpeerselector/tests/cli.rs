@@ -4,7 +4,9 @@
 use std::process::{Command, Output};
 
 fn selector(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wgpeerselector"))
+    let command = gluonvpn_testnet::agent_command(env!("CARGO_BIN_EXE_wgpeerselector"));
+    Command::new(&command[0])
+        .args(&command[1..])
         .args(args)
         .output()
         .expect("runs wgpeerselector")

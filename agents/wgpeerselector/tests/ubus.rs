@@ -259,7 +259,7 @@ fn status_on_ubus_across_a_restart_of_ubusd() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    lab.selector_bin = wrapper.display().to_string();
+    lab.selector_bin = vec![wrapper.display().to_string()];
     lab.start_gateway(2);
     let socket = lab.net.dir().join("ubus.sock");
     let object = format!("wgpeerselector.{}", lab.node_if);
@@ -273,7 +273,7 @@ fn status_on_ubus_across_a_restart_of_ubusd() {
     );
     let node_if = lab.node_if.clone();
     let sock = socket.display().to_string();
-    let bin = lab.selector_bin.clone();
+    let bin = lab.selector_bin[0].clone();
     let sel = lab.net.spawn(
         &ns,
         "selector",

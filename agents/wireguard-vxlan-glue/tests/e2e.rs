@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Testbed, GLUE};
+use common::{glue, Testbed};
 use gluonvpn_testnet::wait_for;
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant, SystemTime};
@@ -239,7 +239,11 @@ fn sigterm_removes_everything() {
     let glue = tb.net.spawn(
         &gw,
         "glue",
-        &[GLUE, "-c", config.to_str().unwrap(), "--no-proto-name"],
+        &[
+            glue().iter().map(String::as_str).collect(),
+            vec!["-c", config.to_str().unwrap(), "--no-proto-name"],
+        ]
+        .concat(),
         true,
     );
     tb.poke(0);
@@ -272,7 +276,9 @@ fn interfaces_are_checked_at_start() {
         return;
     };
     let run = |args: &[&str]| {
-        let mut full = vec!["ip", "netns", "exec", tb.gw.as_str(), GLUE];
+        let glue = glue();
+        let mut full = vec!["ip", "netns", "exec", tb.gw.as_str()];
+        full.extend(glue.iter().map(String::as_str));
         full.extend_from_slice(args);
         let out = std::process::Command::new(full[0])
             .args(&full[1..])

@@ -40,7 +40,8 @@ pub struct Lab {
     pub system: PathBuf,
     pub socket: PathBuf,
     /// The selector to run: the test build, or what the benchmark built.
-    pub selector_bin: String,
+    /// The command that runs the selector (testnet's `agent_command`).
+    pub selector_bin: Vec<String>,
 }
 
 const PORTS: [u16; 4] = [51001, 51002, 51003, 51004];
@@ -100,7 +101,7 @@ impl Lab {
             config: config_path,
             system,
             socket,
-            selector_bin: SELECTOR.to_string(),
+            selector_bin: gluonvpn_testnet::agent_command(SELECTOR),
         };
         lab.start_node_interface();
         Some(lab)
@@ -202,8 +203,8 @@ impl Lab {
     /// Starts the selector on the node; its process index.
     pub fn start_selector(&mut self, extra: &[&str]) -> usize {
         let ns = self.node.clone();
-        let mut args = vec![
-            self.selector_bin.clone(),
+        let mut args = self.selector_bin.clone();
+        args.extend([
             "-i".into(),
             self.node_if.clone(),
             "-v".into(),
@@ -213,7 +214,7 @@ impl Lab {
             self.system.display().to_string(),
             "--status-socket".into(),
             self.socket.display().to_string(),
-        ];
+        ]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.net.spawn(&ns, "selector", &args, true)
@@ -277,15 +278,9 @@ impl Lab {
     }
 
     pub fn status(&self) -> String {
-        self.net.exec(
-            &self.node,
-            &[
-                &self.selector_bin,
-                "status",
-                "--status-socket",
-                self.socket.to_str().unwrap(),
-            ],
-        )
+        let mut args: Vec<&str> = self.selector_bin.iter().map(String::as_str).collect();
+        args.extend(["status", "--status-socket", self.socket.to_str().unwrap()]);
+        self.net.exec(&self.node, &args)
     }
 
     /// Batman-adv-like traffic: something every 5 s from the node into the

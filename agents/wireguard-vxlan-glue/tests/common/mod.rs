@@ -21,7 +21,10 @@ use std::net::Ipv6Addr;
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
-pub const GLUE: &str = env!("CARGO_BIN_EXE_wireguard-vxlan-glue");
+/// The command that runs the glue (testnet's `agent_command`).
+pub fn glue() -> Vec<String> {
+    gluonvpn_testnet::agent_command(env!("CARGO_BIN_EXE_wireguard-vxlan-glue"))
+}
 pub const VNI: &str = "4242";
 
 /// Gluon's link-local addresses of these public keys, by an independent
@@ -263,7 +266,9 @@ impl Testbed {
     /// Starts the glue in the gateway's namespace with `args` after the
     /// interface pair.
     pub fn start_glue(&mut self, args: &[&str]) -> usize {
-        let mut full = vec![GLUE, "-w", &self.gw_wg, "-x", &self.vx, "--no-proto-name"];
+        let glue = glue();
+        let mut full: Vec<&str> = glue.iter().map(String::as_str).collect();
+        full.extend(["-w", &self.gw_wg, "-x", &self.vx, "--no-proto-name"]);
         full.extend_from_slice(args);
         let gw = self.gw.clone();
         self.net.spawn(&gw, "glue", &full, true)
