@@ -86,11 +86,19 @@ pub fn builtin_schema_accepts(check: &Path, schema: &str, yaml: &str) -> Result<
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("document.yml");
     std::fs::write(&file, yaml).expect("write");
-    let out = Command::new(check)
-        .args(["--builtin-schema", schema])
-        .arg(&file)
+    verdict(
+        Command::new(check)
+            .args(["--builtin-schema", schema])
+            .arg(&file),
+    )
+}
+
+/// A checker's verdict: `Ok` when `command` exits 0, else what it printed.
+pub fn verdict(command: &mut Command) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command
         .output()
-        .expect("runs check-jsonschema");
+        .unwrap_or_else(|e| panic!("runs {program}: {e}"));
     if out.status.success() {
         Ok(())
     } else {

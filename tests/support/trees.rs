@@ -84,18 +84,9 @@ pub fn fastd_verifies(
     }
     let file = work.join("verify.conf");
     std::fs::write(&file, text).expect("write");
-    let out = std::process::Command::new("fastd")
-        .args(["--verify-config", "-c"])
-        .arg(&file)
-        .output()
-        .expect("fastd");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
+    super::tools::verdict(
+        std::process::Command::new("fastd")
+            .args(["--verify-config", "-c"])
+            .arg(&file),
+    )
 }

@@ -559,6 +559,7 @@ impl Rtnl {
 mod tests {
     use super::*;
     use crate::reconcile::RT_TABLE_MAIN;
+    use gluonvpn_testnet::host_order::{u16_bytes, u32_bytes};
 
     fn bytes(msg: Rt, flags: u16) -> Vec<u8> {
         let mut nl =
@@ -590,12 +591,12 @@ mod tests {
     /// A netlink attribute header as the kernel reads it: length and type,
     /// each a u16 in the host's byte order (big-endian on mips_24kc).
     fn nla(len: u16, kind: u16) -> Vec<u8> {
-        [len.to_ne_bytes(), kind.to_ne_bytes()].concat()
+        [u16_bytes(len), u16_bytes(kind)].concat()
     }
 
     /// A u32 attribute: its header, then the value in the host's order.
     fn nla_u32(kind: u16, value: u32) -> Vec<u8> {
-        [nla(8, kind), value.to_ne_bytes().to_vec()].concat()
+        [nla(8, kind), u32_bytes(value)].concat()
     }
 
     #[test]

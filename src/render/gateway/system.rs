@@ -39,6 +39,35 @@ fn wireguard_unit(name: &str) -> String {
     format!("gluonvpn-wireguard-{name}.service")
 }
 
+/// A oneshot unit that runs `SCRIPT-up.sh` at start and `SCRIPT-down.sh` at
+/// stop (the interface hooks).
+fn oneshot_unit(
+    tree: &mut Tree,
+    header: &str,
+    unit: &str,
+    description: &str,
+    script: &str,
+    requires: &[String],
+    before: &[String],
+) -> Result<(), RenderError> {
+    tree.file(
+        format!("systemd/system/{unit}"),
+        templates::render(
+            "gateway/oneshot.service.j2",
+            minijinja::context! {
+                header,
+                description,
+                up => format!("{script}-up.sh"),
+                down => format!("{script}-down.sh"),
+                requires,
+                before,
+            },
+        )?,
+        Format::Ini,
+    );
+    Ok(())
+}
+
 pub fn render(
     tree: &mut Tree,
     served: &[Served<'_, '_>],
@@ -49,22 +78,15 @@ pub fn render(
     for mesh in &layout.meshes {
         let settings = lead_settings(&mesh.domains);
         if settings.interfaces == Interfaces::Hooks {
-            let script = format!("{}/batman/{}", settings.config_dir, mesh.batman);
-            tree.file(
-                format!("systemd/system/{}", batman_unit(&mesh.batman)),
-                templates::render(
-                    "gateway/oneshot.service.j2",
-                    minijinja::context! {
-                        header,
-                        description => format!("batman-adv mesh {}", mesh.batman),
-                        up => format!("{script}-up.sh"),
-                        down => format!("{script}-down.sh"),
-                        requires => Vec::<String>::new(),
-                        before => Vec::<String>::new(),
-                    },
-                )?,
-                Format::Ini,
-            );
+            oneshot_unit(
+                tree,
+                header,
+                &batman_unit(&mesh.batman),
+                &format!("batman-adv mesh {}", mesh.batman),
+                &format!("{}/batman/{}", settings.config_dir, mesh.batman),
+                &[],
+                &[],
+            )?;
         }
     }
     for instance in &layout.fastd {
@@ -101,22 +123,15 @@ pub fn render(
         }
         match iface.interfaces {
             Interfaces::Hooks => {
-                let script = format!("{}/wireguard/{}", iface.config_dir, iface.name);
-                tree.file(
-                    format!("systemd/system/{}", wireguard_unit(&iface.name)),
-                    templates::render(
-                        "gateway/oneshot.service.j2",
-                        minijinja::context! {
-                            header,
-                            description => format!("WireGuard interface {} and its VXLANs", iface.name),
-                            up => format!("{script}-up.sh"),
-                            down => format!("{script}-down.sh"),
-                            requires,
-                            before => vec!["wireguard-vxlan-glue.service"],
-                        },
-                    )?,
-                    Format::Ini,
-                );
+                oneshot_unit(
+                    tree,
+                    header,
+                    &wireguard_unit(&iface.name),
+                    &format!("WireGuard interface {} and its VXLANs", iface.name),
+                    &format!("{}/wireguard/{}", iface.config_dir, iface.name),
+                    &requires,
+                    &["wireguard-vxlan-glue.service".to_string()],
+                )?;
                 glue_after.push(wireguard_unit(&iface.name));
             }
             Interfaces::SystemdNetworkd => {
