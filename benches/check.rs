@@ -103,6 +103,40 @@ fn main() {
                 start.elapsed().as_secs_f64() * 1e3
             );
         }
+        // As a user runs it: one process per site, every release at once,
+        // against one process per site and release.
+        let binary = env!("CARGO_BIN_EXE_gluonvpn");
+        let corpus_time = |releases: &[&str]| {
+            let samples = (0..3)
+                .map(|_| {
+                    let start = Instant::now();
+                    for site in &sites {
+                        for release in releases {
+                            let status = std::process::Command::new(binary)
+                                .args(["check", "--gluon-only", "--gluon-version", release])
+                                .arg(site)
+                                .stdout(std::process::Stdio::null())
+                                .status()
+                                .expect("gluonvpn runs");
+                            assert!(matches!(status.code(), Some(0 | 1)), "{}", site.display());
+                        }
+                    }
+                    start.elapsed()
+                })
+                .collect();
+            median(samples)
+        };
+        let together = corpus_time(&["all"]);
+        let each: Vec<&str> = GluonVersion::ALL.iter().map(|v| v.label()).collect();
+        let apart = corpus_time(&each);
+        println!(
+            "corpus, `check --gluon-only --gluon-version all`, one process per site: {:.0} ms (median of 3)",
+            together.as_secs_f64() * 1e3
+        );
+        println!(
+            "corpus, one `check --gluon-only --gluon-version R` process per site and release: {:.0} ms (median of 3)",
+            apart.as_secs_f64() * 1e3
+        );
     }
 
     let big = generated_site(200);

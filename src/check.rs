@@ -18,7 +18,7 @@ use crate::site::merge::merge;
 use crate::site::site_mk;
 use crate::site::value::{Node, Value};
 use crate::site::views::SiteView;
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -198,10 +198,162 @@ pub fn check_inferring(path: &Path, options: &CheckOptions) -> Result<Outcome, C
 }
 
 pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError> {
-    let mut site = match load_watched(path, &options.load)? {
-        Loaded::Site(site) => *site,
-        Loaded::Hung(outcome) => return Ok(*outcome),
+    let versions = [options.load.version];
+    let mut outcomes = check_releases(path, options, &versions)?;
+    outcomes
+        .pop()
+        .ok_or_else(|| CheckError::Load(LoadError::Lua("no release to check the site with".into())))
+}
+
+/// Checks the site with each of `versions` (`options.load.version` and
+/// `infer_version` are not used), loading it once for all of them (see
+/// [`load::load_releases`]). With `--online`, only the last release's check
+/// probes the network: what the probes ask does not depend on the release.
+pub fn check_releases(
+    path: &Path,
+    options: &CheckOptions,
+    versions: &[GluonVersion],
+) -> Result<Vec<Outcome>, CheckError> {
+    let sites = match load_watched(path, &options.load, versions)? {
+        Loaded::Sites(sites) => sites,
+        Loaded::Hung(outcomes) => return Ok(outcomes),
     };
+    let last = sites.len().saturating_sub(1);
+    let mut outcomes = Vec::with_capacity(sites.len());
+    for (index, site) in sites.into_iter().enumerate() {
+        if index == last || options.online.is_none() {
+            outcomes.push(check_loaded(site, options)?);
+        } else {
+            let offline = CheckOptions {
+                online: None,
+                ..options.clone()
+            };
+            outcomes.push(check_loaded(site, &offline)?);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// A check against several releases: each release's outcome, and their
+/// findings merged into one report — a finding several releases share once,
+/// with the releases ([`Diagnostic::gluon_versions`]).
+#[derive(Debug)]
+pub struct ReleasesOutcome {
+    /// Per release, oldest first.
+    pub outcomes: Vec<Outcome>,
+    /// Every finding, its places in [`ReleasesOutcome::sources`].
+    pub report: Report,
+    /// The files of all releases' loads (the same site files; a release
+    /// may have read more, e.g. image-customization.lua).
+    pub sources: SourceMap,
+    /// The packages whose checks ran, in any release.
+    pub checked_packages: BTreeSet<String>,
+}
+
+impl ReleasesOutcome {
+    /// Merges the outcomes of [`check_releases`] (in release order).
+    pub fn merge(outcomes: Vec<Outcome>) -> ReleasesOutcome {
+        let mut sources = SourceMap::default();
+        let mut report = Report::default();
+        let mut by_message: std::collections::HashMap<(&'static str, String), Vec<usize>> =
+            Default::default();
+        let mut checked_packages = BTreeSet::new();
+        for outcome in &outcomes {
+            checked_packages.extend(outcome.checked_packages.iter().cloned());
+            let version = outcome.release.version;
+            let from = &outcome.site.sources;
+            let mut moved = std::collections::HashMap::new();
+            let mut remap = |span: Span| {
+                let file = *moved.entry(span.file).or_insert_with(|| {
+                    let f = from.get(span.file);
+                    sources.add(f.name.clone(), f.path.clone(), f.text.clone())
+                });
+                Span { file, ..span }
+            };
+            for diagnostic in &outcome.report.diagnostics {
+                let mut d = diagnostic.clone();
+                d.span = d.span.map(&mut remap);
+                d.also_at = d.also_at.iter().map(|s| remap(*s)).collect();
+                let key = (d.info.code, d.message.clone());
+                let candidates = by_message.entry(key).or_default();
+                let same = candidates
+                    .iter()
+                    .copied()
+                    .find(|&i| same_in_releases(&report.diagnostics[i], &d));
+                match same {
+                    Some(i) => {
+                        let merged = &mut report.diagnostics[i];
+                        merged.gluon_versions.push(version);
+                        // Gluon's wording may change between releases: the
+                        // newest leads, an older one stays as a note.
+                        if merged.gluon_message != d.gluon_message {
+                            let before = merged.gluon_versions.len().checked_sub(2);
+                            if let (Some(older), Some(previous)) = (
+                                merged.gluon_message.take(),
+                                before.map(|i| merged.gluon_versions[i]),
+                            ) {
+                                merged
+                                    .notes
+                                    .push(format!("Gluon up to {previous} says: {older}"));
+                            }
+                            merged.gluon_message = d.gluon_message;
+                        }
+                    }
+                    None => {
+                        d.gluon_versions = vec![version];
+                        candidates.push(report.diagnostics.len());
+                        // Not `push`: that would merge places, and the
+                        // releases must keep theirs apart.
+                        report.diagnostics.push(d);
+                    }
+                }
+            }
+        }
+        let checked = outcomes.len();
+        for d in &mut report.diagnostics {
+            d.some_releases = d.gluon_versions.len() < checked;
+        }
+        report.sort(&sources);
+        ReleasesOutcome {
+            outcomes,
+            report,
+            sources,
+            checked_packages,
+        }
+    }
+
+    /// Whether a Gluon build of every release checked would pass its site
+    /// checks: `None` when unknown for a release and none is known to fail.
+    pub fn gluon_ok(&self) -> Option<bool> {
+        let verdicts: Vec<Verdict> = self.outcomes.iter().map(Outcome::gluon_verdict).collect();
+        if verdicts.contains(&Verdict::Fails) {
+            Some(false)
+        } else if verdicts.contains(&Verdict::Unknown) {
+            None
+        } else {
+            Some(true)
+        }
+    }
+}
+
+/// Whether two releases found the same: the same code, severity, message,
+/// places, key, domains, packages and notes (Gluon's own wording aside).
+fn same_in_releases(merged: &Diagnostic, d: &Diagnostic) -> bool {
+    merged.info.code == d.info.code
+        && merged.severity == d.severity
+        && merged.message == d.message
+        && merged.span == d.span
+        && merged.also_at == d.also_at
+        && merged.config_path == d.config_path
+        && merged.domains == d.domains
+        && merged.packages == d.packages
+        && merged.probe == d.probe
+        && merged.notes.len() >= d.notes.len()
+        && merged.notes[..d.notes.len()] == d.notes[..]
+}
+
+/// The checks of one release on a site loaded for it.
+fn check_loaded(mut site: Site, options: &CheckOptions) -> Result<Outcome, CheckError> {
     // A domain is named by its code or an alias (`domain_names`), as on a
     // node; from here on by its code.
     if let Some(name) = options.domain.as_deref().filter(|_| !site.multidomain) {
@@ -316,8 +468,9 @@ fn release_misfit(site: &Site, fit: &Fit, inferring: bool) -> Diagnostic {
 }
 
 enum Loaded {
-    Site(Box<Site>),
-    Hung(Box<Outcome>),
+    Sites(Vec<Site>),
+    /// Per release, the same outcome: the site could not be loaded.
+    Hung(Vec<Outcome>),
 }
 
 /// How much longer than the sandbox's own time limit an evaluation may run
@@ -329,24 +482,28 @@ const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 /// returns (a string pattern that backtracks without end). Then the worker is
 /// left behind — it cannot be stopped safely — and the site is reported as
 /// unloadable; the process exits soon after.
-fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError> {
+fn load_watched(
+    path: &Path,
+    options: &LoadOptions,
+    versions: &[GluonVersion],
+) -> Result<Loaded, CheckError> {
     let watch = Arc::new(Watch::default());
     let mut options = options.clone();
     options.watch = Some(Arc::clone(&watch));
     let limit = options.limits.wall_time + WATCHDOG_GRACE;
-    let version = options.version;
     let owned = path.to_path_buf();
+    let releases = versions.to_vec();
     let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("gluonvpn-load".into())
         .spawn(move || {
             // The receiver is gone only when the watchdog gave up.
-            let _ = sender.send(load::load(&owned, &options));
+            let _ = sender.send(load::load_releases(&owned, &options, &releases));
         })
         .map_err(|e| CheckError::Load(LoadError::Lua(format!("cannot start a thread: {e}"))))?;
     loop {
         match receiver.recv_timeout(Duration::from_millis(100)) {
-            Ok(result) => return Ok(Loaded::Site(Box::new(result?))),
+            Ok(result) => return Ok(Loaded::Sites(result?)),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(CheckError::Load(LoadError::Lua(
                     "the loading thread failed".into(),
@@ -355,35 +512,39 @@ fn load_watched(path: &Path, options: &LoadOptions) -> Result<Loaded, CheckError
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if let Some(file) = watch.overdue(limit) {
                     let dir = load::site_dir(path)?;
-                    let mut site = Site::unloaded(dir.clone(), version);
                     let text = input::read_text(
                         &dir.join(&file),
                         Within::Directory(&dir),
                         caps::LUA_CONFIG,
-                    );
-                    let span = text.ok().map(|text| {
-                        let id = site.sources.add(file.clone(), dir.join(&file), text);
-                        Span::file_start(id)
-                    });
-                    let mut report = Report::default();
-                    report.push(Diagnostic::new(
-                        codes::LUA_LIMIT,
-                        format!(
-                            "evaluating {file} did not finish within {} s; gluonvpn gave up on it (a string pattern that backtracks without end?)",
-                            limit.as_secs()
-                        ),
-                        span,
-                    ));
-                    return Ok(Loaded::Hung(Box::new(Outcome {
-                        release: ReleaseChoice {
-                            version,
-                            inferred: false,
-                            fit: Fit::default(),
-                        },
-                        site,
-                        report,
-                        checked_packages: BTreeSet::new(),
-                    })));
+                    )
+                    .ok();
+                    let hung = |version: GluonVersion| {
+                        let mut site = Site::unloaded(dir.clone(), version);
+                        let span = text.clone().map(|text| {
+                            let id = site.sources.add(file.clone(), dir.join(&file), text);
+                            Span::file_start(id)
+                        });
+                        let mut report = Report::default();
+                        report.push(Diagnostic::new(
+                            codes::LUA_LIMIT,
+                            format!(
+                                "evaluating {file} did not finish within {} s; gluonvpn gave up on it (a string pattern that backtracks without end?)",
+                                limit.as_secs()
+                            ),
+                            span,
+                        ));
+                        Outcome {
+                            release: ReleaseChoice {
+                                version,
+                                inferred: false,
+                                fit: Fit::default(),
+                            },
+                            site,
+                            report,
+                            checked_packages: BTreeSet::new(),
+                        }
+                    };
+                    return Ok(Loaded::Hung(versions.iter().map(|&v| hung(v)).collect()));
                 }
             }
         }

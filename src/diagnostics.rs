@@ -4,6 +4,7 @@
 //! the catalogue of all codes ([`crate::catalog`]) and the output formats
 //! ([`crate::output`]) sit above the stages that report.
 
+use crate::gluon_version::GluonVersion;
 use crate::source::{SourceMap, Span};
 use serde::Serialize;
 
@@ -123,6 +124,13 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// What an online probe measured (`check --online`), for the JSON output.
     pub probe: Option<serde_json::Value>,
+    /// In a check against several releases (`--gluon-version all`): the
+    /// releases whose check found it, oldest first; empty in a check
+    /// against one.
+    pub gluon_versions: Vec<GluonVersion>,
+    /// Whether [`Diagnostic::gluon_versions`] are fewer than the releases
+    /// checked (then the text says which).
+    pub some_releases: bool,
 }
 
 impl Diagnostic {
@@ -143,6 +151,8 @@ impl Diagnostic {
             gluon_message: None,
             notes: Vec::new(),
             probe: None,
+            gluon_versions: Vec::new(),
+            some_releases: false,
         }
     }
 
@@ -195,6 +205,7 @@ impl Diagnostic {
             .iter()
             .cloned()
             .chain(domains_note(&self.domains))
+            .chain(self.releases_note())
         {
             text.push('\n');
             text.push_str(&note);
@@ -218,6 +229,16 @@ impl Diagnostic {
                 }
                 _ => false,
             }
+    }
+
+    /// The releases it was found with, where that is not every release
+    /// checked ("only with Gluon v2022.1, v2023.1").
+    pub fn releases_note(&self) -> Option<String> {
+        if !self.some_releases {
+            return None;
+        }
+        let labels: Vec<&str> = self.gluon_versions.iter().map(|v| v.label()).collect();
+        Some(format!("only with Gluon {}", labels.join(", ")))
     }
 
     /// Every place of the finding: its span, then [`Diagnostic::also_at`].

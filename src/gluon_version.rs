@@ -81,6 +81,21 @@ impl FromStr for GluonVersion {
     }
 }
 
+/// Several releases as a user names them: `all`, or a comma-separated list
+/// (`v2023.2,v2025.1`); oldest first, each once.
+pub fn parse_list(s: &str) -> Result<Vec<GluonVersion>, UnknownVersion> {
+    if s.trim() == "all" {
+        return Ok(GluonVersion::ALL.to_vec());
+    }
+    let mut versions = s
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<Vec<GluonVersion>, _>>()?;
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(versions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +106,19 @@ mod tests {
             assert_eq!(s.parse(), Ok(GluonVersion::V2025_1), "{s}");
         }
         assert_eq!("v2022.1.4".parse(), Ok(GluonVersion::V2022_1));
+    }
+
+    #[test]
+    fn lists_name_several_releases() {
+        assert_eq!(parse_list("all"), Ok(GluonVersion::ALL.to_vec()));
+        assert_eq!(
+            parse_list("v2025.1,2023.2,v2025.1.3"),
+            Ok(vec![GluonVersion::V2023_2, GluonVersion::V2025_1])
+        );
+        assert_eq!(parse_list("v2022.1"), Ok(vec![GluonVersion::V2022_1]));
+        for bad in ["", "v2023.2,", "v2023.2,main", "al"] {
+            assert!(parse_list(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

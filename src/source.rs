@@ -40,7 +40,7 @@ fn clamp_u32(n: usize) -> u32 {
 
 /// One loaded file: its path relative to the site directory (as Gluon names
 /// it in messages, e.g. `domains/foo.conf`), its full path and its text.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub name: String,
     pub path: PathBuf,
@@ -102,7 +102,7 @@ impl SourceFile {
 }
 
 /// All files read while loading one site.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
     /// Where each path is in `files` (a site may have thousands of domains).

@@ -218,6 +218,125 @@ fn gluon_features_in_site_mk_depend_on_the_release() {
     assert_eq!(old.status.code(), Some(0), "{}", stdout(&old));
 }
 
+/// `--gluon-version all`: each release's verdict and what it needs, in
+/// every format; a finding several releases share once, with them.
+#[test]
+fn every_release_at_once_gives_each_its_verdict() {
+    // Written for v2023.1: GLUON_FEATURES in site.mk, image-customization.lua
+    // missing; and one mistake every release reports.
+    let site = TestSite::new(&valid_site_conf(
+        "  wifi24 = { channel = 15 },\n  regdom = 'DE',\n",
+    ))
+    .file(
+        "site.mk",
+        "GLUON_RELEASE := 1\nGLUON_FEATURES := mesh-batman-adv-15\n",
+    );
+    std::fs::remove_file(site.dir.path().join("image-customization.lua")).expect("rm");
+
+    let human = gluonvpn(&[
+        "check",
+        site.path(),
+        "--gluon-version",
+        "all",
+        "--gluon-only",
+    ]);
+    assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+    let text = stdout(&human);
+    assert!(text.contains("4 Gluon releases: 4 would fail"), "{text}");
+    assert!(
+        text.contains("  v2023.2  fails   3 errors, 0 warnings; not written for it: site.mk sets GLUON_FEATURES"),
+        "{text}"
+    );
+    assert!(
+        text.contains("           needs: GS011 GLUON_FEATURES is obsolete, please use the image-customization.lua file instead"),
+        "{text}"
+    );
+    assert!(text.contains("only with Gluon v2023.2, v2025.1"), "{text}");
+    // The channel is wrong everywhere: one finding, no release note.
+    assert_eq!(text.matches("error[GL003").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("needs: GL003 expected wifi24.channel").count(),
+        4,
+        "{text}"
+    );
+
+    let json = gluonvpn(&[
+        "check",
+        site.path(),
+        "--gluon-version",
+        "all",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let releases = doc["releases"].as_array().expect("releases");
+    let labels: Vec<&str> = releases
+        .iter()
+        .map(|r| r["gluon_version"].as_str().expect("label"))
+        .collect();
+    assert_eq!(labels, ["v2022.1", "v2023.1", "v2023.2", "v2025.1"]);
+    assert_eq!(doc["gluon_version"], "v2025.1");
+    assert_eq!(doc["gluon_ok"], false);
+    assert_eq!(releases[0]["fits"], true);
+    assert_eq!(releases[2]["fits"], false);
+    assert_eq!(
+        releases[0]["needs"].as_array().map(Vec::len),
+        Some(1),
+        "{doc:#}"
+    );
+    assert_eq!(
+        find_code(&doc, "GL003")["gluon_versions"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(
+        find_code(&doc, "GS011")["gluon_versions"],
+        serde_json::json!(["v2023.2", "v2025.1"])
+    );
+
+    let github = gluonvpn(&[
+        "check",
+        site.path(),
+        "--gluon-version",
+        "v2025.1,2023.1",
+        "--format",
+        "github",
+    ]);
+    let text = stdout(&github);
+    assert!(
+        text.contains("title=GS011 obsolete-site-mk-variable (Gluon v2025.1)::"),
+        "{text}"
+    );
+    assert!(
+        text.contains("title=GL003 value-not-allowed (Gluon v2023.1%2C v2025.1)::"),
+        "{text}"
+    );
+
+    // A site all releases accept passes under all of them.
+    let clean = gluonvpn(&[
+        "check",
+        example("fastd").to_str().expect("path"),
+        "--gluon-version",
+        "all",
+        "--gluon-only",
+    ]);
+    assert!(
+        stdout(&clean).contains("4 Gluon releases: 4 would pass"),
+        "{}",
+        stdout(&clean)
+    );
+    assert_eq!(clean.status.code(), Some(0));
+
+    let unknown = gluonvpn(&["check", site.path(), "--gluon-version", "v2023.2,v2024.1"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("unknown Gluon version 'v2024.1'"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
 #[test]
 fn json_output_follows_the_documented_schema() {
     let site = TestSite::new(&valid_site_conf(
@@ -415,7 +534,7 @@ fn github_annotations_name_files_as_the_workflow_sees_them() {
     let expected = |dir: &str, given: &str| {
         format!(
             "::error file={dir}site.conf,line=6,col=24,endLine=6,endColumn=26,title=GL003 value-not-allowed::expected wifi24.channel to be one of the given array [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], but it is 15 (a number value)\n\
-             ::error title=GS012 missing-image-customization::{given} has no image-customization.lua, which Gluon v2025.1 requires\n"
+             ::error title=GS012 missing-image-customization::{given} has no image-customization.lua, which Gluon requires from v2023.2 on\n"
         )
     };
     let absolute = site.to_str().expect("utf-8 path");

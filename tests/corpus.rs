@@ -212,3 +212,91 @@ fn every_corpus_site_is_checked_with_a_release_it_fits() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A finding as a line: code, severity, message, places (by file name),
+/// key, domains, packages and, if asked for, Gluon's words.
+fn finding_lines(
+    report: &gluonvpn::diagnostics::Report,
+    sources: &gluonvpn::source::SourceMap,
+    gluon_words: bool,
+) -> Vec<String> {
+    let place =
+        |s: gluonvpn::source::Span| format!("{}:{}-{}", sources.get(s.file).name, s.start, s.end);
+    let mut lines: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let places: Vec<String> = d.places().map(place).collect();
+            format!(
+                "{} {:?} {} @{} {:?} {:?} {:?} {:?}",
+                d.code(),
+                d.severity,
+                d.message,
+                places.join(","),
+                d.config_path,
+                d.domains,
+                d.packages,
+                d.gluon_message.as_ref().filter(|_| gluon_words)
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `check --gluon-version all` loads a site once for every release: each
+/// release's outcome must be what checking with that release alone gives,
+/// and the merged report must hold each release's findings, no more.
+#[test]
+fn checking_every_release_at_once_equals_checking_each_alone() {
+    let Some(corpus) = corpus::corpus("THE SHARED LOAD OF EVERY RELEASE ON THE CORPUS") else {
+        return;
+    };
+    let mut problems = Vec::new();
+    for site in corpus::site_names(&corpus) {
+        let dir = corpus.join(&site);
+        let options = CheckOptions::new(GluonVersion::NEWEST);
+        let together = gluonvpn::check::check_releases(&dir, &options, &GluonVersion::ALL)
+            .unwrap_or_else(|e| panic!("{site}: {e}"));
+        assert_eq!(together.len(), GluonVersion::ALL.len(), "{site}");
+        for (outcome, version) in together.iter().zip(GluonVersion::ALL) {
+            assert_eq!(outcome.release.version, version, "{site}");
+            let alone = check(&dir, &CheckOptions::new(version))
+                .unwrap_or_else(|e| panic!("{site} {version}: {e}"));
+            let (a, b) = (
+                finding_lines(&outcome.report, &outcome.site.sources, true),
+                finding_lines(&alone.report, &alone.site.sources, true),
+            );
+            if a != b {
+                problems.push(format!("{site} {version}: together {a:#?}\nalone {b:#?}"));
+            }
+            if outcome.checked_packages != alone.checked_packages {
+                problems.push(format!("{site} {version}: other packages checked"));
+            }
+        }
+        // The merge keeps every release's findings, each with its release.
+        let merged = gluonvpn::check::ReleasesOutcome::merge(together);
+        for outcome in &merged.outcomes {
+            let version = outcome.release.version;
+            // Gluon's wording is the newest release's in the merge.
+            let expected = finding_lines(&outcome.report, &outcome.site.sources, false);
+            let of_release = gluonvpn::diagnostics::Report {
+                diagnostics: merged
+                    .report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.gluon_versions.contains(&version))
+                    .cloned()
+                    .collect(),
+                notes: Vec::new(),
+            };
+            let found = finding_lines(&of_release, &merged.sources, false);
+            if found != expected {
+                problems.push(format!(
+                    "{site} {version}: merged {found:#?}\nexpected {expected:#?}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

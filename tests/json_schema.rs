@@ -64,7 +64,7 @@ fn outputs_follow_the_published_schema() {
         sites.extend(real.map(|name| format!("{}/{name}", corpus::CORPUS)));
     }
     for site in &sites {
-        for version in ["v2022.1", "v2025.1"] {
+        for version in ["v2022.1", "v2025.1", "all"] {
             let doc = json_of(&["check", site, "--gluon-version", version]);
             assert_valid(&validator, &doc, &format!("{site} {version}"));
             for d in doc["diagnostics"].as_array().into_iter().flatten() {

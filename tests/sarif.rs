@@ -235,6 +235,7 @@ fn assert_agrees(sarif: &Value, json: &Value) {
             other => other,
         };
         assert_eq!(r["level"], level);
+        assert_eq!(r["properties"]["gluonVersions"], d["gluon_versions"]);
         let text = r["message"]["text"].as_str().expect("message");
         assert!(
             text.starts_with(d["message"].as_str().expect("message")),
@@ -315,6 +316,27 @@ fn a_site_with_many_problems() {
     assert!(results(&log)
         .iter()
         .all(|r| r["level"] == "error" || r["ruleId"] == "GS008"));
+}
+
+/// Several releases: one run, one result per finding with its releases,
+/// and each release's verdict in the run's properties.
+#[test]
+fn every_release_at_once() {
+    let log = check_repo_site(
+        "tests/fixtures/mixed-errors",
+        &["--gluon-version", "all"],
+        1,
+    );
+    let releases = log["runs"][0]["properties"]["releases"]
+        .as_array()
+        .expect("releases");
+    assert_eq!(releases.len(), 4);
+    assert!(releases.iter().all(|r| r["gluonOk"] == false), "{log:#}");
+    assert!(results(&log)
+        .iter()
+        .all(|r| r["properties"]["gluonVersions"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `gluonvpn check`: a site's problems, in one of the output formats.
 
-use super::{color_choice, parse_version, Exit};
+use super::{color_choice, parse_versions, Exit, Releases};
 use crate::check::{self, CheckOptions};
 use crate::diagnostics::Severity;
 use crate::gluon_version::GluonVersion;
@@ -16,9 +16,11 @@ pub struct CheckArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// The Gluon release to check against: v2025.1, 2025.1 or a tag such as
-    /// v2025.1.3 (default: the newest release the site is written for).
-    #[arg(long, value_parser = parse_version)]
-    pub gluon_version: Option<GluonVersion>,
+    /// v2025.1.3 (default: the newest release the site is written for);
+    /// `all` or a comma-separated list checks against several at once, with
+    /// each release's verdict and what the site must change for it.
+    #[arg(long, value_name = "RELEASE|all|LIST", value_parser = parse_versions)]
+    pub gluon_version: Option<Releases>,
     /// Check only this domain: its code (the name of its file in domains/) or a name of its domain_names.
     #[arg(long, value_name = "NAME")]
     pub domain: Option<String>,
@@ -83,8 +85,9 @@ impl MinSeverity {
 }
 
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
-    let mut options = CheckOptions::new(args.gluon_version.unwrap_or(GluonVersion::NEWEST));
-    options.infer_version = args.gluon_version.is_none();
+    let versions = args.gluon_version.clone().map(|r| r.0).unwrap_or_default();
+    let mut options = CheckOptions::new(versions.first().copied().unwrap_or(GluonVersion::NEWEST));
+    options.infer_version = versions.is_empty();
     options.load.target = args.target.clone();
     options.load.include_broken = args.broken;
     options.load.make.untrusted = args.untrusted;
@@ -97,13 +100,30 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         .as_deref()
         .map(crate::site::inventory::Inventory::load)
         .transpose()?;
+    if versions.len() > 1 {
+        let outcomes = check::check_releases(&args.path, &options, &versions)?;
+        let mut outcome = check::ReleasesOutcome::merge(outcomes);
+        let exit = Exit::problems_if(outcome.report.has_errors());
+        let hidden = outcome.report.retain_at_least(args.min_severity.severity());
+        let Some(mut run) = output::Run::of_releases(&outcome, args.online) else {
+            anyhow::bail!("no release to check the site with");
+        };
+        run.hidden = hidden;
+        return write_run(args.format, &run, exit);
+    }
     let mut outcome = check::check_inferring(&args.path, &options)?;
     let exit = Exit::problems_if(outcome.report.has_errors());
     let hidden = outcome.report.retain_at_least(args.min_severity.severity());
     let mut run = output::Run::new(&outcome, args.online);
     run.hidden = hidden;
+    write_run(args.format, &run, exit)
+}
+
+/// Writes the run to standard output; the exit status stands unless the
+/// output failed.
+fn write_run(format: Format, run: &output::Run<'_>, exit: Exit) -> anyhow::Result<Exit> {
     let mut out = termcolor::StandardStream::stdout(color_choice());
-    let written = output::write(args.format, &run, &mut out).and_then(|()| out.flush());
+    let written = output::write(format, run, &mut out).and_then(|()| out.flush());
     // A reader that stops early (`| head`) does not hide what was found.
     Exit::after_output(exit, written)
 }

@@ -73,6 +73,18 @@ fn parse_version(s: &str) -> Result<GluonVersion, String> {
         .map_err(|e: crate::gluon_version::UnknownVersion| e.to_string())
 }
 
+/// Releases as `--gluon-version` names them: one, `all`, or a
+/// comma-separated list (a type of its own: clap reads a `Vec` as a
+/// repeated option).
+#[derive(Clone, Debug)]
+pub struct Releases(pub Vec<GluonVersion>);
+
+fn parse_versions(s: &str) -> Result<Releases, String> {
+    crate::gluon_version::parse_list(s)
+        .map(Releases)
+        .map_err(|e| e.to_string())
+}
+
 /// Runs the command, and says how it ended (`exit.rs`).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {

@@ -66,7 +66,16 @@ pub fn command(d: &Diagnostic, sources: &SourceMap, site_path: &str) -> String {
         }
     }
     let info = d.info;
-    properties.push(("title", format!("{} {}", info.code, info.name)));
+    // Annotations from several releases say which in the title, as a
+    // pull request shows it.
+    let releases = match d.gluon_versions.as_slice() {
+        [] => String::new(),
+        versions => {
+            let labels: Vec<&str> = versions.iter().map(|v| v.label()).collect();
+            format!(" (Gluon {})", labels.join(", "))
+        }
+    };
+    properties.push(("title", format!("{} {}{releases}", info.code, info.name)));
     let properties: Vec<String> = properties
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(value)))

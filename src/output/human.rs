@@ -1,7 +1,7 @@
 //! Human output: rustc-style diagnostics with the source line and a caret,
 //! in file order, then a summary.
 
-use super::{Counts, Run};
+use super::{Counts, ReleaseRow, Run};
 use crate::diagnostics::{Diagnostic, Report, Severity};
 use crate::source::SourceMap;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
@@ -23,6 +23,8 @@ struct Summary<'a> {
     pub domains: usize,
     /// Findings left out by `--min-severity`.
     pub hidden: usize,
+    /// Each release's verdict in a check against several.
+    pub releases: &'a [ReleaseRow],
 }
 
 /// Writes the run's diagnostics and its summary ([`render`]).
@@ -42,6 +44,7 @@ pub fn write(run: &Run<'_>, writer: &mut dyn WriteColor) -> std::io::Result<()> 
             checked_packages: run.checked_packages.len(),
             domains: run.domains.len(),
             hidden: run.hidden,
+            releases: &run.releases,
         },
     )
 }
@@ -145,6 +148,7 @@ fn to_codespan(d: &Diagnostic, ids: &[usize], sources: &SourceMap) -> CsDiagnost
         notes.push(format!("checked by {}", d.packages.join(", ")));
     }
     notes.extend(crate::diagnostics::domains_note(&d.domains));
+    notes.extend(d.releases_note());
     // What Gluon prints, where it adds something: not when it is the same
     // message behind the name of the file already shown.
     if let Some(gluon) = &d.gluon_message {
@@ -206,6 +210,15 @@ fn write_summary(
         0 => String::new(),
         n => format!("; {} hidden by --min-severity", plural(n, "finding")),
     };
+    if !summary.releases.is_empty() {
+        writeln!(
+            writer,
+            " ({}; {} checked{domains}{hidden})",
+            releases_verdict(summary.releases),
+            plural(summary.checked_packages, "package")
+        )?;
+        return write_release_table(writer, summary.releases);
+    }
     writeln!(
         writer,
         " (Gluon {}: {}; {} checked{domains}{hidden})",
@@ -231,6 +244,63 @@ fn write_summary(
             ),
         };
         writeln!(writer, "{line}")?;
+    }
+    Ok(())
+}
+
+/// "4 Gluon releases: 1 passes, 3 fail".
+fn releases_verdict(releases: &[ReleaseRow]) -> String {
+    let count = |ok: Option<bool>| releases.iter().filter(|r| r.gluon_ok == ok).count();
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (count(Some(true)), "would pass"),
+        (count(Some(false)), "would fail"),
+        (count(None), "unknown"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    format!(
+        "{}: {}",
+        plural(releases.len(), "Gluon release"),
+        parts.join(", ")
+    )
+}
+
+/// Each release's verdict, and what the site must change for it.
+fn write_release_table(
+    writer: &mut dyn WriteColor,
+    releases: &[ReleaseRow],
+) -> std::io::Result<()> {
+    for release in releases {
+        let mut color = termcolor::ColorSpec::new();
+        color.set_bold(true).set_fg(Some(match release.gluon_ok {
+            Some(true) => termcolor::Color::Green,
+            Some(false) => termcolor::Color::Red,
+            None => termcolor::Color::Yellow,
+        }));
+        write!(writer, "  {:<8} ", release.gluon_version.label())?;
+        writer.set_color(&color)?;
+        write!(writer, "{:<7}", release.verdict())?;
+        writer.reset()?;
+        let fit = if release.fits || release.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not written for it: {}",
+                super::shown(&release.reasons.join("; "))
+            )
+        };
+        writeln!(
+            writer,
+            " {}, {}{fit}",
+            plural(release.summary.errors, "error"),
+            plural(release.summary.warnings, "warning")
+        )?;
+        for need in &release.needs {
+            writeln!(writer, "           needs: {}", super::shown(need))?;
+        }
     }
     Ok(())
 }

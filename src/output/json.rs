@@ -30,6 +30,24 @@ pub struct Document<'a> {
     pub checked_packages: &'a BTreeSet<String>,
     pub domains: &'a [&'a str],
     pub diagnostics: Vec<JsonDiagnostic>,
+    /// In a check against several releases (`--gluon-version all`), each
+    /// release's verdict, oldest first; empty otherwise.
+    pub releases: Vec<JsonRelease<'a>>,
+}
+
+/// One release's verdict in a check against several.
+#[derive(Serialize)]
+pub struct JsonRelease<'a> {
+    pub gluon_version: &'static str,
+    /// null when unknown.
+    pub gluon_ok: Option<bool>,
+    /// Whether the site is written for this release.
+    pub fits: bool,
+    pub reasons: &'a [String],
+    pub summary: Counts,
+    /// The errors the site must fix for this release, as `CODE message`.
+    pub needs: &'a [String],
+    pub checked_packages: &'a BTreeSet<String>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +83,9 @@ pub struct JsonDiagnostic {
     /// What `check --online` measured; only on its findings (GV5xx).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<serde_json::Value>,
+    /// The releases whose check found it: the one checked, or with
+    /// `--gluon-version all` or a list, some of those.
+    pub gluon_versions: Vec<&'static str>,
 }
 
 /// The run's document.
@@ -85,7 +106,26 @@ pub fn document<'a>(run: &'a Run<'_>) -> Document<'a> {
             .report
             .diagnostics
             .iter()
-            .map(|d| diagnostic(d, run.sources))
+            .map(|d| {
+                let mut json = diagnostic(d, run.sources);
+                if json.gluon_versions.is_empty() {
+                    json.gluon_versions = vec![run.gluon_version.label()];
+                }
+                json
+            })
+            .collect(),
+        releases: run
+            .releases
+            .iter()
+            .map(|r| JsonRelease {
+                gluon_version: r.gluon_version.label(),
+                gluon_ok: r.gluon_ok,
+                fits: r.fits,
+                reasons: &r.reasons,
+                summary: r.summary,
+                needs: &r.needs,
+                checked_packages: &r.checked_packages,
+            })
             .collect(),
     }
 }
@@ -152,5 +192,6 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         gluon_message: d.gluon_message.as_deref().map(super::elided),
         notes: d.notes.iter().map(|n| super::elided(n)).collect(),
         probe: d.probe.clone(),
+        gluon_versions: d.gluon_versions.iter().map(|v| v.label()).collect(),
     }
 }

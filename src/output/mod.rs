@@ -11,7 +11,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::check::Outcome;
+use crate::check::{Outcome, ReleasesOutcome};
 use crate::diagnostics::{Report, Severity};
 use crate::gluon_version::GluonVersion;
 use crate::source::SourceMap;
@@ -66,6 +66,67 @@ pub struct Run<'a> {
     /// The working directory as a `file:` URI, the base of SARIF's
     /// locations ([`sarif::directory_uri`]); `None` when it has none.
     pub root_uri: Option<String>,
+    /// In a check against several releases (`--gluon-version all`), each
+    /// release's verdict, oldest first; empty in a check against one.
+    pub releases: Vec<ReleaseRow>,
+}
+
+/// One release's verdict in a check against several.
+#[derive(Clone, Debug)]
+pub struct ReleaseRow {
+    pub gluon_version: GluonVersion,
+    /// Whether a Gluon build of this release would get past every site
+    /// check; `None` when gluonvpn cannot tell.
+    pub gluon_ok: Option<bool>,
+    /// Whether the site is written for this release.
+    pub fits: bool,
+    /// What in the site speaks against the release (or, when it fits, what
+    /// rules out newer ones).
+    pub reasons: Vec<String>,
+    pub summary: Counts,
+    /// What the site must change for this release: its errors, each as
+    /// `CODE message`.
+    pub needs: Vec<String>,
+    pub checked_packages: BTreeSet<String>,
+}
+
+impl ReleaseRow {
+    fn of(outcome: &Outcome) -> ReleaseRow {
+        let release = &outcome.release;
+        ReleaseRow {
+            gluon_version: release.version,
+            gluon_ok: outcome.gluon_verdict().passes(),
+            fits: release.fits(),
+            reasons: release.reasons(),
+            summary: Counts::of(&outcome.report),
+            needs: outcome
+                .report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| format!("{} {}", d.code(), first_line(&d.message)))
+                .collect(),
+            checked_packages: outcome.checked_packages.clone(),
+        }
+    }
+
+    /// The verdict in a word or two.
+    pub fn verdict(&self) -> &'static str {
+        match self.gluon_ok {
+            Some(true) => "passes",
+            Some(false) => "fails",
+            None => "unknown",
+        }
+    }
+}
+
+/// A message's first line, cut to a length a table can show.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    match line.char_indices().nth(160) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
+    }
 }
 
 impl<'a> Run<'a> {
@@ -89,7 +150,23 @@ impl<'a> Run<'a> {
             root_uri: std::env::current_dir()
                 .ok()
                 .and_then(|cwd| sarif::directory_uri(&cwd)),
+            releases: Vec::new(),
         }
+    }
+
+    /// A check against several releases: the merged findings, and each
+    /// release's verdict. The run's own release is the newest checked.
+    pub fn of_releases(outcome: &'a ReleasesOutcome, online: bool) -> Option<Run<'a>> {
+        let newest = outcome.outcomes.last()?;
+        Some(Run {
+            report: &outcome.report,
+            sources: &outcome.sources,
+            gluon_version_inferred: false,
+            gluon_ok: outcome.gluon_ok(),
+            checked_packages: &outcome.checked_packages,
+            releases: outcome.outcomes.iter().map(ReleaseRow::of).collect(),
+            ..Run::new(newest, online)
+        })
     }
 }
 

@@ -126,6 +126,21 @@ pub struct RunProperties {
     pub gluon_ok: Option<bool>,
     pub checked_packages: Vec<String>,
     pub domains: Vec<String>,
+    /// With `--gluon-version all` or a list: each release's verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<ReleaseProperties>,
+}
+
+/// One release's verdict in a check against several.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseProperties {
+    pub gluon_version: &'static str,
+    pub gluon_ok: Option<bool>,
+    pub fits: bool,
+    pub errors: usize,
+    /// The errors the site must fix for this release, as `CODE message`.
+    pub needs: Vec<String>,
 }
 
 #[derive(Serialize, Debug)]
@@ -193,6 +208,10 @@ pub struct ResultProperties {
     /// What Gluon itself prints.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gluon_message: Option<String>,
+    /// The releases whose check found it (always the one release of a
+    /// check against one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gluon_versions: Vec<&'static str>,
 }
 
 impl ResultProperties {
@@ -201,6 +220,7 @@ impl ResultProperties {
             && self.domains.is_empty()
             && self.packages.is_empty()
             && self.gluon_message.is_none()
+            && self.gluon_versions.is_empty()
     }
 }
 
@@ -213,7 +233,13 @@ pub fn log(run: &super::Run<'_>) -> Log {
         .report
         .diagnostics
         .iter()
-        .map(|d| result(d, index[d.code()], run.sources, &run.site_path))
+        .map(|d| {
+            let mut result = result(d, index[d.code()], run.sources, &run.site_path);
+            if result.properties.gluon_versions.is_empty() {
+                result.properties.gluon_versions = vec![run.gluon_version.label()];
+            }
+            result
+        })
         .collect();
     let mut original_uri_base_ids = BTreeMap::new();
     if let Some(uri) = &run.root_uri {
@@ -248,6 +274,17 @@ pub fn log(run: &super::Run<'_>) -> Log {
                 gluon_ok: run.gluon_ok,
                 checked_packages: run.checked_packages.iter().cloned().collect(),
                 domains: run.domains.iter().map(|d| (*d).to_owned()).collect(),
+                releases: run
+                    .releases
+                    .iter()
+                    .map(|r| ReleaseProperties {
+                        gluon_version: r.gluon_version.label(),
+                        gluon_ok: r.gluon_ok,
+                        fits: r.fits,
+                        errors: r.summary.errors,
+                        needs: r.needs.clone(),
+                    })
+                    .collect(),
             },
         }],
     }
@@ -321,6 +358,7 @@ fn result(d: &Diagnostic, rule_index: usize, sources: &SourceMap, site_path: &st
             domains: d.domains.clone(),
             packages: d.packages.clone(),
             gluon_message: d.gluon_message.as_deref().map(super::elided),
+            gluon_versions: d.gluon_versions.iter().map(|v| v.label()).collect(),
         },
     }
 }

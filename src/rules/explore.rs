@@ -39,9 +39,22 @@ const MAX_ROUNDS: usize = 8;
 
 /// The requirements a package's check places, in the order it checks them.
 pub fn explore(rules: &PackageRules, version: GluonVersion) -> Vec<KeyRequirement> {
-    let Ok(patterns) = LuaPatterns::new() else {
-        return Vec::new();
-    };
+    // A Lua state per thread, not per package: starting one costs more than
+    // most explorations.
+    thread_local! {
+        static PATTERNS: Option<LuaPatterns> = LuaPatterns::new().ok();
+    }
+    PATTERNS.with(|patterns| match patterns {
+        Some(patterns) => explore_with(rules, version, patterns),
+        None => Vec::new(),
+    })
+}
+
+fn explore_with(
+    rules: &PackageRules,
+    version: GluonVersion,
+    patterns: &LuaPatterns,
+) -> Vec<KeyRequirement> {
     let empty = Node::new(Value::Object(Vec::new()), None);
     let mut conf = Node::new(Value::Object(Vec::new()), None);
     let mut known: BTreeSet<(Vec<Key>, String)> = BTreeSet::new();
@@ -65,7 +78,7 @@ pub fn explore(rules: &PackageRules, version: GluonVersion) -> Vec<KeyRequiremen
                 domain_names: &no_names,
                 image_packages: &no_packages,
                 build_vars: &[],
-                patterns: &patterns,
+                patterns,
             };
             let mut checker = Checker::recording(&input, rules.package);
             (rules.check)(&mut checker);

@@ -187,6 +187,7 @@ fn istrue(value: Option<&str>) -> bool {
 /// The targets to consider, as Gluon's `make list-targets` gives them.
 pub fn targets<'d>(
     data: &'d GluonData,
+    version: GluonVersion,
     options: &LoadOptions,
 ) -> Result<Vec<&'d Target>, LoadError> {
     match &options.target {
@@ -195,7 +196,7 @@ pub fn targets<'d>(
             .map(|t| vec![t])
             .ok_or_else(|| LoadError::UnknownTarget {
                 target: name.clone(),
-                version: options.version,
+                version,
             }),
         None => Ok(data
             .targets
@@ -236,37 +237,101 @@ pub const LOAD_STACK_SIZE: usize = 32 << 20;
 /// Loads the site at `path` (a site directory or its site.conf), on a
 /// thread of its own with a stack of [`LOAD_STACK_SIZE`].
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
+    let mut sites = load_releases(path, options, &[options.version])?;
+    sites
+        .pop()
+        .ok_or_else(|| LoadError::Lua("no release to load the site for".into()))
+}
+
+/// Loads the site for each of `versions` (`options.version` is not used),
+/// sharing what does not depend on the release: the files are read and
+/// site.conf and the domains evaluated once, and make evaluates site.mk once
+/// per distinct list of targets it must see — once for all releases when
+/// site.mk never looks at the target. image-customization.lua and the package
+/// selection are the release's own.
+pub fn load_releases(
+    path: &Path,
+    options: &LoadOptions,
+    versions: &[GluonVersion],
+) -> Result<Vec<Site>, LoadError> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("gluonvpn-lua".into())
             .stack_size(LOAD_STACK_SIZE)
-            .spawn_scoped(scope, || load_here(path, options))
+            .spawn_scoped(scope, || load_here(path, options, versions))
             .map_err(|e| LoadError::Lua(format!("cannot start a thread: {e}")))?
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
 }
 
-fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
+/// How make must evaluate site.mk for one release.
+struct MakePlan {
+    version: GluonVersion,
+    /// The targets site.mk is evaluated for, besides once without one;
+    /// empty when its values cannot depend on the target.
+    envs: Vec<TargetEnv>,
+}
+
+impl MakePlan {
+    fn new(version: GluonVersion, text: &str, targets: &[&Target]) -> MakePlan {
+        // Per-target values matter for the package selection up to v2023.1;
+        // later only for spotting GLUON_FEATURES/GLUON_SITE_PACKAGES set
+        // under a target condition.
+        let per_target = site_mk::mentions_target(&[text])
+            && (version < GluonVersion::V2023_2
+                || ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"]
+                    .iter()
+                    .any(|v| text.contains(v)));
+        let envs = if per_target {
+            targets
+                .iter()
+                .map(|t| TargetEnv {
+                    name: t.name.clone(),
+                    board: t.board.clone(),
+                    subtarget: t.subtarget.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        MakePlan { version, envs }
+    }
+}
+
+/// The releases a load is for, each with its data and targets.
+type ReleaseTargets<'d> = Vec<(GluonVersion, &'d GluonData, Vec<&'d Target>)>;
+
+fn load_here(
+    path: &Path,
+    options: &LoadOptions,
+    versions: &[GluonVersion],
+) -> Result<Vec<Site>, LoadError> {
     let dir = site_dir(path)?;
-    let data =
-        gluon_data::embedded(options.version.label()).ok_or(LoadError::NoData(options.version))?;
-    let targets = targets(data, options)?;
+    let releases: ReleaseTargets<'static> = versions
+        .iter()
+        .map(|&version| {
+            let data = gluon_data::embedded(version.label()).ok_or(LoadError::NoData(version))?;
+            let targets = targets(data, version, options)?;
+            Ok((version, data, targets))
+        })
+        .collect::<Result<_, LoadError>>()?;
+    let first = versions.first().copied().unwrap_or(options.version);
     let mut sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
     if let Some(watch) = &options.watch {
         sandbox = sandbox.watched_by(std::sync::Arc::clone(watch));
     }
-    let version = options.version;
 
-    let mut site = Site::unloaded(dir.clone(), version);
+    // What every release shares: the files as read.
+    let mut base = Site::unloaded(dir.clone(), first);
 
     // Read every file first, so that make can run on another thread while
     // Lua evaluates.
     let site_conf_path = dir.join("site.conf");
-    let diagnostics = &mut site.diagnostics;
+    let diagnostics = &mut base.diagnostics;
     let site_conf_text = read_site_file(&dir, "site.conf", caps::LUA_CONFIG, diagnostics);
     if let Some(text) = read_site_file(&dir, "modules", caps::SITE_FILE, diagnostics).text() {
-        site.site_feeds = site_feeds(&text);
+        base.site_feeds = site_feeds(&text);
     }
     let site_mk_path = dir.join("site.mk");
     let site_mk_text = read_site_file(&dir, "site.mk", caps::SITE_FILE, diagnostics);
@@ -275,11 +340,11 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let mut config_files: Vec<FileId> = Vec::new();
     match site_conf_text {
         SiteFile::Read(text) => {
-            let file = site.sources.add("site.conf".into(), site_conf_path, text);
-            site.site_file = Some(file);
+            let file = base.sources.add("site.conf".into(), site_conf_path, text);
+            base.site_file = Some(file);
             config_files.push(file);
         }
-        SiteFile::Missing => site.diagnostics.push(Diagnostic::new(
+        SiteFile::Missing => base.diagnostics.push(Diagnostic::new(
             codes::MISSING_FILE,
             format!("{} has no site.conf", dir.display()),
             None,
@@ -290,51 +355,92 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let site_mk_text = site_mk_text.text();
     let mut domain_files = Vec::new();
     for (code, path, text) in domain_texts {
-        let file = site.sources.add(format!("domains/{code}.conf"), path, text);
+        let file = base.sources.add(format!("domains/{code}.conf"), path, text);
         domain_files.push((code, file));
         config_files.push(file);
     }
     let site_mk_file = site_mk_text.map(|text| {
-        // Per-target values matter for the package selection up to v2023.1;
-        // later only for spotting GLUON_FEATURES/GLUON_SITE_PACKAGES set
-        // under a target condition.
-        let per_target = site_mk::mentions_target(&[text.as_str()])
-            && (version < GluonVersion::V2023_2
-                || ["GLUON_FEATURES", "GLUON_SITE_PACKAGES"]
-                    .iter()
-                    .any(|v| text.contains(v)));
+        let plans: Vec<MakePlan> = releases
+            .iter()
+            .map(|(version, _, targets)| MakePlan::new(*version, &text, targets))
+            .collect();
         (
-            site.sources.add("site.mk".into(), site_mk_path, text),
-            per_target,
+            base.sources.add("site.mk".into(), site_mk_path, text),
+            plans,
         )
     });
 
     let abs = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-    let envs: Vec<TargetEnv> = match site_mk_file {
-        Some((_, true)) => targets
-            .iter()
-            .map(|t| TargetEnv {
-                name: t.name.clone(),
-                board: t.board.clone(),
-                subtarget: t.subtarget.clone(),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let (mut nodes, make_outcome) = std::thread::scope(|scope| {
+    let (nodes, make_outcomes) = std::thread::scope(|scope| {
         let make = site_mk_file
-            .map(|_| scope.spawn(|| evaluate_site_mk(&abs, &envs, version, &options.make)));
+            .as_ref()
+            .map(|(_, plans)| scope.spawn(|| evaluate_site_mk(&abs, plans, &options.make)));
         // One file at a time, evaluated and converted before the next: a
         // Lua value held on the Rust side takes one of mlua's few thousand
         // reference slots, so thousands of domains must not wait side by
         // side for their conversion.
         let nodes: Vec<Result<Node, Box<Diagnostic>>> = config_files
             .iter()
-            .map(|&f| config::evaluate(&sandbox, &site.sources, f))
+            .map(|&f| config::evaluate(&sandbox, &base.sources, f))
             .collect();
-        let make_outcome = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (nodes, make_outcome)
+        let make_outcomes = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (nodes, make_outcomes)
     });
+    let mut make_outcomes = match make_outcomes {
+        Some(outcomes) => outcomes?.into_iter().map(Some).collect(),
+        None => vec![None; releases.len()],
+    };
+    let site_mk_file = site_mk_file.map(|(file, _)| file);
+
+    let mut sites = Vec::with_capacity(releases.len());
+    for ((version, data, targets), make_outcome) in releases.iter().zip(make_outcomes.drain(..)) {
+        let shared = Shared {
+            nodes: nodes.clone(),
+            domain_files: domain_files.clone(),
+            site_mk_file,
+            make_outcome,
+            site_mk_refused,
+        };
+        sites.push(load_release(
+            base.fork(*version),
+            shared,
+            data,
+            targets,
+            &sandbox,
+            options,
+        )?);
+    }
+    Ok(sites)
+}
+
+/// What one release's load starts from: the evaluated files.
+struct Shared {
+    /// site.conf's (if read) and then each domain file's evaluation.
+    nodes: Vec<Result<Node, Box<Diagnostic>>>,
+    domain_files: Vec<(String, FileId)>,
+    site_mk_file: Option<FileId>,
+    make_outcome: Option<site_mk::Outcome>,
+    site_mk_refused: bool,
+}
+
+/// The rest of a load, for one release.
+fn load_release(
+    mut site: Site,
+    shared: Shared,
+    data: &GluonData,
+    targets: &[&Target],
+    sandbox: &Sandbox,
+    options: &LoadOptions,
+) -> Result<Site, LoadError> {
+    let version = site.version;
+    let dir = site.dir.clone();
+    let Shared {
+        mut nodes,
+        domain_files,
+        site_mk_file,
+        make_outcome,
+        site_mk_refused,
+    } = shared;
 
     // site.conf
     if site.site_file.is_some() {
@@ -346,8 +452,7 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
 
     // site.mk
     match (site_mk_file, make_outcome) {
-        (Some((file, _)), Some(outcome)) => {
-            let outcome = outcome?;
+        (Some(file), Some(outcome)) => {
             site.site_mk_file = Some(file);
             if let Some(error) = &outcome.error {
                 let span = error.location.as_ref().and_then(|(path, line)| {
@@ -428,7 +533,7 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
 
     // Package selection
     let customization = if version >= GluonVersion::V2023_2 {
-        load_customization(&mut site, &sandbox, &targets)?
+        load_customization(&mut site, sandbox, targets)?
     } else {
         None
     };
@@ -439,7 +544,7 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     let (images, unresolved) = packages::select(&SelectionInput {
         version,
         data,
-        targets: &targets,
+        targets,
         site_mk: evaluation,
         customization: customization.as_deref(),
         include_broken: options.include_broken,
@@ -449,7 +554,7 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
         site.default_selection = false;
         report_unresolved(&mut site, &unresolved);
     } else {
-        let packages = packages::default_packages(data, &targets);
+        let packages = packages::default_packages(data, targets);
         site.images = vec![Image {
             target: String::new(),
             device: String::new(),
@@ -460,34 +565,109 @@ fn load_here(path: &Path, options: &LoadOptions) -> Result<Site, LoadError> {
     Ok(site)
 }
 
-/// Runs make on site.mk, per target where that matters. From v2023.2 on the
-/// per-target values only matter when no obsolete feature or package
-/// variable is set already without a target (then the verdict is known).
+/// Runs make on site.mk for each release's plan, sharing rounds between
+/// releases: a target's round gives the same whatever other targets make
+/// evaluates in its run (site.mk's variables are cleared between rounds), so
+/// the releases up to v2023.1 that need per-target values get one run over
+/// all their targets, and every release takes the rounds of its own targets
+/// from it. A run that fails is not shared (make stops at the first error,
+/// and which rounds it reached depends on the targets): each release then
+/// gets a run of its own, as when it is loaded alone. With `--untrusted`,
+/// where what make reports includes the `$(shell …)` calls it skipped (per
+/// run, not per round), runs are shared only between equal target lists.
+///
+/// From v2023.2 on the per-target values only matter when no obsolete
+/// feature or package variable is set already without a target (then the
+/// verdict is known).
 fn evaluate_site_mk(
     dir: &Path,
-    targets: &[TargetEnv],
-    version: GluonVersion,
+    plans: &[MakePlan],
     options: &MakeOptions,
-) -> Result<site_mk::Outcome, site_mk::RunError> {
-    if version < GluonVersion::V2023_2 || targets.is_empty() {
-        return site_mk::evaluate(dir, targets, options);
+) -> Result<Vec<site_mk::Outcome>, site_mk::RunError> {
+    type Key = Vec<(String, String, String)>;
+    fn key(envs: &[TargetEnv]) -> Key {
+        envs.iter()
+            .map(|e| (e.name.clone(), e.board.clone(), e.subtarget.clone()))
+            .collect()
     }
-    let global = site_mk::evaluate(dir, &[], options)?;
-    let obsolete_set = site_mk::FEATURE_VARIABLES.iter().any(|name| {
-        global
+    let mut runs: Vec<(Key, site_mk::Outcome)> = Vec::new();
+    let mut run = |envs: &[TargetEnv]| -> Result<site_mk::Outcome, site_mk::RunError> {
+        let key = key(envs);
+        if let Some((_, outcome)) = runs.iter().find(|(k, _)| *k == key) {
+            return Ok(outcome.clone());
+        }
+        let outcome = site_mk::evaluate(dir, envs, options)?;
+        runs.push((key, outcome.clone()));
+        Ok(outcome)
+    };
+    // The shared run: every target some release up to v2023.1 needs.
+    let mut union: Vec<TargetEnv> = Vec::new();
+    for plan in plans.iter().filter(|p| p.version < GluonVersion::V2023_2) {
+        for env in &plan.envs {
+            if !union.iter().any(|u| u.name == env.name) {
+                union.push(env.clone());
+            }
+        }
+    }
+    let shared = if options.untrusted {
+        None
+    } else {
+        Some(run(&union)?).filter(|o| o.error.is_none())
+    };
+    // The rounds of `envs` from the shared run, if it has them all.
+    let from_shared = |envs: &[TargetEnv]| {
+        let shared = shared.as_ref()?;
+        let mut outcome = shared.clone();
+        let wanted: BTreeSet<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+        let all_there = envs.iter().all(|e| {
+            union
+                .iter()
+                .any(|u| u.name == e.name && u.board == e.board && u.subtarget == e.subtarget)
+        });
+        if !all_there {
+            return None;
+        }
+        outcome
             .evaluation
-            .global
-            .get(name)
-            .is_some_and(|v| !v.trim().is_empty())
-    });
-    if global.error.is_some() || obsolete_set {
-        return Ok(global);
+            .per_target
+            .retain(|name, _| wanted.contains(name.as_str()));
+        Some(outcome)
+    };
+    let mut outcomes = Vec::with_capacity(plans.len());
+    for plan in plans {
+        if plan.version < GluonVersion::V2023_2 || plan.envs.is_empty() {
+            let outcome = match from_shared(&plan.envs) {
+                Some(outcome) => outcome,
+                None => run(&plan.envs)?,
+            };
+            outcomes.push(outcome);
+            continue;
+        }
+        let global = match from_shared(&[]) {
+            Some(outcome) => outcome,
+            None => run(&[])?,
+        };
+        let obsolete_set = site_mk::FEATURE_VARIABLES.iter().any(|name| {
+            global
+                .evaluation
+                .global
+                .get(name)
+                .is_some_and(|v| !v.trim().is_empty())
+        });
+        if global.error.is_some() || obsolete_set {
+            outcomes.push(global);
+            continue;
+        }
+        let mut outcome = match from_shared(&plan.envs) {
+            Some(outcome) => outcome,
+            None => run(&plan.envs)?,
+        };
+        outcome.skipped_shells.extend(global.skipped_shells);
+        outcome.skipped_shells.sort();
+        outcome.skipped_shells.dedup();
+        outcomes.push(outcome);
     }
-    let mut outcome = site_mk::evaluate(dir, targets, options)?;
-    outcome.skipped_shells.extend(global.skipped_shells);
-    outcome.skipped_shells.sort();
-    outcome.skipped_shells.dedup();
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 /// Notes each `$(shell …)` that `--untrusted` did not run, once per place:
@@ -741,7 +921,7 @@ fn load_customization(
         site.diagnostics.push(
             Diagnostic::new(
                 codes::MISSING_IMAGE_CUSTOMIZATION,
-                format!("{} has no image-customization.lua, which Gluon {} requires", site.dir.display(), site.version),
+                format!("{} has no image-customization.lua, which Gluon requires from v2023.2 on", site.dir.display()),
                 None,
             )
             .with_gluon_message(format!(
@@ -842,6 +1022,17 @@ fn find_word(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
 }
 
 impl Site {
+    /// What a load for another release starts from: the files read so far
+    /// and what reading them found.
+    fn fork(&self, version: GluonVersion) -> Site {
+        let mut site = Site::unloaded(self.dir.clone(), version);
+        site.sources = self.sources.clone();
+        site.site_file = self.site_file;
+        site.site_feeds = self.site_feeds.clone();
+        site.diagnostics = self.diagnostics.clone();
+        site
+    }
+
     /// A site of which nothing could be loaded.
     pub fn unloaded(dir: PathBuf, version: GluonVersion) -> Site {
         Site {

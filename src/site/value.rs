@@ -257,6 +257,11 @@ fn format_g(n: f64, precision: usize) -> String {
         return if n.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
     let precision = precision.max(1);
+    // Integers with no more digits than the precision print as they are
+    // (most numbers of a site; the general path below is slow).
+    if n.fract() == 0.0 && n.abs() < 10f64.powi(precision as i32) {
+        return format!("{}", n as i64);
+    }
     // Round to `precision` significant digits in scientific form first: its
     // exponent decides between fixed and exponential notation, as C does.
     let sci = format!("{:.*e}", precision - 1, n);
@@ -326,6 +331,9 @@ mod tests {
             (1e15, "1e+15"),
             (123456789012345.0, "1.2345678901234e+14"),
             (12345678901234.0, "12345678901234"),
+            (99999999999999.0, "99999999999999"),
+            (-99999999999999.0, "-99999999999999"),
+            (1e14, "1e+14"),
             (0.0001, "0.0001"),
             (0.00001, "1e-05"),
             (1.0 / 3.0, "0.33333333333333"),

@@ -622,6 +622,7 @@ pub static SITE_MK: Target = Target {
                 online: false,
                 hidden: 0,
                 root_uri: None,
+                releases: Vec::new(),
             });
             Exec::Ran(hash(signature.join("\n").as_bytes()))
         })
