@@ -236,3 +236,16 @@ pub fn summary_lint_entries() -> String {
     }
     lines
 }
+
+/// The rewrites of `gluonvpn migrate`, for book/src/upgrading.md (between
+/// its `rewrites` markers).
+pub fn rewrites_section() -> String {
+    let mut out = String::from("| code | name | what it does | in Gluon |\n|---|---|---|---|\n");
+    for rewrite in crate::migrate::REWRITES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            rewrite.code, rewrite.name, rewrite.summary, rewrite.source
+        ));
+    }
+    out
+}

@@ -21,6 +21,7 @@ pub mod gluon_version;
 pub mod input;
 pub mod keys;
 pub mod lints;
+pub mod migrate;
 pub mod output;
 pub mod peers;
 pub mod probe;

@@ -36,6 +36,23 @@ fn generated_reference_pages_are_current() {
     );
 }
 
+/// The rewrite list of "Upgrading Gluon" is migrate's registry.
+#[test]
+fn the_upgrading_page_lists_every_rewrite() {
+    let path = book().join("src/upgrading.md");
+    let page = std::fs::read_to_string(&path).expect("upgrading.md");
+    let (start, end) = ("<!-- rewrites:start -->\n", "<!-- rewrites:end -->");
+    let from = page.find(start).expect("start marker") + start.len();
+    let to = page.find(end).expect("end marker");
+    let expected = format!(
+        "{}{}{}",
+        &page[..from],
+        gluonvpn::docs::rewrites_section(),
+        &page[to..]
+    );
+    compare_or_bless(&path, &expected);
+}
+
 #[test]
 fn lint_pages_are_current() {
     let dir = book().join("src/lints");

@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["severity"],
     &["check"],
     &["output"],
-    &["render", "peers", "build", "ci"],
+    &["render", "peers", "build", "ci", "migrate"],
     &["cli", "docs"],
 ];
 

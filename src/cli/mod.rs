@@ -10,6 +10,7 @@ mod ci;
 mod exit;
 mod explain;
 mod keys;
+mod migrate;
 mod render;
 mod targets;
 
@@ -17,6 +18,7 @@ pub use build::BuildArgs;
 pub use check::CheckArgs;
 pub use ci::CiArgs;
 pub use keys::{KeysCommand, TranslateArgs};
+pub use migrate::MigrateArgs;
 pub use render::{RenderCommand, RenderGatewayArgs, RenderNodeArgs, RenderSiteArgs, TreeArgs};
 pub use targets::{ListFormat, TargetsArgs};
 
@@ -66,6 +68,9 @@ pub enum Command {
     /// Write a CI pipeline for the site's repository: check, one build job
     /// per target, and the release (book: CI pipelines).
     Ci(Box<CiArgs>),
+    /// Carry a site forward to a newer Gluon release: named rewrites as a
+    /// diff, or applied with --write (book: Upgrading Gluon).
+    Migrate(MigrateArgs),
 }
 
 fn parse_version(s: &str) -> Result<GluonVersion, String> {
@@ -98,6 +103,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render { command } => render::run(&command),
         Command::Build(args) => build::run(&args),
         Command::Ci(args) => ci::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
     };
     Exit::of(result).into()
 }
