@@ -101,10 +101,25 @@ fn mesh_vpn_intent(dir: &Path, version: GluonVersion) -> BTreeMap<String, serde_
     }
     let mut out = BTreeMap::new();
     for (name, conf) in configs {
-        let Some(vpn) = conf.get_name("mesh_vpn") else {
-            continue;
+        // Before v2017.1 (release notes): fastd_mesh_vpn, with the fastd
+        // options beside mtu and bandwidth_limit.
+        let mut vpn = match (conf.get_name("mesh_vpn"), conf.get_name("fastd_mesh_vpn")) {
+            (Some(vpn), _) => plain(vpn),
+            (None, Some(old)) => {
+                let mut old = plain(old);
+                let mut fastd = serde_json::Map::new();
+                if let Some(fields) = old.as_object_mut() {
+                    for option in ["configurable", "methods", "groups", "syslog_level"] {
+                        if let Some(v) = fields.remove(option) {
+                            fastd.insert(option.to_string(), v);
+                        }
+                    }
+                    fields.insert("fastd".into(), serde_json::Value::Object(fastd));
+                }
+                old
+            }
+            (None, None) => continue,
         };
-        let mut vpn = plain(vpn);
         // mesh_vpn.mtu moves into the protocols that read it.
         if let Some(mtu) = vpn.as_object_mut().and_then(|o| o.remove("mtu")) {
             for protocol in ["fastd", "tunneldigger"] {
@@ -120,6 +135,76 @@ fn mesh_vpn_intent(dir: &Path, version: GluonVersion) -> BTreeMap<String, serde_
         out.insert(name, vpn);
     }
     out
+}
+
+/// A package's name after the renames of Gluon's release notes (`None`:
+/// folded into what every image has).
+fn renamed(package: &str) -> Option<String> {
+    match migrate::packages::fate(package) {
+        Some((migrate::packages::Fate::Renamed(new), _)) => Some(new),
+        Some((migrate::packages::Fate::Merged, _)) => None,
+        None => Some(package.to_string()),
+    }
+}
+
+/// What the site selects per image — its features and packages (`-pkg`
+/// removals included) — by target, device and device class (a release may
+/// class a device otherwise, and the selection follows the class), names as
+/// the release notes renamed them.
+type Selections = BTreeMap<(String, String, String), (Vec<String>, Vec<String>)>;
+
+fn selection_intent(dir: &Path, version: GluonVersion) -> Selections {
+    let outcome = check(dir, &CheckOptions::new(version)).expect("checks");
+    outcome
+        .site
+        .images
+        .iter()
+        .filter(|i| !i.device.is_empty())
+        .map(|image| {
+            let selection = &image.site_selection;
+            let mut features: Vec<String> = selection
+                .features
+                .iter()
+                .filter_map(|f| {
+                    renamed(&format!("gluon-{f}"))
+                        .map(|p| p.trim_start_matches("gluon-").to_string())
+                })
+                .collect();
+            let mut packages: Vec<String> = selection
+                .packages
+                .iter()
+                .filter_map(|p| match p.strip_prefix('-') {
+                    Some(bare) => renamed(bare).map(|n| format!("-{n}")),
+                    None => renamed(p),
+                })
+                .collect();
+            features.sort();
+            packages.sort();
+            (
+                (
+                    image.target.clone(),
+                    image.device.clone(),
+                    image.class.clone(),
+                ),
+                (features, packages),
+            )
+        })
+        .collect()
+}
+
+/// The devices both releases build must get the same selection.
+fn same_selections(before: &Selections, after: &Selections) -> Result<usize, String> {
+    let mut compared = 0;
+    for (key, old) in before {
+        let Some(new) = after.get(key) else {
+            continue;
+        };
+        if old != new {
+            return Err(format!("{key:?}: {old:?} became {new:?}"));
+        }
+        compared += 1;
+    }
+    Ok(compared)
 }
 
 #[test]
@@ -209,6 +294,12 @@ fn an_old_site_is_carried_to_v2025_1_and_v2023_2() {
             mesh_vpn_intent(&fixture, GluonVersion::V2023_1),
             "{to}"
         );
+        let compared = same_selections(
+            &selection_intent(&fixture, GluonVersion::V2023_1),
+            &selection_intent(&site, version),
+        )
+        .unwrap_or_else(|e| panic!("{to}: {e}"));
+        assert!(compared > 100, "{to}: only {compared} devices compared");
 
         // A second run has nothing to do.
         let again = gluonvpn(&["migrate", "--to", to, path]);
@@ -269,6 +360,7 @@ fn the_corpus_is_carried_forward() {
          # by Gluon's checks, or the codes of the decisions left, or why not.\n",
     );
     let mut problems = Vec::new();
+    let mut devices_compared = 0;
     for entry in manifest.as_array().expect("list") {
         let name = entry["name"].as_str().expect("name");
         let rejected = entry["gluon_verdicts"]
@@ -309,6 +401,17 @@ fn the_corpus_is_carried_forward() {
                             "{name} {to}: mesh VPN {before:#?}\nbecame {after:#?}"
                         ));
                     }
+                    // The images' selection, where the site selected with
+                    // site.mk and the release reads it.
+                    if plan.accepted == Some(true) && from < GluonVersion::V2023_2 {
+                        match same_selections(
+                            &selection_intent(&original, from),
+                            &selection_intent(&site, to),
+                        ) {
+                            Ok(n) => devices_compared += n,
+                            Err(e) => problems.push(format!("{name} {to}: selection {e}")),
+                        }
+                    }
                     match plan.accepted {
                         Some(true) => "accepted".to_string(),
                         _ if plan.decisions.is_empty() => {
@@ -336,6 +439,12 @@ fn the_corpus_is_carried_forward() {
     }
     let expected = std::fs::read_to_string(&reviewed).unwrap_or_default();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Sites that selected with site.mk, device by device.
+    println!("{devices_compared} devices' selections compared");
+    assert!(
+        devices_compared > 5000,
+        "only {devices_compared} devices' selections compared"
+    );
     assert_eq!(
         record, expected,
         "the corpus's migration changed; review and bless with GLUONVPN_BLESS=1"

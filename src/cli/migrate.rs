@@ -89,6 +89,9 @@ pub(super) fn run(args: &MigrateArgs) -> anyhow::Result<Exit> {
             decision.code,
             crate::output::shown(&decision.message)
         )?;
+        if let Some(hint) = &decision.hint {
+            writeln!(err, "    = {hint}")?;
+        }
     }
     Ok(Exit::problems_if(plan.accepted != Some(true)))
 }

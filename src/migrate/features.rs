@@ -9,42 +9,44 @@ use crate::gluon_data;
 use crate::gluon_version::GluonVersion;
 use crate::site::load::{self, LoadOptions};
 use crate::site::site_mk::{self, Vars};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The releases whose site.mk variables are read: the last that reads them.
 const READ_WITH: GluonVersion = GluonVersion::V2023_1;
 
-/// What one selection adds and takes away, by device class.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct Selection {
-    /// By class: "" for every device, "standard", "tiny".
-    features: BTreeMap<String, Vec<String>>,
-    packages: BTreeMap<String, Vec<String>>,
-}
+/// The lists site.mk selects with, by device class: `""` for every device,
+/// `"standard"`, `"tiny"`.
+const CLASSES: [&str; 3] = ["", "standard", "tiny"];
 
-fn words(vars: &Vars, name: &str) -> Vec<String> {
-    vars.words(name)
-}
-
-fn selection(vars: &Vars) -> Selection {
-    let mut s = Selection::default();
-    for class in ["", "standard", "tiny"] {
-        let suffix = if class.is_empty() {
-            String::new()
-        } else {
-            format!("_{class}")
-        };
-        let features = words(vars, &format!("GLUON_FEATURES{suffix}"));
-        let packages = words(vars, &format!("GLUON_SITE_PACKAGES{suffix}"));
-        if !features.is_empty() {
-            s.features.insert(class.to_string(), features);
-        }
-        if !packages.is_empty() {
-            s.packages.insert(class.to_string(), packages);
+/// One list of site.mk as Gluon reads it: its words, each name once (a
+/// later word replaces an earlier one naming the same package).
+fn list(vars: &Vars, kind: Kind, class: &str) -> Vec<String> {
+    let base = match kind {
+        Kind::Features => "GLUON_FEATURES",
+        Kind::Packages => "GLUON_SITE_PACKAGES",
+    };
+    let name = if class.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}_{class}")
+    };
+    let mut out: Vec<String> = Vec::new();
+    for word in vars.words(&name) {
+        let bare = word.strip_prefix('-').unwrap_or(&word).to_string();
+        out.retain(|w| w.strip_prefix('-').unwrap_or(w) != bare);
+        // Features cannot be taken away; Gluon drops such words.
+        if kind == Kind::Packages || !word.starts_with('-') {
+            out.push(word);
         }
     }
-    s
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Features,
+    Packages,
 }
 
 /// Per-device packages: `GLUON_<device>_SITE_PACKAGES`.
@@ -57,10 +59,37 @@ fn device_packages(vars: &Vars) -> BTreeMap<String, Vec<String>> {
             if device.is_empty() || matches!(device, "standard" | "tiny") {
                 return None;
             }
-            Some((device.to_string(), words(vars, name)))
+            Some((device.to_string(), vars.words(name)))
         })
         .filter(|(_, w)| !w.is_empty())
         .collect()
+}
+
+/// Which targets select a word: all of them, only these, or all but these.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Where {
+    Everywhere,
+    Only(Vec<(String, String)>),
+    AllBut(Vec<(String, String)>),
+}
+
+impl Where {
+    fn condition(&self) -> Option<String> {
+        let any = |targets: &[(String, String)]| {
+            targets
+                .iter()
+                .map(|(board, subtarget)| {
+                    format!("target({}, {})", lua_string(board), lua_string(subtarget))
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        match self {
+            Where::Everywhere => None,
+            Where::Only(targets) => Some(any(targets)),
+            Where::AllBut(targets) => Some(format!("not ({})", any(targets))),
+        }
+    }
 }
 
 /// A list in the image-customization DSL: `features {` … `}`.
@@ -72,89 +101,102 @@ fn call(out: &mut String, indent: &str, function: &str, items: &[String]) {
     out.push_str(&format!("{indent}}}\n"));
 }
 
-fn write_selection(out: &mut String, indent: &str, selection: &Selection) {
-    for class in ["", "standard", "tiny"] {
-        let features = selection.features.get(class);
-        let packages = selection.packages.get(class);
-        if features.is_none() && packages.is_none() {
-            continue;
-        }
-        let inner = if class.is_empty() {
-            indent.to_string()
-        } else {
-            out.push_str(&format!("\n{indent}if device_class('{class}') then\n"));
-            format!("{indent}\t")
-        };
-        if let Some(features) = features {
-            call(out, &inner, "features", features);
-        }
-        if let Some(packages) = packages {
-            call(out, &inner, "packages", packages);
-        }
-        if !class.is_empty() {
-            out.push_str(&format!("{indent}end\n"));
-        }
-    }
-}
-
-/// What a target's selection adds to the global one (`+`) and takes from
-/// it (packages as `-pkg`; features cannot be taken away in
-/// image-customization.lua: they are returned apart).
-fn target_delta(global: &Selection, target: &Selection) -> (Selection, Vec<String>) {
-    let mut delta = Selection::default();
-    let mut lost_features = Vec::new();
-    for class in ["", "standard", "tiny"] {
-        let empty = Vec::new();
-        let (g, t) = (
-            global.features.get(class).unwrap_or(&empty),
-            target.features.get(class).unwrap_or(&empty),
-        );
-        let added: Vec<String> = t.iter().filter(|f| !g.contains(f)).cloned().collect();
-        lost_features.extend(g.iter().filter(|f| !t.contains(f)).cloned());
-        if !added.is_empty() {
-            delta.features.insert(class.to_string(), added);
-        }
-        let (g, t) = (
-            global.packages.get(class).unwrap_or(&empty),
-            target.packages.get(class).unwrap_or(&empty),
-        );
-        let mut changed: Vec<String> = t.iter().filter(|p| !g.contains(p)).cloned().collect();
-        for removed in g.iter().filter(|p| !t.contains(p)) {
-            // A removal of a removal is an addition.
-            match removed.strip_prefix('-') {
-                Some(pkg) => changed.push(pkg.to_string()),
-                None => changed.push(format!("-{removed}")),
-            }
-        }
-        if !changed.is_empty() {
-            delta.packages.insert(class.to_string(), changed);
-        }
-    }
-    (delta, lost_features)
-}
-
-/// The image-customization.lua for site.mk's selection.
+/// The selection of site.mk's lists as image-customization.lua: each word
+/// under the condition of the targets whose list has it, so that every
+/// target gets what site.mk gave it — nothing more (a word site.mk leaves
+/// out for a target is not turned into a removal) — and targets site.mk
+/// was not evaluated for (new in the release) what most targets get.
 fn image_customization(
-    global: &Selection,
-    targets: &BTreeMap<Selection, Vec<(String, String)>>,
+    global: &Vars,
+    per_target: &[(&Vars, (String, String))],
     devices: &BTreeMap<String, Vec<String>>,
 ) -> String {
     let mut out = String::from(
         "-- The features and packages of the images: moved here from site.mk\n\
          -- (GLUON_FEATURES, GLUON_SITE_PACKAGES) by gluonvpn migrate, for Gluon\n\
-         -- v2023.2 and later.\n\n",
+         -- v2023.2 and later.\n",
     );
-    write_selection(&mut out, "", global);
-    for (delta, boards) in targets {
-        let condition: Vec<String> = boards
-            .iter()
-            .map(|(board, subtarget)| {
-                format!("target({}, {})", lua_string(board), lua_string(subtarget))
-            })
-            .collect();
-        out.push_str(&format!("\nif {} then\n", condition.join(" or ")));
-        write_selection(&mut out, "\t", delta);
-        out.push_str("end\n");
+    // (condition, class) -> (features, packages), in first-seen order.
+    type Lists = (Vec<String>, Vec<String>);
+    let mut groups: Vec<((Where, &str), Lists)> = Vec::new();
+    for class in CLASSES {
+        for kind in [Kind::Features, Kind::Packages] {
+            let lists: Vec<(Vec<String>, &(String, String))> = per_target
+                .iter()
+                .map(|(vars, board)| (list(vars, kind, class), board))
+                .collect();
+            let mut words: Vec<String> = list(global, kind, class);
+            for (l, _) in &lists {
+                for w in l {
+                    if !words.contains(w) {
+                        words.push(w.clone());
+                    }
+                }
+            }
+            for word in words {
+                let place = if lists.is_empty() {
+                    Where::Everywhere
+                } else {
+                    let with: Vec<(String, String)> = lists
+                        .iter()
+                        .filter(|(l, _)| l.contains(&word))
+                        .map(|(_, b)| (*b).clone())
+                        .collect();
+                    let without: Vec<(String, String)> = lists
+                        .iter()
+                        .filter(|(l, _)| !l.contains(&word))
+                        .map(|(_, b)| (*b).clone())
+                        .collect();
+                    if without.is_empty() {
+                        Where::Everywhere
+                    } else if with.len() <= without.len() {
+                        Where::Only(with)
+                    } else {
+                        Where::AllBut(without)
+                    }
+                };
+                let key = (place, class);
+                let index = match groups.iter().position(|(k, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        groups.push((key, Default::default()));
+                        groups.len() - 1
+                    }
+                };
+                let entry = &mut groups[index].1;
+                match kind {
+                    Kind::Features => entry.0.push(word),
+                    Kind::Packages => entry.1.push(word),
+                }
+            }
+        }
+    }
+    for ((place, class), (features, packages)) in &groups {
+        let mut conditions: Vec<String> = Vec::new();
+        if !class.is_empty() {
+            conditions.push(format!("device_class('{class}')"));
+        }
+        if let Some(c) = place.condition() {
+            conditions.push(if class.is_empty() {
+                c
+            } else {
+                format!("({c})")
+            });
+        }
+        out.push('\n');
+        let indent = if conditions.is_empty() { "" } else { "\t" };
+        if !conditions.is_empty() {
+            out.push_str(&format!("if {} then\n", conditions.join(" and ")));
+        }
+        if !features.is_empty() {
+            call(&mut out, indent, "features", features);
+        }
+        if !packages.is_empty() {
+            call(&mut out, indent, "packages", packages);
+        }
+        if !conditions.is_empty() {
+            out.push_str("end\n");
+        }
     }
     for (device, packages) in devices {
         out.push_str(&format!("\nif device({{ {} }}) then\n", lua_string(device)));
@@ -246,6 +288,35 @@ fn site_mk_removals(text: &str) -> Vec<std::ops::Range<usize>> {
             _ => {}
         }
     }
+    // A removal between two blank lines takes one of them along, so that
+    // no gap of blank lines is left behind.
+    let blank = |i: usize| line_text(i).trim().is_empty();
+    for i in 0..lines.len() {
+        let run_end = i + removed[i..].iter().take_while(|r| **r).count();
+        if run_end > i
+            && (i == 0 || !removed[i - 1])
+            && (i == 0 || blank(i - 1))
+            && run_end < lines.len()
+            && blank(run_end)
+        {
+            removed[run_end] = true;
+        }
+    }
+    // Two blank lines that a removal brought together become one.
+    let mut last_kept_blank = false;
+    let mut removal_since = false;
+    for (i, gone) in removed.iter_mut().enumerate() {
+        if *gone {
+            removal_since = true;
+            continue;
+        }
+        if blank(i) && last_kept_blank && removal_since {
+            *gone = true;
+            continue;
+        }
+        last_kept_blank = blank(i);
+        removal_since = false;
+    }
     // Runs of removed lines as ranges.
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, r) in removed.iter().enumerate() {
@@ -290,30 +361,37 @@ pub fn steps(
     if !set_anywhere {
         return Ok(Vec::new());
     }
-    let global = selection(&evaluation.global);
     let data = gluon_data::embedded(READ_WITH.label());
-    let mut targets: BTreeMap<Selection, Vec<(String, String)>> = BTreeMap::new();
-    let mut lost: BTreeSet<String> = BTreeSet::new();
-    for (name, vars) in &evaluation.per_target {
-        let (delta, lost_features) = target_delta(&global, &selection(vars));
-        lost.extend(
-            lost_features
-                .into_iter()
-                .map(|f| format!("{f} (target {name})")),
-        );
-        if delta == Selection::default() {
-            continue;
+    let per_target: Vec<(&Vars, (String, String))> = evaluation
+        .per_target
+        .iter()
+        .filter_map(|(name, vars)| {
+            let target = data?.target(name)?;
+            Some((vars, (target.board.clone(), target.subtarget.clone())))
+        })
+        .collect();
+    // A device's own list, as Gluon read it: from its target's round where
+    // site.mk was evaluated per target (a list set only without a target —
+    // under a `GLUON_TARGET ?=` default — reached no image), else from the
+    // evaluation without one.
+    let devices = if evaluation.per_target.is_empty() {
+        device_packages(&evaluation.global)
+    } else {
+        let mut devices = BTreeMap::new();
+        for (name, vars) in &evaluation.per_target {
+            let Some(target) = data.and_then(|d| d.target(name)) else {
+                continue;
+            };
+            for (device, packages) in device_packages(vars) {
+                if target.devices.iter().any(|d| d.image == device) {
+                    devices.entry(device).or_insert(packages);
+                }
+            }
         }
-        let Some(target) = data.and_then(|d| d.target(name)) else {
-            continue;
-        };
-        targets
-            .entry(delta)
-            .or_default()
-            .push((target.board.clone(), target.subtarget.clone()));
-    }
-    let devices = device_packages(&evaluation.global);
-    let lua = image_customization(&global, &targets, &devices);
+        devices
+    };
+    let lua = image_customization(&evaluation.global, &per_target, &devices);
+    let conditional = lua.matches("target(").count();
     let mut edits = vec![Edit {
         file: "image-customization.lua".into(),
         range: 0..0,
@@ -328,21 +406,14 @@ pub fn steps(
                 text: String::new(),
             }),
     );
-    let warning = (!lost.is_empty()).then(|| {
-        format!(
-            "site.mk leaves out features for some targets, which image-customization.lua cannot express (features are only added): {}",
-            lost.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    });
     Ok(vec![Step {
         rewrite: &FEATURES_TO_IMAGE_CUSTOMIZATION,
         what: format!(
-            "site.mk: features and packages moved to a new image-customization.lua ({} target block(s), {} device block(s))",
-            targets.len(),
+            "site.mk: features and packages moved to a new image-customization.lua ({conditional} target condition(s), {} device block(s))",
             devices.len()
         ),
         edits,
-        warning,
+        warning: None,
     }])
 }
 
@@ -378,18 +449,33 @@ mod tests {
     }
 
     #[test]
-    fn a_target_adds_and_takes_away() {
-        let g = Selection {
-            features: [(String::new(), vec!["a".into(), "b".into()])].into(),
-            packages: [(String::new(), vec!["p".into(), "-q".into()])].into(),
+    fn every_target_gets_what_site_mk_gave_it() {
+        let vars = |features: &str, packages: &str| -> Vars {
+            [
+                ("GLUON_FEATURES".to_string(), features.to_string()),
+                ("GLUON_SITE_PACKAGES".to_string(), packages.to_string()),
+            ]
+            .into_iter()
+            .collect()
         };
-        let t = Selection {
-            features: [(String::new(), vec!["a".into(), "c".into()])].into(),
-            packages: [(String::new(), vec!["r".into()])].into(),
-        };
-        let (delta, lost) = target_delta(&g, &t);
-        assert_eq!(delta.features[""], ["c"]);
-        assert_eq!(delta.packages[""], ["r", "-p", "q"]);
-        assert_eq!(lost, ["b"]);
+        let global = vars("a b", "p -q");
+        let x = vars("a b", "p -q");
+        let y = vars("a b", "p -q");
+        let z = vars("a c", "r");
+        let board = |b: &str| (b.to_string(), "generic".to_string());
+        let lua = image_customization(
+            &global,
+            &[(&x, board("x")), (&y, board("y")), (&z, board("z"))],
+            &BTreeMap::new(),
+        );
+        let body: String = lua
+            .lines()
+            .filter(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            body,
+            "\nfeatures {\n\t'a',\n}\n\nif not (target('z', 'generic')) then\n\tfeatures {\n\t\t'b',\n\t}\n\tpackages {\n\t\t'p',\n\t\t'-q',\n\t}\nend\n\nif target('z', 'generic') then\n\tfeatures {\n\t\t'c',\n\t}\n\tpackages {\n\t\t'r',\n\t}\nend"
+        );
     }
 }

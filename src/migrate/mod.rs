@@ -9,6 +9,7 @@
 
 pub mod features;
 pub mod lua_edit;
+pub mod packages;
 
 use crate::check::{self, CheckOptions, Outcome};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -93,6 +94,20 @@ pub const VXLAN: Rewrite = Rewrite {
     source: "gluon-core check_site.lua: need_boolean(in_domain({'mesh', 'vxlan'})) for single-domain sites; docs/user/site.rst, mesh.vxlan",
 };
 
+pub const RENAMED_PACKAGES: Rewrite = Rewrite {
+    code: "GM011",
+    name: "renamed-packages",
+    summary: "Renames a package or feature the release no longer knows by its old name, where Gluon's release notes give the new one and the release has it: every `gluon-luci-*` became `gluon-web-*` (`gluon-luci-portconfig` became `gluon-web-network`), `gluon-announced` became `gluon-respondd`, `gluon-cron` `micrond`, `gluon-simple-tc` `simple-tc`; removes what every image has anyway (`gluon-next-node`, merged into the core; `haveged`, replaced).",
+    source: "release notes of v2016.1, v2017.1 (`All gluon-luci-* packages have been renamed to gluon-web-*`) and v2020.2 (`Remove haveged from your package selection`)",
+};
+
+pub const FASTD_SECTION: Rewrite = Rewrite {
+    code: "GM009",
+    name: "fastd-mesh-vpn-section",
+    summary: "Restructures the `fastd_mesh_vpn` section of sites older than v2017.1 as `mesh_vpn` with the fastd options (`configurable`, `methods`, `groups`, `syslog_level`) in `mesh_vpn.fastd`; `mtu`, `enabled` and `bandwidth_limit` stay in `mesh_vpn` (GM006 then moves the MTU). The fields move as written, comments included.",
+    source: "release notes of v2017.1 (\"The fastd_mesh_vpn configuration section has been restructured\")",
+};
+
 /// Every rewrite, in code order.
 pub const REWRITES: &[&Rewrite] = &[
     &DROP_OBSOLETE,
@@ -103,7 +118,9 @@ pub const REWRITES: &[&Rewrite] = &[
     &VPN_MTU,
     &ROUTING_ALGO,
     &VXLAN,
+    &FASTD_SECTION,
     &FEATURES_TO_IMAGE_CUSTOMIZATION,
+    &RENAMED_PACKAGES,
 ];
 
 /// One rewrite applied to one place.
@@ -125,6 +142,35 @@ pub struct Decision {
     pub message: String,
     /// `file:line`, where the error has a place.
     pub place: Option<String>,
+    /// What there is to decide, where gluonvpn knows.
+    pub hint: Option<String>,
+}
+
+/// What the user has to decide about an error no rewrite handles.
+fn hint(d: &Diagnostic, to: GluonVersion) -> Option<String> {
+    let path = d.config_path.as_deref().unwrap_or("");
+    if std::ptr::eq(d.info, codes::UNKNOWN_PACKAGE) {
+        let package = d
+            .message
+            .strip_prefix("unable to enable package '")
+            .and_then(|m| m.strip_suffix('\''))
+            .unwrap_or("");
+        return Some(match package {
+            "gluon-mesh-vpn-tunneldigger" => "Gluon v2025.1 dropped Tunneldigger (it lives on in community-packages as ff-mesh-vpn-tunneldigger): move the domain to fastd or WireGuard, or add that feed to `modules`".to_string(),
+            "gluon-mesh-batman-adv-14" => "batman-adv compat 14 is gone: nodes on mesh-batman-adv-15 do not mesh with compat-14 nodes, so the whole mesh has to switch at once".to_string(),
+            _ => format!("Gluon {to} has no such package: leave it out, or provide it from a site feed (GLUON_SITE_FEEDS in `modules`)"),
+        });
+    }
+    if path.starts_with("autoupdater.branches.") && path.ends_with(".probability") {
+        return Some("GLUON_PRIORITY in site.mk (the days over which an update is rolled out) replaces it: remove the key and choose a priority".into());
+    }
+    if path == "mesh_vpn.pubkey_privacy" {
+        return Some("obsolete with WireGuard, but fastd reads it and the site has both: remove it once fastd nodes may publish their key".into());
+    }
+    if d.message.ends_with("but it is unset") {
+        return Some(format!("Gluon {to} requires {path}: set it (Gluon's site.conf documentation says what it means)"));
+    }
+    None
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +349,7 @@ pub fn plan(
             round_steps.extend(features::steps(&dir, &original, untrusted)?);
         }
         round_steps.extend(config_steps(&checked, &files, &steps));
+        round_steps.extend(packages::steps(&checked, &files));
         outcome = Some(checked);
         // A rewrite applies once per place: what it did not fix stays.
         round_steps.retain(|s| !steps.iter().any(|done| same_step(done, s)));
@@ -330,6 +377,7 @@ pub fn plan(
             code: d.code(),
             message: d.message.clone(),
             place: place(&outcome, d),
+            hint: hint(d, to),
         })
         .collect();
     let mut changed = BTreeMap::new();
@@ -436,12 +484,12 @@ fn config_steps(outcome: &Outcome, files: &BTreeMap<String, String>, done: &[Ste
                 obsolete_step(file, text, root, &parts, has_fastd)
             } else if path == "domain_seed" && d.message.ends_with("but it is unset") {
                 seed_step(file, text, root, outcome, done)
+            } else if path.starts_with("mesh_vpn.") && d.message.ends_with("but it is unset") {
+                let mtu = matches!(path, "mesh_vpn.fastd.mtu" | "mesh_vpn.tunneldigger.mtu");
+                fastd_section_step(file, text, root)
+                    .or_else(|| mtu.then(|| mtu_step(file, text, root, parts[1])).flatten())
             } else if path == "next_node.name" {
                 next_node_step(file, text, root)
-            } else if matches!(path, "mesh_vpn.fastd.mtu" | "mesh_vpn.tunneldigger.mtu")
-                && d.message.ends_with("but it is unset")
-            {
-                mtu_step(file, text, root, parts[1])
             } else if path == "mesh.batman_adv.routing_algo"
                 && d.message.ends_with("but it is unset")
                 && file == "site.conf"
@@ -666,6 +714,85 @@ fn seed_step(
         warning: Some(format!(
             "{file}: domain_seed is new and random: nodes derive their VXLAN ID from it, so nodes with this firmware and nodes with older firmware do not mesh over VXLAN with each other"
         )),
+    })
+}
+
+/// The fastd options of the old section, in the order of [`FASTD_SECTION`].
+const FASTD_OPTIONS: [&str; 4] = ["configurable", "methods", "groups", "syslog_level"];
+
+fn fastd_section_step(file: &str, text: &str, root: &Node) -> Option<Step> {
+    if root.get_name("mesh_vpn").is_some() {
+        return None;
+    }
+    let section = root.get_name("fastd_mesh_vpn")?;
+    let key = lua_edit::field(text, root, "fastd_mesh_vpn")?;
+    let table = lua_edit::table_range(text, section)?;
+    let close = table.end - 1;
+    let close_line = text[..close].rfind('\n').map_or(0, |i| i + 1);
+    // The closing brace on a line of its own: the new table goes before it.
+    if !text[close_line..close].trim().is_empty() {
+        return None;
+    }
+    let key_indent: String = text[text[..key.key.start].rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let mut moved = String::new();
+    let mut edits = vec![Edit {
+        file: file.to_string(),
+        range: key.key.clone(),
+        text: "mesh_vpn".into(),
+    }];
+    let mut field_indent = None;
+    for option in FASTD_OPTIONS {
+        let Some(field) = lua_edit::field(text, section, option) else {
+            continue;
+        };
+        let removal = lua_edit::remove_field(file, text, &field);
+        // Only whole lines move.
+        if !removal
+            .range
+            .start
+            .eq(&text[..removal.range.start].rfind('\n').map_or(0, |i| i + 1))
+            || !text[..removal.range.end].ends_with('\n')
+        {
+            return None;
+        }
+        let lines = &text[removal.range.clone()];
+        field_indent.get_or_insert_with(|| {
+            lines
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<String>()
+        });
+        moved.push_str(lines);
+        edits.push(removal);
+    }
+    let indent = field_indent?;
+    let unit = indent
+        .strip_prefix(key_indent.as_str())
+        .filter(|u| !u.is_empty())
+        .unwrap_or("  ")
+        .to_string();
+    let mut block = format!("{indent}fastd = {{\n");
+    for line in moved.split_inclusive('\n') {
+        if line.trim().is_empty() {
+            block.push_str(line);
+        } else {
+            block.push_str(&format!("{unit}{line}"));
+        }
+    }
+    block.push_str(&format!("{indent}}},\n"));
+    edits.push(Edit {
+        file: file.to_string(),
+        range: close_line..close_line,
+        text: block,
+    });
+    Some(Step {
+        rewrite: &FASTD_SECTION,
+        what: format!("{file}: fastd_mesh_vpn became mesh_vpn, its fastd options mesh_vpn.fastd"),
+        edits,
+        warning: None,
     })
 }
 

@@ -560,6 +560,7 @@ fn load_release(
             device: String::new(),
             class: "standard".into(),
             packages: std::sync::Arc::new(packages),
+            site_selection: Default::default(),
         }];
     }
     Ok(site)

@@ -18,6 +18,17 @@ pub struct Image {
     pub class: String,
     /// Shared between the many devices with the same packages.
     pub packages: Arc<BTreeSet<String>>,
+    /// What the site selects for the image, as Gluon reads it (site.mk up
+    /// to v2023.1, image-customization.lua from v2023.2): its features and
+    /// its packages (a `-pkg` takes one away), each named once.
+    pub site_selection: Arc<SiteSelection>,
+}
+
+/// The features and packages a site selects for one image.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteSelection {
+    pub features: Vec<String>,
+    pub packages: Vec<String>,
 }
 
 /// A package that will not be found when Gluon configures the build.
@@ -95,6 +106,32 @@ struct DeviceInputs<'a> {
     image_packages: Option<&'a str>,
 }
 
+/// The site's own selection for a device: features and packages (with
+/// their removals), each named once.
+fn site_selection(
+    input: &SelectionInput<'_>,
+    vars: &super::site_mk::Vars,
+    key: &DeviceInputs<'_>,
+) -> SiteSelection {
+    if input.version >= GluonVersion::V2023_2 {
+        let (features, packages) = key.selection.unwrap_or((&[], &[]));
+        return SiteSelection {
+            features: compact_list(features, false),
+            packages: compact_list(packages, true),
+        };
+    }
+    let class = key.class;
+    let mut features = vars.words("GLUON_FEATURES");
+    features.extend(vars.words(&format!("GLUON_FEATURES_{class}")));
+    let mut packages = vars.words("GLUON_SITE_PACKAGES");
+    packages.extend(vars.words(&format!("GLUON_SITE_PACKAGES_{class}")));
+    packages.extend(words(key.image_packages.unwrap_or("")));
+    SiteSelection {
+        features: compact_list(&features, false),
+        packages: compact_list(&packages, true),
+    }
+}
+
 /// A device's packages as Gluon's target_config_lib lists them (without
 /// the `-pkg` removals), before dependencies.
 fn device_packages(
@@ -165,7 +202,8 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
 
     // Devices of a target mostly share their inputs: compute each distinct
     // combination once, and share the resulting package set.
-    let mut by_inputs: HashMap<DeviceInputs<'_>, Arc<BTreeSet<String>>> = HashMap::new();
+    type Selected = (Arc<BTreeSet<String>>, Arc<SiteSelection>);
+    let mut by_inputs: HashMap<DeviceInputs<'_>, Selected> = HashMap::new();
     for (t, target) in input.targets.iter().enumerate() {
         let vars = input.site_mk.for_target(&target.name);
         for (d, device) in target.devices.iter().enumerate() {
@@ -183,8 +221,8 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
                 selection: selection.map(|s| (&s.features[..], &s.packages[..])),
                 image_packages: vars.get(&format!("GLUON_{}_SITE_PACKAGES", device.image)),
             };
-            let packages = match by_inputs.get(&key) {
-                Some(packages) => Arc::clone(packages),
+            let (packages, site_selection) = match by_inputs.get(&key) {
+                Some((packages, selection)) => (Arc::clone(packages), Arc::clone(selection)),
                 None => {
                     let selected = device_packages(input, target, vars, &key, &mut features_seen);
                     positives.extend(selected.iter().cloned());
@@ -194,8 +232,9 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
                             Arc::new(input.data.dependency_closure(selected.iter().cloned()))
                         })
                         .clone();
-                    by_inputs.insert(key, Arc::clone(&packages));
-                    packages
+                    let selection = Arc::new(site_selection(input, vars, &key));
+                    by_inputs.insert(key, (Arc::clone(&packages), Arc::clone(&selection)));
+                    (packages, selection)
                 }
             };
             images.push(Image {
@@ -203,6 +242,7 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
                 device: device.image.clone(),
                 class: device.class.clone(),
                 packages,
+                site_selection,
             });
         }
     }

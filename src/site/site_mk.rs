@@ -83,6 +83,14 @@ impl Vars {
     }
 }
 
+impl FromIterator<(String, String)> for Vars {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Vars {
+        Vars {
+            values: pairs.into_iter().collect(),
+        }
+    }
+}
+
 /// What make made of site.mk.
 #[derive(Clone, Debug, Default)]
 pub struct Evaluation {
