@@ -26,7 +26,7 @@ use crate::site::site_mk;
 use crate::site::value::{Node, Value};
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// One thing the site shows, and the releases it fits.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,17 +94,31 @@ fn releases(pred: impl Fn(GluonVersion) -> bool) -> BTreeSet<GluonVersion> {
     GluonVersion::ALL.into_iter().filter(|v| pred(*v)).collect()
 }
 
-/// The keys each release's checks of a package call obsolete (explored
-/// once per process), with Gluon's advice.
+/// A key a check calls obsolete (its path, `<name>` for any key), and
+/// Gluon's advice.
+type ObsoleteKey = (String, String);
+
+/// The keys each release's checks of a package call obsolete, with Gluon's
+/// advice: from `data/gluon/obsolete-keys.json`, the table
+/// [`obsolete_keys_table`] makes of the checks (exploring every package's
+/// checks takes longer than checking most sites; a test keeps the table
+/// current).
 fn obsolete_keys(package: &str, version: GluonVersion) -> Vec<(String, String)> {
-    type Cache = Mutex<BTreeMap<(String, GluonVersion), Vec<(String, String)>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-    let key = (package.to_string(), version);
-    if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return found.clone();
+    type Table = BTreeMap<String, BTreeMap<String, Vec<ObsoleteKey>>>;
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        serde_json::from_str(include_str!("../data/gluon/obsolete-keys.json")).unwrap_or_default()
+    });
+    match table.get(version.label()) {
+        Some(packages) => packages.get(package).cloned().unwrap_or_default(),
+        None => explored_obsolete_keys(package, version),
     }
-    let found: Vec<(String, String)> = rules::for_package(package, version)
+}
+
+/// The keys a release's checks of a package call obsolete, as exploring its
+/// checks finds them.
+pub fn explored_obsolete_keys(package: &str, version: GluonVersion) -> Vec<(String, String)> {
+    rules::for_package(package, version)
         .map(|r| explore::explore(r, version))
         .unwrap_or_default()
         .into_iter()
@@ -113,12 +127,26 @@ fn obsolete_keys(package: &str, version: GluonVersion) -> Vec<(String, String)> 
             let advice = advice.trim_start_matches(':').trim().trim_end_matches(')');
             Some((r.path, advice.to_string()))
         })
-        .collect();
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, found.clone());
-    found
+        .collect()
+}
+
+/// `data/gluon/obsolete-keys.json` as the checks make it: per release, per
+/// package with obsolete keys, each key with Gluon's advice.
+pub fn obsolete_keys_table() -> String {
+    let mut table: BTreeMap<&str, BTreeMap<&str, Vec<ObsoleteKey>>> = BTreeMap::new();
+    for version in GluonVersion::ALL {
+        let packages = table.entry(version.label()).or_default();
+        for rules in rules::PACKAGES
+            .iter()
+            .filter(|r| r.versions.contains(&version))
+        {
+            let keys = explored_obsolete_keys(rules.package, version);
+            if !keys.is_empty() {
+                packages.insert(rules.package, keys);
+            }
+        }
+    }
+    serde_json::to_string_pretty(&table).unwrap_or_default() + "\n"
 }
 
 /// The value at an explored path (`autoupdater.branches.<name>.probability`)
@@ -176,9 +204,9 @@ pub fn fit(site: &Site) -> Fit {
         });
     }
     let packages: BTreeSet<&str> = site
-        .images
-        .iter()
-        .flat_map(|i| i.packages.iter().map(String::as_str))
+        .package_sets()
+        .into_iter()
+        .flat_map(|set| set.iter().map(String::as_str))
         .collect();
     if packages.contains("gluon-mesh-vpn-tunneldigger") {
         hints.push(Hint {
@@ -268,6 +296,22 @@ mod tests {
         };
         assert_eq!(fit.choose(), V2023_1);
         assert_eq!(fit.older_than_supported().len(), 1);
+    }
+
+    #[test]
+    fn the_obsolete_keys_table_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gluon/obsolete-keys.json");
+        let expected = obsolete_keys_table();
+        if std::env::var_os("GLUONVPN_BLESS").is_some() {
+            std::fs::write(&path, &expected).expect("bless");
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "{} is out of date with the checks; regenerate it with `GLUONVPN_BLESS=1 cargo test --lib release`",
+            path.display()
+        );
     }
 
     #[test]

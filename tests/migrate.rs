@@ -77,6 +77,31 @@ fn plain(node: &Node) -> serde_json::Value {
     }
 }
 
+/// A plain value as a site value without places.
+fn node_of(value: &serde_json::Value) -> Node {
+    let v = match value {
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::String(s.clone()),
+        serde_json::Value::Array(items) => Value::Array(items.iter().map(node_of).collect()),
+        serde_json::Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), node_of(v)))
+                .collect(),
+        ),
+        serde_json::Value::Null => Value::Bool(false),
+    };
+    Node::new(v, None)
+}
+
+/// The typed mesh VPN (what check's lints, `--online` and `render` read)
+/// of a domain's normalised `mesh_vpn`, without places.
+fn typed(vpn: &serde_json::Value) -> gluonvpn::site::mesh_vpn::MeshVpn {
+    let root = node_of(&serde_json::json!({ "mesh_vpn": vpn }));
+    gluonvpn::site::mesh_vpn::MeshVpn::read(&root, &|_| None)
+}
+
 /// The mesh VPN a site configures, per configuration file: what the
 /// migration must keep (methods, MTU, groups, peers, remotes, WireGuard
 /// peers, brokers), with the MTU where the release reads it.
@@ -294,6 +319,16 @@ fn an_old_site_is_carried_to_v2025_1_and_v2023_2() {
             mesh_vpn_intent(&fixture, GluonVersion::V2023_1),
             "{to}"
         );
+        // The typed view, as check, --online and render read it.
+        let migrated = typed(&mesh_vpn_intent(&site, version)["site.conf"]);
+        let fastd = migrated.fastd.as_ref().expect("fastd");
+        assert_eq!(fastd.mtu.as_ref().map(|m| m.value), Some(1312.0));
+        assert_eq!(fastd.methods.len(), 1);
+        assert_eq!(fastd.groups.first().map(|g| g.peers.len()), Some(1));
+        assert_eq!(
+            migrated,
+            typed(&mesh_vpn_intent(&fixture, GluonVersion::V2023_1)["site.conf"])
+        );
         let compared = same_selections(
             &selection_intent(&fixture, GluonVersion::V2023_1),
             &selection_intent(&site, version),
@@ -396,7 +431,11 @@ fn the_corpus_is_carried_forward() {
                     let from = plan.from;
                     let before = mesh_vpn_intent(&original, from);
                     let after = mesh_vpn_intent(&site, to);
-                    if plan.accepted == Some(true) && before != after {
+                    let typed_differ = before.len() != after.len()
+                        || before
+                            .iter()
+                            .any(|(domain, vpn)| after.get(domain).map(typed) != Some(typed(vpn)));
+                    if plan.accepted == Some(true) && (before != after || typed_differ) {
                         problems.push(format!(
                             "{name} {to}: mesh VPN {before:#?}\nbecame {after:#?}"
                         ));

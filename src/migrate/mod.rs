@@ -247,7 +247,12 @@ fn read_site(dir: &Path) -> Result<BTreeMap<String, String>, MigrateError> {
 
 fn write_copy(root: &Path, files: &BTreeMap<String, String>) -> Result<(), MigrateError> {
     let copy_error = |e: std::io::Error| MigrateError::Copy(e.to_string());
-    std::fs::create_dir_all(root.join("domains")).map_err(copy_error)?;
+    std::fs::create_dir_all(root).map_err(copy_error)?;
+    // domains/ only where the site has it: without site.mk's verdict, the
+    // loader goes by whether it is there.
+    if files.keys().any(|name| name.starts_with("domains/")) {
+        std::fs::create_dir_all(root.join("domains")).map_err(copy_error)?;
+    }
     for (name, text) in files {
         std::fs::write(root.join(name), text).map_err(copy_error)?;
     }
@@ -890,7 +895,11 @@ impl Plan {
             return Ok(());
         };
         for (name, (_, after)) in &self.files {
-            out.write(name, after.as_bytes(), 0o644)?;
+            // An edited file keeps its permissions; a new one is 0644.
+            let mode = std::fs::symlink_metadata(dir.join(name))
+                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+                .unwrap_or(0o644);
+            out.write(name, after.as_bytes(), mode)?;
         }
         Ok(())
     }

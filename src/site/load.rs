@@ -1056,7 +1056,13 @@ impl Site {
 
     /// All distinct package sets of the images.
     pub fn package_sets(&self) -> BTreeSet<&BTreeSet<String>> {
-        self.images.iter().map(|i| &*i.packages).collect()
+        // Images share their sets: compare each shared set once.
+        let mut seen = std::collections::HashSet::new();
+        self.images
+            .iter()
+            .filter(|i| seen.insert(std::sync::Arc::as_ptr(&i.packages)))
+            .map(|i| &*i.packages)
+            .collect()
     }
 }
 

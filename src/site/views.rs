@@ -87,9 +87,9 @@ impl<'a> SiteView<'a> {
         let site_conf = site.site_conf.as_ref()?;
         let domains = domain_views(site, only_domain)?;
         let packages = site
-            .images
-            .iter()
-            .flat_map(|i| i.packages.iter().map(String::as_str))
+            .package_sets()
+            .into_iter()
+            .flat_map(|set| set.iter().map(String::as_str))
             .collect();
         Some(SiteView {
             site,
