@@ -155,7 +155,7 @@ pub fn add_field(
     value: &str,
 ) -> Edit {
     let field = format!("{name} = {value}");
-    let close = table.end - 1;
+    let close = table.end.saturating_sub(1);
     let Some(last) = last else {
         // An empty table: fill it.
         return Edit {
@@ -164,6 +164,15 @@ pub fn add_field(
             text: format!("{{ {field} }}"),
         };
     };
+    // A last field outside the table (places the model could not pin
+    // down): the new field goes first, right after the brace.
+    if !(table.start < last.key.start && last.value.end <= close) {
+        return Edit {
+            file: file.to_string(),
+            range: table.start + 1..table.start + 1,
+            text: format!(" {field},"),
+        };
+    }
     let separator = after_separator(text, last.value.end);
     let multiline = text[last.value.end..close].contains('\n');
     if multiline {
@@ -252,6 +261,39 @@ mod tests {
         let c = edit(0..2, "");
         assert_eq!(apply("abc", &[&a, &c]), Err(Overlap));
         assert_eq!(apply("abc", &[&edit(2..9, "")]), Err(Overlap));
+    }
+
+    #[test]
+    fn fields_are_added_in_the_tables_layout() {
+        let text = "{\n  a = 1, -- one\n  b = { 2 }\n}";
+        let last = Field {
+            key: 20..21,
+            value: 24..29,
+        };
+        assert_eq!(&text[last.key.clone()], "b");
+        let e = add_field("f", text, 0..text.len(), Some(&last), "c", "3");
+        assert_eq!(
+            apply(text, &[&e]).unwrap(),
+            "{\n  a = 1, -- one\n  b = { 2 },\n  c = 3,\n}"
+        );
+        let inline = "{ a = 1 }";
+        let last = Field {
+            key: 2..3,
+            value: 6..7,
+        };
+        let e = add_field("f", inline, 0..inline.len(), Some(&last), "c", "3");
+        assert_eq!(apply(inline, &[&e]).unwrap(), "{ a = 1, c = 3 }");
+        assert_eq!(
+            apply("{}", &[&add_field("f", "{}", 0..2, None, "c", "3")]).unwrap(),
+            "{ c = 3 }"
+        );
+        // A field the table does not hold: first, never a panic.
+        let stray = Field {
+            key: 40..41,
+            value: 44..45,
+        };
+        let e = add_field("f", inline, 0..inline.len(), Some(&stray), "c", "3");
+        assert_eq!(apply(inline, &[&e]).unwrap(), "{ c = 3, a = 1 }");
     }
 
     #[test]
