@@ -370,7 +370,12 @@ pub fn plan(
         None => {
             let _ = std::fs::remove_dir_all(&copy);
             write_copy(&copy, &files)?;
-            check::check(&copy, &check_options(to, untrusted))?
+            let checked = check::check(&copy, &check_options(to, untrusted))?;
+            if let Some(why) = unloadable(&checked) {
+                let last = steps.last().map_or("?", |s| s.rewrite.code);
+                return Err(MigrateError::RewriteBroke(last, "the site".into(), why));
+            }
+            checked
         }
     };
     let decisions: Vec<Decision> = outcome
@@ -413,6 +418,17 @@ fn apply_steps(files: &mut BTreeMap<String, String>, steps: &mut Vec<Step>) {
     let mut taken: Vec<&Edit> = Vec::new();
     let mut kept = Vec::new();
     let mut all: Vec<Step> = std::mem::take(steps);
+    // A step whose own edits collide (or leave the text) is not applied.
+    all.retain(|step| {
+        let mut by_file: BTreeMap<&str, Vec<&Edit>> = BTreeMap::new();
+        for edit in &step.edits {
+            by_file.entry(edit.file.as_str()).or_default().push(edit);
+        }
+        by_file.iter().all(|(file, edits)| {
+            let text = files.get(*file).map_or("", String::as_str);
+            lua_edit::apply(text, edits).is_ok()
+        })
+    });
     for step in all.drain(..) {
         let collides = step.edits.iter().any(|e| {
             taken.iter().any(|t| {
@@ -427,14 +443,31 @@ fn apply_steps(files: &mut BTreeMap<String, String>, steps: &mut Vec<Step>) {
         kept.push(step);
         taken = kept.iter().flat_map(|s| s.edits.iter()).collect();
     }
-    let mut by_file: BTreeMap<&str, Vec<&Edit>> = BTreeMap::new();
-    for edit in kept.iter().flat_map(|s| s.edits.iter()) {
-        by_file.entry(edit.file.as_str()).or_default().push(edit);
-    }
-    for (file, edits) in by_file {
-        let before = files.get(file).cloned().unwrap_or_default();
-        if let Ok(after) = lua_edit::apply(&before, &edits) {
-            files.insert(file.to_string(), after);
+    // A file whose edits collide keeps its text, and the steps that would
+    // have edited it are dropped (with all their edits), until all apply.
+    loop {
+        let mut by_file: BTreeMap<&str, Vec<&Edit>> = BTreeMap::new();
+        for edit in kept.iter().flat_map(|s| s.edits.iter()) {
+            by_file.entry(edit.file.as_str()).or_default().push(edit);
+        }
+        let mut results: Vec<(String, String)> = Vec::new();
+        let mut failed: Option<String> = None;
+        for (file, edits) in &by_file {
+            let before = files.get(*file).cloned().unwrap_or_default();
+            match lua_edit::apply(&before, edits) {
+                Ok(after) => results.push((file.to_string(), after)),
+                Err(lua_edit::Overlap) => {
+                    failed = Some(file.to_string());
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(file) => kept.retain(|s| !s.edits.iter().any(|e| e.file == file)),
+            None => {
+                files.extend(results);
+                break;
+            }
         }
     }
     *steps = kept;
@@ -902,5 +935,47 @@ impl Plan {
             out.write(name, after.as_bytes(), mode)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(edits: &[(&str, std::ops::Range<usize>, &str)]) -> Step {
+        Step {
+            rewrite: &DROP_OBSOLETE,
+            what: format!("{edits:?}"),
+            edits: edits
+                .iter()
+                .map(|(file, range, text)| Edit {
+                    file: file.to_string(),
+                    range: range.clone(),
+                    text: text.to_string(),
+                })
+                .collect(),
+            warning: None,
+        }
+    }
+
+    #[test]
+    fn colliding_steps_wait_and_broken_ones_are_not_reported() {
+        let mut files: BTreeMap<String, String> = [
+            ("a".to_string(), "0123456789".to_string()),
+            ("b".to_string(), "xy".to_string()),
+        ]
+        .into();
+        let mut steps = vec![
+            step(&[("a", 0..2, "AB")]),
+            // collides with the first: waits for the next round
+            step(&[("a", 1..3, "Q")]),
+            // its own edits overlap: dropped with its edit of b
+            step(&[("a", 5..8, ""), ("a", 6..7, "Z"), ("b", 0..1, "X")]),
+            step(&[("b", 1..2, "Y")]),
+        ];
+        apply_steps(&mut files, &mut steps);
+        assert_eq!(files["a"], "AB23456789");
+        assert_eq!(files["b"], "xY");
+        assert_eq!(steps.len(), 2);
     }
 }
