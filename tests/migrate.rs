@@ -8,6 +8,8 @@
 mod corpus;
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/trees.rs"]
+mod trees;
 
 use gluonvpn::check::{check, CheckOptions};
 use gluonvpn::gluon_version::GluonVersion;
@@ -19,21 +21,6 @@ use std::process::Command;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A copy of a site's regular files (top level and domains/).
-fn copy_site(from: &Path, to: &Path) {
-    for sub in ["", "domains"] {
-        let Ok(entries) = std::fs::read_dir(from.join(sub)) else {
-            continue;
-        };
-        std::fs::create_dir_all(to.join(sub)).expect("mkdir");
-        for entry in entries.filter_map(Result::ok) {
-            if entry.file_type().is_ok_and(|t| t.is_file()) {
-                std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).expect("copy");
-            }
-        }
-    }
 }
 
 fn files_of(dir: &Path) -> BTreeMap<String, String> {
@@ -238,7 +225,7 @@ fn an_old_site_is_carried_to_v2025_1_and_v2023_2() {
     for to in ["v2025.1", "v2023.2"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let site = dir.path().join("site");
-        copy_site(&fixture, &site);
+        trees::copy_tree(&fixture, &site);
         let before = files_of(&site);
         let path = site.to_str().expect("utf-8");
 
@@ -352,10 +339,17 @@ fn an_old_site_is_carried_to_v2025_1_and_v2023_2() {
 fn broken_sites_and_unknown_releases_are_refused_without_a_write() {
     let dir = tempfile::tempdir().expect("tempdir");
     let site = dir.path().join("site");
-    copy_site(&root().join("tests/fixtures/migrate-old"), &site);
-    let conf = site.join("site.conf");
-    let text = std::fs::read_to_string(&conf).expect("read");
-    std::fs::write(&conf, text.replace("regdom = 'DE',", "regdom = %REGDOM%,")).expect("write");
+    trees::copy_tree_edited(
+        &root().join("tests/fixtures/migrate-old"),
+        &site,
+        |name, text| {
+            if name == "site.conf" {
+                text.replace("regdom = 'DE',", "regdom = %REGDOM%,")
+            } else {
+                text
+            }
+        },
+    );
     let before = files_of(&site);
     let path = site.to_str().expect("utf-8");
     let out = gluonvpn(&["migrate", "--to", "v2025.1", "--write", path]);
@@ -413,7 +407,7 @@ fn the_corpus_is_carried_forward() {
                 Ok(plan) => {
                     let dir = tempfile::tempdir().expect("tempdir");
                     let site = dir.path().join("site");
-                    copy_site(&original, &site);
+                    trees::copy_tree(&original, &site);
                     plan.write(&site).expect("writes");
                     // What was written is what was planned, and a second
                     // run has nothing to do.

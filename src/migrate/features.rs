@@ -8,6 +8,7 @@ use super::{MigrateError, Step, FEATURES_TO_IMAGE_CUSTOMIZATION};
 use crate::gluon_data;
 use crate::gluon_version::GluonVersion;
 use crate::site::load::{self, LoadOptions};
+use crate::site::packages;
 use crate::site::site_mk::{self, Vars};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,16 +32,8 @@ fn list(vars: &Vars, kind: Kind, class: &str) -> Vec<String> {
     } else {
         format!("{base}_{class}")
     };
-    let mut out: Vec<String> = Vec::new();
-    for word in vars.words(&name) {
-        let bare = word.strip_prefix('-').unwrap_or(&word).to_string();
-        out.retain(|w| w.strip_prefix('-').unwrap_or(w) != bare);
-        // Features cannot be taken away; Gluon drops such words.
-        if kind == Kind::Packages || !word.starts_with('-') {
-            out.push(word);
-        }
-    }
-    out
+    // Features cannot be taken away; Gluon drops such words.
+    packages::compact_list(&vars.words(&name), kind == Kind::Packages)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -548,17 +548,11 @@ fn config_steps(outcome: &Outcome, files: &BTreeMap<String, String>, done: &[Ste
     steps
 }
 
-/// A step that sets `path` to `value` (Lua source) where the file leaves it
-/// out: in the innermost table of the path the file has, with the missing
-/// tables around it.
-fn add_step(
-    rewrite: &'static Rewrite,
-    file: &str,
-    text: &str,
-    root: &Node,
-    path: &[&str],
-    value: &str,
-) -> Option<Step> {
+/// The edit that sets `path` to `value` (Lua source) where the file leaves
+/// it out: in the innermost table of the path the file has, with the
+/// missing tables around it. `None` when the path is set, or that table is
+/// not written out in the file.
+fn set_at(file: &str, text: &str, root: &Node, path: &[&str], value: &str) -> Option<Edit> {
     if at_path(root, path).is_some() {
         return None;
     }
@@ -580,17 +574,30 @@ fn add_step(
     }
     let range = lua_edit::table_range(text, table)?;
     let last = lua_edit::last_field(text, table);
+    Some(lua_edit::add_field(
+        file,
+        text,
+        range,
+        last.as_ref(),
+        path[depth],
+        &nested,
+    ))
+}
+
+/// A step of `rewrite` that sets `path` to `value` where the file leaves it
+/// out ([`set_at`]).
+fn add_step(
+    rewrite: &'static Rewrite,
+    file: &str,
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    value: &str,
+) -> Option<Step> {
     Some(Step {
         rewrite,
         what: format!("{file}: {} = {value}", path.join(".")),
-        edits: vec![lua_edit::add_field(
-            file,
-            text,
-            range,
-            last.as_ref(),
-            path[depth],
-            &nested,
-        )],
+        edits: vec![set_at(file, text, root, path, value)?],
         warning: None,
     })
 }
@@ -666,33 +673,15 @@ fn interface_step(file: &str, text: &str, root: &Node, old: &str, field: &Field)
         _ => ("single", "{ 'client' }"),
     };
     let mut edits = vec![lua_edit::remove_field(file, text, field)];
-    if on {
-        let interfaces = root.get_name("interfaces");
-        if interfaces.and_then(|i| i.get_name(interface)).is_some() {
-            // The user set the interface's roles already: theirs stand.
-        } else if let Some(interfaces) = interfaces {
-            let range = lua_edit::table_range(text, interfaces)?;
-            let last = lua_edit::last_field(text, interfaces);
-            edits.push(lua_edit::add_field(
-                file,
-                text,
-                range,
-                last.as_ref(),
-                interface,
-                &format!("{{ default_roles = {roles} }}"),
-            ));
-        } else {
-            let range = lua_edit::table_range(text, root)?;
-            let last = lua_edit::last_field(text, root);
-            edits.push(lua_edit::add_field(
-                file,
-                text,
-                range,
-                last.as_ref(),
-                "interfaces",
-                &format!("{{ {interface} = {{ default_roles = {roles} }} }}"),
-            ));
-        }
+    // Where the user configured the interface already, theirs stands.
+    if on && at_path(root, &["interfaces", interface]).is_none() {
+        edits.push(set_at(
+            file,
+            text,
+            root,
+            &["interfaces", interface, "default_roles"],
+            roles,
+        )?);
     }
     Some(Step {
         rewrite: &INTERFACE_ROLES,
@@ -735,20 +724,11 @@ fn seed_step(
     {
         return None;
     }
-    let range = lua_edit::table_range(text, root)?;
-    let last = lua_edit::last_field(text, root);
-    let seed = random_seed()?;
+    let seed = lua_edit::lua_string(&random_seed()?);
     Some(Step {
         rewrite: &DOMAIN_SEED,
         what: format!("{file}: added a random domain_seed"),
-        edits: vec![lua_edit::add_field(
-            file,
-            text,
-            range,
-            last.as_ref(),
-            "domain_seed",
-            &lua_edit::lua_string(&seed),
-        )],
+        edits: vec![set_at(file, text, root, &["domain_seed"], &seed)?],
         warning: Some(format!(
             "{file}: domain_seed is new and random: nodes derive their VXLAN ID from it, so nodes with this firmware and nodes with older firmware do not mesh over VXLAN with each other"
         )),
@@ -857,26 +837,7 @@ fn mtu_step(file: &str, text: &str, root: &Node, protocol: &str) -> Option<Step>
     let mesh_vpn = at_path(root, &["mesh_vpn"])?;
     let mtu = lua_edit::field(text, mesh_vpn, "mtu")?;
     let value = text[mtu.value.clone()].to_string();
-    let edit = match mesh_vpn.get_name(protocol) {
-        Some(table) if table.get_name("mtu").is_some() => return None,
-        Some(table) => {
-            let range = lua_edit::table_range(text, table)?;
-            let last = lua_edit::last_field(text, table);
-            lua_edit::add_field(file, text, range, last.as_ref(), "mtu", &value)
-        }
-        None => {
-            let range = lua_edit::table_range(text, mesh_vpn)?;
-            let last = lua_edit::last_field(text, mesh_vpn);
-            lua_edit::add_field(
-                file,
-                text,
-                range,
-                last.as_ref(),
-                protocol,
-                &format!("{{ mtu = {value} }}"),
-            )
-        }
-    };
+    let edit = set_at(file, text, root, &["mesh_vpn", protocol, "mtu"], &value)?;
     // mesh_vpn.mtu goes with the last protocol that takes it.
     let other = if protocol == "fastd" {
         "tunneldigger"

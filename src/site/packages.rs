@@ -60,7 +60,9 @@ fn concat_list(list: &mut Vec<String>, items: &[String], keep_neg: bool) {
     }
 }
 
-fn compact_list(items: &[String], keep_neg: bool) -> Vec<String> {
+/// Gluon's `compact_list`: each package named once, the later word
+/// winning; removals (`-pkg`) kept only if `keep_neg`.
+pub fn compact_list(items: &[String], keep_neg: bool) -> Vec<String> {
     let mut list = Vec::new();
     concat_list(&mut list, items, keep_neg);
     list
@@ -139,25 +141,21 @@ fn device_packages(
     target: &Target,
     vars: &super::site_mk::Vars,
     key: &DeviceInputs<'_>,
+    selection: &SiteSelection,
     features_seen: &mut BTreeSet<String>,
 ) -> Vec<String> {
     let mut device_pkgs: Vec<String> = Vec::new();
     concat_list(&mut device_pkgs, &target.packages, true);
+    let features = &selection.features;
+    features_seen.extend(features.iter().cloned());
+    let mut pkgs: Vec<String> = input.data.feature_packages(features).into_iter().collect();
     let site_pkgs: Vec<String> = if input.version >= GluonVersion::V2023_2 {
-        let (features, packages) = key.selection.unwrap_or((&[], &[]));
-        let features = compact_list(features, false);
-        features_seen.extend(features.iter().cloned());
-        let mut pkgs: Vec<String> = input.data.feature_packages(&features).into_iter().collect();
+        let (_, packages) = key.selection.unwrap_or((&[], &[]));
         concat_list(&mut pkgs, packages, true);
         concat_list(&mut device_pkgs, key.device_packages, true);
         pkgs
     } else {
         let class = key.class;
-        let mut features = vars.words("GLUON_FEATURES");
-        features.extend(vars.words(&format!("GLUON_FEATURES_{class}")));
-        let features = compact_list(&features, false);
-        features_seen.extend(features.iter().cloned());
-        let mut pkgs: Vec<String> = input.data.feature_packages(&features).into_iter().collect();
         let mut site = vars.words("GLUON_SITE_PACKAGES");
         site.extend(vars.words(&format!("GLUON_SITE_PACKAGES_{class}")));
         concat_list(&mut pkgs, &site, true);
@@ -224,7 +222,9 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
             let (packages, site_selection) = match by_inputs.get(&key) {
                 Some((packages, selection)) => (Arc::clone(packages), Arc::clone(selection)),
                 None => {
-                    let selected = device_packages(input, target, vars, &key, &mut features_seen);
+                    let selection = Arc::new(site_selection(input, vars, &key));
+                    let selected =
+                        device_packages(input, target, vars, &key, &selection, &mut features_seen);
                     positives.extend(selected.iter().cloned());
                     let packages = closures
                         .entry(selected)
@@ -232,7 +232,6 @@ pub fn select(input: &SelectionInput<'_>) -> (Vec<Image>, Vec<Unresolved>) {
                             Arc::new(input.data.dependency_closure(selected.iter().cloned()))
                         })
                         .clone();
-                    let selection = Arc::new(site_selection(input, vars, &key));
                     by_inputs.insert(key, (Arc::clone(&packages), Arc::clone(&selection)));
                     (packages, selection)
                 }
