@@ -205,6 +205,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> Result<Outcome, CheckError>
         .ok_or_else(|| CheckError::Load(LoadError::Lua("no release to check the site with".into())))
 }
 
+/// The stack of the thread that checks some of the releases: that of a
+/// main thread (the checks recurse no deeper than the site's tables, whose
+/// depth the load bounds).
+const CHECK_STACK_SIZE: usize = 8 << 20;
+
 /// Checks the site with each of `versions` (`options.load.version` and
 /// `infer_version` are not used), loading it once for all of them (see
 /// [`load::load_releases`]). With `--online`, only the last release's check
@@ -219,19 +224,24 @@ pub fn check_releases(
         Loaded::Hung(outcomes) => return Ok(outcomes),
     };
     let last = sites.len().saturating_sub(1);
-    let mut outcomes = Vec::with_capacity(sites.len());
-    for (index, site) in sites.into_iter().enumerate() {
-        if index == last || options.online.is_none() {
-            outcomes.push(check_loaded(site, options)?);
-        } else {
-            let offline = CheckOptions {
-                online: None,
-                ..options.clone()
-            };
-            outcomes.push(check_loaded(site, &offline)?);
-        }
-    }
-    Ok(outcomes)
+    let offline = CheckOptions {
+        online: None,
+        ..options.clone()
+    };
+    // The releases' checks are independent: half of them on another thread.
+    let items: Vec<(usize, Site)> = sites.into_iter().enumerate().collect();
+    let outcomes = crate::parallel::on_two_threads(
+        items,
+        CHECK_STACK_SIZE,
+        &mut (),
+        || (),
+        |_, (index, site)| {
+            // The probe goes out once, with the newest release's view.
+            let options = if index == last { options } else { &offline };
+            check_loaded(site, options)
+        },
+    );
+    outcomes.into_iter().collect()
 }
 
 /// A check against several releases: each release's outcome, and their

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lints;
 pub mod migrate;
 pub mod output;
+pub mod parallel;
 pub mod peers;
 pub mod probe;
 pub mod release;

@@ -300,3 +300,74 @@ fn checking_every_release_at_once_equals_checking_each_alone() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// make evaluates site.mk once per group of targets it cannot tell apart
+/// (gluonvpn::site::target_rounds); every target must still get what its own
+/// round gives. `--untrusted` runs no command, so both evaluations are
+/// deterministic; the trusted one runs site.mk's `date` and `git`, and is
+/// compared again once when a clock tick came between the two.
+#[test]
+fn one_round_per_group_of_targets_gives_every_target_its_values() {
+    use gluonvpn::site::site_mk::{self, MakeOptions, TargetEnv};
+    let Some(corpus) = corpus::corpus("ONE MAKE ROUND PER GROUP OF TARGETS ON THE CORPUS") else {
+        return;
+    };
+    let mut targets: Vec<TargetEnv> = Vec::new();
+    for version in [GluonVersion::V2022_1, GluonVersion::V2023_1] {
+        let data = gluonvpn::gluon_data::embedded(version.label()).expect("data");
+        for t in data.targets.iter().filter(|t| !t.broken) {
+            if !targets.iter().any(|e| e.name == t.name) {
+                targets.push(TargetEnv {
+                    name: t.name.clone(),
+                    board: t.board.clone(),
+                    subtarget: t.subtarget.clone(),
+                });
+            }
+        }
+    }
+    let mut modes = vec![MakeOptions::default()];
+    if gluonvpn::site::confine::landlock_abi().is_some() {
+        modes.push(MakeOptions {
+            untrusted: true,
+            ..MakeOptions::default()
+        });
+    }
+    let mut grouped = 0;
+    for site in corpus::site_names(&corpus) {
+        let dir = corpus.join(&site);
+        let Ok(text) = std::fs::read_to_string(dir.join("site.mk")) else {
+            continue;
+        };
+        if gluonvpn::site::target_rounds::TargetTests::read(&text, || true).is_some()
+            && site_mk::mentions_target(&[&text])
+        {
+            grouped += 1;
+        }
+        for options in &modes {
+            let run = || {
+                let distinct = site_mk::evaluate_distinct(&dir, &text, &targets, options)
+                    .unwrap_or_else(|e| panic!("{site}: {e}"));
+                let every = site_mk::evaluate(&dir, &targets, options)
+                    .unwrap_or_else(|e| panic!("{site}: {e}"));
+                (distinct, every)
+            };
+            let same = |(a, b): &(site_mk::Outcome, site_mk::Outcome)| {
+                a.evaluation == b.evaluation && a.error == b.error
+            };
+            let mut outcomes = run();
+            if !same(&outcomes) && !options.untrusted {
+                outcomes = run();
+            }
+            let (distinct, every) = outcomes;
+            assert_eq!(
+                distinct.evaluation, every.evaluation,
+                "{site} (untrusted: {})",
+                options.untrusted
+            );
+            assert_eq!(distinct.error, every.error, "{site}");
+        }
+    }
+    // Most of the corpus's per-target site.mk files only compare the target
+    // with names: the grouping is exercised, not skipped.
+    assert!(grouped >= 8, "{grouped} sites grouped");
+}

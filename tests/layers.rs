@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top; a module may only use modules of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["source", "gluon_version", "input", "writing"],
+    &["source", "gluon_version", "input", "writing", "parallel"],
     &["diagnostics"],
     &["gluon_data", "keys", "fastd_conf", "templates"],
     &["derive"],

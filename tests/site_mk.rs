@@ -663,3 +663,190 @@ fn render_untrusted_and_a_stopped_site_mk() {
     assert_eq!(stopped["line"], 2);
     assert!(site.markers().is_empty());
 }
+
+fn target(name: &str, board: &str, subtarget: &str) -> site_mk::TargetEnv {
+    site_mk::TargetEnv {
+        name: name.into(),
+        board: board.into(),
+        subtarget: subtarget.into(),
+    }
+}
+
+/// Targets that site.mk compares with names, and some it does not.
+fn some_targets() -> Vec<site_mk::TargetEnv> {
+    vec![
+        target("x86-64", "x86", "64"),
+        target("ath79-generic", "ath79", "generic"),
+        target("ath79-nand", "ath79", "nand"),
+        target("ramips-mt7621", "ramips", "mt7621"),
+        target("mvebu-cortexa9", "mvebu", "cortexa9"),
+    ]
+}
+
+fn evaluate_both(site: &Site, targets: &[site_mk::TargetEnv]) -> (Outcome, Outcome) {
+    let text = std::fs::read_to_string(site.dir.join("site.mk")).expect("site.mk");
+    let options = MakeOptions::default();
+    let distinct =
+        site_mk::evaluate_distinct(&site.dir, &text, targets, &options).expect("make runs");
+    let every = site_mk::evaluate(&site.dir, targets, &options).expect("make runs");
+    (distinct, every)
+}
+
+fn value<'o>(outcome: &'o Outcome, target: &str, name: &str) -> Option<&'o str> {
+    outcome.evaluation.per_target.get(target)?.get(name)
+}
+
+#[test]
+fn targets_site_mk_cannot_tell_apart_share_one_round() {
+    // Each round's `date` is its own nanosecond: equal values mean one round.
+    let site = Site::new(
+        "GLUON_RELEASE := $(shell date +%s%N)\n\
+         ifeq ($(GLUON_TARGET),x86-64)\nGLUON_SITE_PACKAGES += x86pkg\nendif\n\
+         ifneq ($(BOARD),ath79)\nelse\nGLUON_FEATURES += ath\nendif\n",
+    );
+    let targets = some_targets();
+    let (distinct, every) = evaluate_both(&site, &targets);
+    assert!(distinct.error.is_none() && every.error.is_none());
+    for t in &targets {
+        for name in ["GLUON_SITE_PACKAGES", "GLUON_FEATURES"] {
+            assert_eq!(
+                value(&distinct, &t.name, name),
+                value(&every, &t.name, name),
+                "{} {name}",
+                t.name
+            );
+        }
+    }
+    assert_eq!(
+        value(&distinct, "x86-64", "GLUON_SITE_PACKAGES"),
+        Some("x86pkg")
+    );
+    assert_eq!(
+        value(&distinct, "ath79-nand", "GLUON_FEATURES"),
+        Some("ath")
+    );
+    let release = |outcome: &Outcome, target: &str| {
+        value(outcome, target, "GLUON_RELEASE")
+            .expect("GLUON_RELEASE")
+            .to_string()
+    };
+    assert_eq!(
+        release(&distinct, "ath79-generic"),
+        release(&distinct, "ath79-nand")
+    );
+    assert_eq!(
+        release(&distinct, "ramips-mt7621"),
+        release(&distinct, "mvebu-cortexa9")
+    );
+    let rounds: std::collections::BTreeSet<String> = targets
+        .iter()
+        .map(|t| release(&distinct, &t.name))
+        .collect();
+    assert_eq!(rounds.len(), 3, "x86-64, ath79 and the rest: {rounds:?}");
+    let rounds: std::collections::BTreeSet<String> =
+        targets.iter().map(|t| release(&every, &t.name)).collect();
+    assert_eq!(
+        rounds.len(),
+        targets.len(),
+        "one round per target: {rounds:?}"
+    );
+}
+
+#[test]
+fn a_site_mk_that_may_see_the_target_otherwise_gets_every_round() {
+    for site_mk in [
+        "GLUON_RELEASE := $(shell date +%s%N)\nX := $(GLUON_TARGET)\n",
+        "GLUON_RELEASE := $(shell date +%s%N)\nifneq ($(filter-out $(GLUON_TARGET),x86-64),)\nendif\n",
+        "GLUON_RELEASE := $(shell date +%s%N)\nV := $($(NAME))\nifeq ($(GLUON_TARGET),x86-64)\nendif\n",
+    ] {
+        let site = Site::new(site_mk);
+        let targets = some_targets();
+        let (distinct, _) = evaluate_both(&site, &targets);
+        let rounds: std::collections::BTreeSet<&str> = targets
+            .iter()
+            .filter_map(|t| value(&distinct, &t.name, "GLUON_RELEASE"))
+            .collect();
+        assert_eq!(rounds.len(), targets.len(), "{site_mk}");
+    }
+}
+
+#[test]
+fn when_make_fails_every_target_gets_its_round_as_without_groups() {
+    let site = Site::new(
+        "ifeq ($(GLUON_TARGET),ramips-mt7621)\n$(error no ramips)\nendif\nGLUON_FEATURES := a\n",
+    );
+    let (distinct, every) = evaluate_both(&site, &some_targets());
+    assert!(distinct.error.is_some());
+    assert_eq!(distinct.error, every.error);
+    assert_eq!(distinct.evaluation, every.evaluation);
+}
+
+/// Where gluonvpn may not create a network namespace (not root), the first
+/// make run finds out, and make runs again kept off TCP by Landlock: the
+/// check goes through, site.mk's commands ran, and they could not connect.
+#[test]
+fn without_the_right_to_a_namespace_make_runs_confined_by_landlock() {
+    let test = "without_the_right_to_a_namespace_make_runs_confined_by_landlock";
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || which("setpriv").is_err() || which("bash").is_err() {
+        eprintln!("{test}: SKIPPED: needs root (to become nobody), setpriv and bash");
+        return;
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_gluonvpn"));
+    let nobody_can_run = binary.ancestors().skip(1).all(|dir| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
+    });
+    if !nobody_can_run {
+        eprintln!("{test}: SKIPPED: nobody cannot reach {}", binary.display());
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let tcp_denied = confine::landlock_abi().is_some_and(|abi| abi >= 4);
+    let bash = which("bash")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut site_mk = format!(
+        "SHELL := {bash}\nGLUON_RELEASE := 1\nifneq ($(shell echo ran),ran)\n$(error the shell did not run)\nendif\n"
+    );
+    if tcp_denied {
+        site_mk.push_str(&format!(
+            "ifeq ($(shell (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo connected),connected)\n$(error make reached the network)\nendif\n"
+        ));
+    }
+    let site = Site::new(&site_mk);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for dir in [site.root.path(), site.dir.as_path()] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        for entry in std::fs::read_dir(&site.dir)
+            .expect("site")
+            .filter_map(Result::ok)
+        {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod");
+        }
+    }
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(binary)
+        .args(["check", "--gluon-only", "--format", "json"])
+        .arg(&site.dir)
+        .env("TMPDIR", "/tmp")
+        .output()
+        .expect("gluonvpn runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{stdout}");
+    if !tcp_denied {
+        eprintln!("{test}: no Landlock ABI 4 here: TCP not tried");
+    }
+}

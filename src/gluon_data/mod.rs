@@ -9,7 +9,7 @@ pub mod arch;
 pub mod extract;
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// Releases with embedded data, oldest first.
@@ -179,11 +179,14 @@ impl GluonData {
             targets.version,
             packages.version
         );
+        let mut sorted = packages.packages;
+        // Looked up by name (binary search); extracted files are sorted already.
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(GluonData {
             version: targets.version,
             feeds: packages.feeds,
             targets: targets.targets,
-            packages: packages.packages,
+            packages: sorted,
             features: packages.features,
         })
     }
@@ -208,7 +211,10 @@ impl GluonData {
     }
 
     pub fn package(&self, name: &str) -> Option<&Package> {
-        self.packages.iter().find(|p| p.name == name)
+        self.packages
+            .binary_search_by(|p| p.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.packages[i])
     }
 
     /// True for package names and for names some package PROVIDES.
@@ -221,33 +227,50 @@ impl GluonData {
     /// Transitive `+` dependencies of `roots` among the packages known here.
     ///
     /// Conditional dependencies count once their condition package is in the
-    /// set; the loop runs to a fixpoint because a later addition can enable an
-    /// earlier condition. Unknown names stay in the set but are not expanded.
+    /// set, also when the condition comes in later (they wait for it). Unknown
+    /// names stay in the set but are not expanded.
     pub fn dependency_closure(&self, roots: impl IntoIterator<Item = String>) -> BTreeSet<String> {
-        let mut set: BTreeSet<String> = roots.into_iter().collect();
-        loop {
-            let mut added = Vec::new();
-            for name in &set {
-                let Some(pkg) = self.package(name) else {
+        let roots: Vec<String> = roots.into_iter().collect();
+        let mut set: HashSet<&str> = HashSet::with_capacity(roots.len() * 2);
+        let mut queue: Vec<&str> = Vec::new();
+        // Conditional dependencies whose condition is not in the set (yet),
+        // by condition.
+        let mut waiting: HashMap<&str, Vec<&str>> = HashMap::new();
+        for root in &roots {
+            if set.insert(root) {
+                queue.push(root);
+            }
+        }
+        while let Some(name) = queue.pop() {
+            if let Some(woken) = waiting.remove(name) {
+                for dep in woken {
+                    if set.insert(dep) {
+                        queue.push(dep);
+                    }
+                }
+            }
+            let Some(pkg) = self.package(name) else {
+                continue;
+            };
+            for dep in &pkg.depends {
+                if set.insert(dep) {
+                    queue.push(dep);
+                }
+            }
+            for cd in &pkg.conditional_depends {
+                let Some(condition) = cd.if_package.as_deref() else {
                     continue;
                 };
-                for dep in &pkg.depends {
-                    if !set.contains(dep) {
-                        added.push(dep.clone());
+                if set.contains(condition) {
+                    if set.insert(&cd.pkg) {
+                        queue.push(&cd.pkg);
                     }
-                }
-                for cd in &pkg.conditional_depends {
-                    let active = cd.if_package.as_ref().is_some_and(|p| set.contains(p));
-                    if active && !set.contains(&cd.pkg) {
-                        added.push(cd.pkg.clone());
-                    }
+                } else {
+                    waiting.entry(condition).or_default().push(&cd.pkg);
                 }
             }
-            if added.is_empty() {
-                return set;
-            }
-            set.extend(added);
         }
+        set.into_iter().map(str::to_string).collect()
     }
 
     /// Packages selected by the site's `features` list, as feature_lib does.
@@ -323,4 +346,113 @@ pub fn embedded(release: &str) -> Option<&'static GluonData> {
             Err(e) => panic!("embedded Gluon data for {release} is invalid: {e:#}"),
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The closure as its definition says: add what the set's packages
+    /// depend on (conditional ones when their condition is in) until
+    /// nothing changes.
+    fn closure_by_definition(data: &GluonData, roots: &[String]) -> BTreeSet<String> {
+        let mut set: BTreeSet<String> = roots.iter().cloned().collect();
+        loop {
+            let before = set.len();
+            for name in set.clone() {
+                let Some(pkg) = data.package(&name) else {
+                    continue;
+                };
+                set.extend(pkg.depends.iter().cloned());
+                for cd in &pkg.conditional_depends {
+                    if cd.if_package.as_ref().is_some_and(|p| set.contains(p)) {
+                        set.insert(cd.pkg.clone());
+                    }
+                }
+            }
+            if set.len() == before {
+                return set;
+            }
+        }
+    }
+
+    /// Packages whose conditions come in through dependencies, after what
+    /// waits for them (no embedded release has a package condition).
+    fn conditional_data() -> GluonData {
+        let package = |name: &str, depends: &[&str], conditional: &[(&str, &str)]| {
+            serde_json::json!({
+                "name": name, "dir": name, "gluon_package": true, "check_site": false,
+                "depends": depends,
+                "conditional_depends": conditional.iter().map(|(condition, pkg)| {
+                    match condition.strip_prefix("config:") {
+                        Some(symbol) => serde_json::json!({"if_config": symbol, "pkg": pkg}),
+                        None => serde_json::json!({"if": condition, "pkg": pkg}),
+                    }
+                }).collect::<Vec<_>>(),
+            })
+        };
+        let packages = serde_json::json!({
+            "version": "test",
+            "feeds": [],
+            "features": [],
+            "packages": [
+                package("a", &["b"], &[("z", "w")]),
+                package("b", &["c"], &[]),
+                package("c", &["z"], &[]),
+                package("q", &[], &[("y", "u")]),
+                package("v", &[], &[]),
+                package("w", &[], &[("a", "v")]),
+                package("x", &[], &[("config:FOO", "t")]),
+                package("z", &[], &[]),
+            ],
+        });
+        let targets = serde_json::json!({"version": "test", "targets": []});
+        GluonData::from_parts(
+            serde_json::from_value(targets).expect("targets"),
+            serde_json::from_value(packages).expect("packages"),
+        )
+        .expect("data")
+    }
+
+    #[test]
+    fn conditions_that_come_in_later_count() {
+        let data = conditional_data();
+        let closure = data.dependency_closure(["a".to_string()]);
+        assert_eq!(
+            closure.into_iter().collect::<Vec<_>>(),
+            ["a", "b", "c", "v", "w", "z"]
+        );
+    }
+
+    #[test]
+    fn the_closure_is_what_its_definition_gives() {
+        let synthetic = conditional_data();
+        let releases = ["v2022.1", "v2023.1", "v2023.2", "v2025.1"]
+            .map(|release| (release, embedded(release).expect("embedded data")));
+        for (release, data) in std::iter::once(("synthetic", &synthetic)).chain(releases) {
+            let names: Vec<String> = data.packages.iter().map(|p| p.name.clone()).collect();
+            assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted by name");
+            // Each package alone, every pair in both orders (a condition
+            // then comes in before or after what waits for it, directly or
+            // through dependencies), sliding windows of several, and a name
+            // nobody defines.
+            let mut cases: Vec<Vec<String>> = names.iter().map(|n| vec![n.clone()]).collect();
+            for a in &names {
+                for b in &names {
+                    cases.push(vec![a.clone(), b.clone()]);
+                }
+            }
+            for width in [3, 7, 20] {
+                cases.extend(names.windows(width).map(|w| w.to_vec()));
+            }
+            cases.push(vec!["no-such-package".into()]);
+            for roots in cases {
+                assert_eq!(
+                    data.dependency_closure(roots.iter().cloned()),
+                    closure_by_definition(data, &roots),
+                    "{release}: {roots:?}"
+                );
+            }
+        }
+    }
 }

@@ -482,30 +482,17 @@ fn make_files(make: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Whether this process may give a child a network namespace of its own
-/// (root, or CAP_SYS_ADMIN): tried once on a child that does nothing else.
-fn network_namespace_works(make: &Path) -> bool {
-    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *WORKS.get_or_init(|| {
-        use std::os::unix::process::CommandExt as _;
-        let mut command = std::process::Command::new(make);
-        command
-            .arg("--version")
-            .env_clear()
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        // SAFETY: unshare is async-signal-safe.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::unshare(libc::CLONE_NEWNET) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        command.status().is_ok_and(|s| s.success())
-    })
+/// Whether giving make a network namespace of its own failed once in this
+/// process (not root, or a container that forbids it): then later runs do
+/// not try again. Learnt from the run itself rather than from a probe
+/// process, which would cost every check a process of its own.
+static NETWORK_NAMESPACE_FAILED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Records that a run prepared with a network namespace could not start:
+/// the next [`Prepared::new`] keeps make off the network with Landlock.
+pub fn network_namespace_failed() {
+    NETWORK_NAMESPACE_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl Prepared {
@@ -549,7 +536,8 @@ impl Prepared {
                 })
             }
             Mode::Trusted { network_namespace } => {
-                let netns = network_namespace && network_namespace_works(make);
+                let netns = network_namespace
+                    && !NETWORK_NAMESPACE_FAILED.load(std::sync::atomic::Ordering::Relaxed);
                 let mut ruleset = None;
                 if let Some(abi) = abi {
                     let rights = write_rights(abi);
@@ -581,6 +569,11 @@ impl Prepared {
                 })
             }
         }
+    }
+
+    /// Whether the child gets a network namespace of its own.
+    pub fn network_namespace(&self) -> bool {
+        self.netns
     }
 
     /// Applies it: in the forked child, right before exec. Only

@@ -302,25 +302,59 @@ impl MakePlan {
 /// The releases a load is for, each with its data and targets.
 type ReleaseTargets<'d> = Vec<(GluonVersion, &'d GluonData, Vec<&'d Target>)>;
 
-fn load_here(
-    path: &Path,
-    options: &LoadOptions,
+/// Each release with its data and targets (`Err` for a release gluonvpn has
+/// no data for, or a `--target` it does not build).
+fn release_targets(
     versions: &[GluonVersion],
-) -> Result<Vec<Site>, LoadError> {
-    let dir = site_dir(path)?;
-    let releases: ReleaseTargets<'static> = versions
+    options: &LoadOptions,
+) -> Result<ReleaseTargets<'static>, LoadError> {
+    versions
         .iter()
         .map(|&version| {
             let data = gluon_data::embedded(version.label()).ok_or(LoadError::NoData(version))?;
             let targets = targets(data, version, options)?;
             Ok((version, data, targets))
         })
-        .collect::<Result<_, LoadError>>()?;
-    let first = versions.first().copied().unwrap_or(options.version);
-    let mut sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
-    if let Some(watch) = &options.watch {
-        sandbox = sandbox.watched_by(std::sync::Arc::clone(watch));
+        .collect()
+}
+
+fn new_sandbox(options: &LoadOptions) -> Result<Sandbox, LoadError> {
+    let sandbox = Sandbox::new(options.limits).map_err(|e| LoadError::Lua(e.to_string()))?;
+    Ok(match &options.watch {
+        Some(watch) => sandbox.watched_by(std::sync::Arc::clone(watch)),
+        None => sandbox,
+    })
+}
+
+fn joined<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Work on another thread, or its result.
+enum Pending<'scope, R> {
+    Running(std::thread::ScopedJoinHandle<'scope, R>),
+    Done(R),
+}
+
+impl<R> Pending<'_, R> {
+    fn wait(self) -> R {
+        match self {
+            Pending::Running(handle) => joined(handle),
+            Pending::Done(result) => result,
+        }
     }
+}
+
+fn load_here(
+    path: &Path,
+    options: &LoadOptions,
+    versions: &[GluonVersion],
+) -> Result<Vec<Site>, LoadError> {
+    let dir = site_dir(path)?;
+    let first = versions.first().copied().unwrap_or(options.version);
+    let sandbox = new_sandbox(options)?;
 
     // What every release shares: the files as read.
     let mut base = Site::unloaded(dir.clone(), first);
@@ -359,22 +393,35 @@ fn load_here(
         domain_files.push((code, file));
         config_files.push(file);
     }
-    let site_mk_file = site_mk_text.map(|text| {
-        let plans: Vec<MakePlan> = releases
-            .iter()
-            .map(|(version, _, targets)| MakePlan::new(*version, &text, targets))
-            .collect();
-        (
-            base.sources.add("site.mk".into(), site_mk_path, text),
-            plans,
-        )
-    });
+    let site_mk_file =
+        site_mk_text.map(|text| base.sources.add("site.mk".into(), site_mk_path, text));
 
     let abs = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-    let (nodes, make_outcomes) = std::thread::scope(|scope| {
-        let make = site_mk_file
-            .as_ref()
-            .map(|(_, plans)| scope.spawn(|| evaluate_site_mk(&abs, plans, &options.make)));
+    let site_mk = site_mk_file.map(|file| base.sources.get(file).text.as_str());
+    let (releases, nodes, make_outcomes) = std::thread::scope(|scope| {
+        // The releases' data is parsed while the files are evaluated. make
+        // needs the targets only where site.mk can see the target; else it
+        // starts at once.
+        let mut data = Pending::Running(scope.spawn(|| release_targets(versions, options)));
+        if site_mk.is_some_and(|text| site_mk::mentions_target(&[text])) {
+            data = Pending::Done(data.wait());
+        }
+        let make = site_mk.and_then(|text| {
+            let plans: Vec<MakePlan> = match &data {
+                Pending::Done(Ok(releases)) => releases
+                    .iter()
+                    .map(|(version, _, targets)| MakePlan::new(*version, text, targets))
+                    .collect(),
+                // The load fails for that.
+                Pending::Done(Err(_)) => return None,
+                Pending::Running(_) => versions
+                    .iter()
+                    .map(|&version| MakePlan::new(version, text, &[]))
+                    .collect(),
+            };
+            let abs = &abs;
+            Some(scope.spawn(move || evaluate_site_mk(abs, text, &plans, &options.make)))
+        });
         // One file at a time, evaluated and converted before the next: a
         // Lua value held on the Rust side takes one of mlua's few thousand
         // reference slots, so thousands of domains must not wait side by
@@ -383,34 +430,38 @@ fn load_here(
             .iter()
             .map(|&f| config::evaluate(&sandbox, &base.sources, f))
             .collect();
-        let make_outcomes = make.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (nodes, make_outcomes)
+        let releases = data.wait();
+        let make_outcomes = make.map(joined);
+        (releases, nodes, make_outcomes)
     });
+    let releases = releases?;
     let mut make_outcomes = match make_outcomes {
         Some(outcomes) => outcomes?.into_iter().map(Some).collect(),
         None => vec![None; releases.len()],
     };
-    let site_mk_file = site_mk_file.map(|(file, _)| file);
 
-    let mut sites = Vec::with_capacity(releases.len());
-    for ((version, data, targets), make_outcome) in releases.iter().zip(make_outcomes.drain(..)) {
-        let shared = Shared {
-            nodes: nodes.clone(),
-            domain_files: domain_files.clone(),
-            site_mk_file,
-            make_outcome,
-            site_mk_refused,
-        };
-        sites.push(load_release(
-            base.fork(*version),
-            shared,
-            data,
-            targets,
-            &sandbox,
-            options,
-        )?);
-    }
-    Ok(sites)
+    // Each release's own load, half of them on another thread.
+    let items: Vec<_> = releases.into_iter().zip(make_outcomes.drain(..)).collect();
+    let (base, nodes, domain_files) = (&base, &nodes, &domain_files);
+    let mut here = Ok(sandbox);
+    let sites = crate::parallel::on_two_threads(
+        items,
+        LOAD_STACK_SIZE,
+        &mut here,
+        || new_sandbox(options).map_err(|e| e.to_string()),
+        |sandbox: &mut Result<Sandbox, String>, ((version, data, targets), make_outcome)| {
+            let sandbox = sandbox.as_ref().map_err(|e| LoadError::Lua(e.clone()))?;
+            let shared = Shared {
+                nodes: nodes.clone(),
+                domain_files: domain_files.clone(),
+                site_mk_file,
+                make_outcome,
+                site_mk_refused,
+            };
+            load_release(base.fork(version), shared, data, &targets, sandbox, options)
+        },
+    );
+    sites.into_iter().collect()
 }
 
 /// What one release's load starts from: the evaluated files.
@@ -582,6 +633,7 @@ fn load_release(
 /// verdict is known).
 fn evaluate_site_mk(
     dir: &Path,
+    text: &str,
     plans: &[MakePlan],
     options: &MakeOptions,
 ) -> Result<Vec<site_mk::Outcome>, site_mk::RunError> {
@@ -597,7 +649,7 @@ fn evaluate_site_mk(
         if let Some((_, outcome)) = runs.iter().find(|(k, _)| *k == key) {
             return Ok(outcome.clone());
         }
-        let outcome = site_mk::evaluate(dir, envs, options)?;
+        let outcome = site_mk::evaluate_distinct(dir, text, envs, options)?;
         runs.push((key, outcome.clone()));
         Ok(outcome)
     };

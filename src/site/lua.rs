@@ -110,6 +110,8 @@ pub struct Sandbox {
     limits: Limits,
     budget: Rc<Budget>,
     watch: Option<Arc<Watch>>,
+    /// This sandbox among the process's, for its watch.
+    id: u64,
     /// Loads and runs a configuration file two C calls deep (see
     /// [`Sandbox::eval_config`]).
     config_runner: Function,
@@ -119,27 +121,35 @@ pub struct Sandbox {
 /// is running and since when. The instruction hook cannot stop a single C
 /// call that runs forever (a string pattern that backtracks without end);
 /// the watchdog can give up on it.
+/// Several sandboxes (on several threads) may share one watch.
 #[derive(Debug, Default)]
 pub struct Watch {
-    running: Mutex<Option<(String, Instant)>>,
+    /// Per sandbox ([`Sandbox::id`]): what it evaluates, since when.
+    running: Mutex<Vec<(u64, String, Instant)>>,
 }
 
 impl Watch {
-    /// The evaluation that has been running longer than `limit`, if any.
+    /// An evaluation that has been running longer than `limit`, if any.
     pub fn overdue(&self, limit: Duration) -> Option<String> {
         let running = self.running.lock().ok()?;
         running
-            .as_ref()
-            .filter(|(_, since)| since.elapsed() > limit)
-            .map(|(name, _)| name.clone())
+            .iter()
+            .find(|(_, _, since)| since.elapsed() > limit)
+            .map(|(_, name, _)| name.clone())
     }
 
-    fn set(&self, value: Option<(String, Instant)>) {
+    fn set(&self, sandbox: u64, value: Option<(String, Instant)>) {
         if let Ok(mut running) = self.running.lock() {
-            *running = value;
+            running.retain(|(id, _, _)| *id != sandbox);
+            if let Some((name, since)) = value {
+                running.push((sandbox, name, since));
+            }
         }
     }
 }
+
+/// Tells the sandboxes of a process apart for their [`Watch`].
+static SANDBOXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Sandbox {
     pub fn new(limits: Limits) -> mlua::Result<Sandbox> {
@@ -180,6 +190,7 @@ impl Sandbox {
             limits,
             budget,
             watch: None,
+            id: SANDBOXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             config_runner: runner,
         };
         if parses_nested_tables(&sandbox, GLUON_DEEPEST_TABLES + 1) {
@@ -210,11 +221,11 @@ impl Sandbox {
         f: impl FnOnce(&Lua) -> mlua::Result<R>,
     ) -> Result<R, LuaFailure> {
         if let Some(watch) = &self.watch {
-            watch.set(Some((what.to_string(), Instant::now())));
+            watch.set(self.id, Some((what.to_string(), Instant::now())));
         }
         let result = self.run(f);
         if let Some(watch) = &self.watch {
-            watch.set(None);
+            watch.set(self.id, None);
         }
         result
     }

@@ -16,5 +16,6 @@ pub mod packages;
 pub mod process;
 pub mod site_mk;
 pub mod spans;
+pub mod target_rounds;
 pub mod value;
 pub mod views;

@@ -13,7 +13,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How a run ended.
@@ -40,6 +40,10 @@ pub const OUTPUT_LIMIT: usize = 1 << 20;
 /// How long the output pipe may stay open after the group was killed (by a
 /// process that left the group) before gluonvpn stops waiting for it.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// How often a running make is checked against its wall-clock limit and
+/// gluonvpn's signals; its exit is seen at once.
+const WATCH_TICK: Duration = Duration::from_millis(50);
 
 /// A pipe whose write end serves as both stdout and stderr of a child, so
 /// that their order is kept.
@@ -87,69 +91,77 @@ pub fn run(mut command: Command, prepared: Prepared, wall_time: Duration) -> io:
     let pgid = child.id() as libc::pid_t;
     let slot = signals.register(pgid);
 
-    let collected = Arc::new(Mutex::new((Vec::new(), false)));
+    let collected = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&collected);
-    std::thread::spawn(move || drain(reader, &sink));
+    let (drained_tx, drained) = mpsc::channel();
+    std::thread::spawn(move || {
+        drain(reader, &sink);
+        let _ = drained_tx.send(());
+    });
+    // The exit is awaited on a thread of its own, so that it is seen at once
+    // (no polling); this thread meanwhile watches the clock and signals.
+    let (exited_tx, exited) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = exited_tx.send(());
+        status
+    });
 
     let started = Instant::now();
-    let ended = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ended::Exited(status),
-            Ok(None) => {}
-            Err(e) => {
-                kill_group(pgid);
-                let _ = child.wait();
-                signals.unregister(slot);
-                return Err(e);
-            }
+    let mut stopped = None;
+    loop {
+        match exited.recv_timeout(WATCH_TICK) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+        if stopped.is_some() {
+            continue;
+        }
+        // The signal handler kills the registered groups itself; this covers
+        // a group that found no slot.
         if interrupted() {
             kill_group(pgid);
-            let _ = child.wait();
-            break Ended::Interrupted;
-        }
-        if started.elapsed() > wall_time {
+            stopped = Some(Ended::Interrupted);
+        } else if started.elapsed() > wall_time {
             kill_group(pgid);
-            let _ = child.wait();
-            break Ended::TimedOut;
+            stopped = Some(Ended::TimedOut);
         }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    }
+    let status = waiter
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
     // Whatever make left running in its group goes too (a command started
     // in the background, holding the pipe open).
     kill_group(pgid);
     signals.unregister(slot);
     drop(signals);
-
-    let waited = Instant::now();
-    let output = loop {
-        {
-            let guard = collected.lock().unwrap_or_else(|e| e.into_inner());
-            if guard.1 || waited.elapsed() > DRAIN_GRACE {
-                break guard.0.clone();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let ended = match (stopped, status) {
+        (Some(ended), _) => ended,
+        (None, _) if interrupted() => Ended::Interrupted,
+        (None, Ok(status)) => Ended::Exited(status),
+        (None, Err(e)) => return Err(e),
     };
+
+    let _ = drained.recv_timeout(DRAIN_GRACE);
+    let output = collected.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(Finished { ended, output })
 }
 
 /// Reads the pipe to its end, keeping the first [`OUTPUT_LIMIT`] bytes.
-fn drain(mut reader: File, sink: &Mutex<(Vec<u8>, bool)>) {
+fn drain(mut reader: File, sink: &Mutex<Vec<u8>>) {
     let mut buf = [0u8; 8192];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 let mut guard = sink.lock().unwrap_or_else(|e| e.into_inner());
-                let room = OUTPUT_LIMIT.saturating_sub(guard.0.len());
-                guard.0.extend_from_slice(&buf[..n.min(room)]);
+                let room = OUTPUT_LIMIT.saturating_sub(guard.len());
+                guard.extend_from_slice(&buf[..n.min(room)]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
-    sink.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
 }
 
 // SIGINT and SIGTERM while make runs: the handler kills every registered

@@ -4,8 +4,9 @@
 //! in the Gluon tree with `GLUON_TARGET` on make's command line, and (up to
 //! v2023.1) evaluates it again per target to read the feature and package
 //! lists. gluonvpn runs one make process that includes site.mk once without a
-//! target and then once per target, clearing what site.mk defined between
-//! rounds, and reads back the expanded variables. Make runs in a scratch
+//! target and then once per target (or once per group of targets site.mk
+//! cannot tell apart, [`evaluate_distinct`]), clearing what site.mk defined
+//! between rounds, and reads back the expanded variables. Make runs in a scratch
 //! directory standing in for the Gluon tree, so a relative `include` fails
 //! as it does in Gluon; the site is `site` in there (a symbolic link to it,
 //! or with `--untrusted` a copy of its text files), so that make never sees
@@ -18,6 +19,7 @@
 
 use super::confine::{Applied, ConfineError, Mode, Prepared};
 use super::process::{self, Ended};
+use super::target_rounds::TargetTests;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,7 +94,7 @@ impl FromIterator<(String, String)> for Vars {
 }
 
 /// What make made of site.mk.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
     /// Without GLUON_TARGET.
     pub global: Vars,
@@ -173,6 +175,85 @@ impl Default for MakeOptions {
             network_namespace: true,
         }
     }
+}
+
+/// Like [`evaluate`], with one round per group of targets that site.mk
+/// (its text is `text`) cannot tell apart ([`TargetTests`]); each target
+/// gets its group's variables. When make fails, every target gets its round
+/// after all: which rounds make reached before it stopped depends on them.
+pub fn evaluate_distinct(
+    site_dir: &Path,
+    text: &str,
+    targets: &[TargetEnv],
+    options: &MakeOptions,
+) -> Result<Outcome, RunError> {
+    let Some(tests) = TargetTests::read(text, exports_reach_shell) else {
+        return evaluate(site_dir, targets, options);
+    };
+    let mut rounds: Vec<&TargetEnv> = Vec::new();
+    // Each target's round: the first target with its key.
+    let mut round_of: Vec<usize> = Vec::with_capacity(targets.len());
+    for target in targets {
+        let key = tests.key(target);
+        match rounds.iter().position(|r| tests.key(r) == key) {
+            Some(index) => round_of.push(index),
+            None => {
+                round_of.push(rounds.len());
+                rounds.push(target);
+            }
+        }
+    }
+    if rounds.len() == targets.len() {
+        return evaluate(site_dir, targets, options);
+    }
+    let distinct: Vec<TargetEnv> = rounds.iter().map(|t| (*t).clone()).collect();
+    let mut outcome = evaluate(site_dir, &distinct, options)?;
+    if outcome.error.is_some() {
+        return evaluate(site_dir, targets, options);
+    }
+    for (target, &round) in targets.iter().zip(&round_of) {
+        let from = &distinct[round].name;
+        if *from != target.name {
+            if let Some(vars) = outcome.evaluation.per_target.get(from).cloned() {
+                outcome
+                    .evaluation
+                    .per_target
+                    .insert(target.name.clone(), vars);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Whether make passes exported variables to `$(shell …)`: GNU make does
+/// from 4.4 on. Asked once per process (`make --version`); when the answer
+/// cannot be read, it is taken to be yes.
+fn exports_reach_shell() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let Ok(make) = find_make() else {
+            return true;
+        };
+        let output = Command::new(make)
+            .arg("--version")
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output();
+        let Ok(output) = output else {
+            return true;
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let version = text
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("GNU Make "))
+            .and_then(|v| {
+                let mut parts = v.trim().split('.').map(|p| p.parse::<u32>().ok());
+                Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+            });
+        version.is_none_or(|version| version >= (4, 4))
+    })
 }
 
 /// Whether site.mk (or a file it includes) refers to the target, so that it
@@ -312,30 +393,43 @@ fn evaluate_rounds(
             network_namespace: options.network_namespace,
         }
     };
-    let prepared = Prepared::new(mode, &make, root, &out_file, options.memory)?;
-    let confinement = prepared.applied.clone();
-    let mut command = Command::new(&make);
-    command
-        .args([
-            "--no-builtin-rules",
-            "--no-builtin-variables",
-            "--no-print-directory",
-            "-s",
-            "-f",
-            WRAPPER,
-            "gluonvpn-done",
-        ])
-        .current_dir(root)
-        .env_clear()
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
-        .env("LC_ALL", "C")
-        .env("LANG", "C")
-        .env("HOME", root)
-        .env("TMPDIR", &tmp);
-    let finished = process::run(command, prepared, options.wall_time).map_err(RunError::Spawn)?;
+    let command = || {
+        let mut command = Command::new(&make);
+        command
+            .args([
+                "--no-builtin-rules",
+                "--no-builtin-variables",
+                "--no-print-directory",
+                "-s",
+                "-f",
+                WRAPPER,
+                "gluonvpn-done",
+            ])
+            .current_dir(root)
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+            )
+            .env("LC_ALL", "C")
+            .env("LANG", "C")
+            .env("HOME", root)
+            .env("TMPDIR", &tmp);
+        command
+    };
+    let (finished, confinement) = loop {
+        let prepared = Prepared::new(mode, &make, root, &out_file, options.memory)?;
+        let confinement = prepared.applied.clone();
+        let tried_namespace = prepared.network_namespace();
+        match process::run(command(), prepared, options.wall_time) {
+            // The child could not enter a network namespace of its own
+            // (no CAP_SYS_ADMIN here): run it again, kept off the network by
+            // Landlock.
+            Err(_) if tried_namespace => super::confine::network_namespace_failed(),
+            Err(e) => return Err(RunError::Spawn(e)),
+            Ok(finished) => break (finished, confinement),
+        }
+    };
 
     let names = Names {
         prefix: format!("{site_name}/"),
