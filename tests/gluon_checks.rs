@@ -204,31 +204,53 @@ fn gluon_checks(
     }
 }
 
+/// What both tests need: the Gluon tree, the corpus and the `jsonc` shim;
+/// `None` (after saying why) when the opt-in is not given or the corpus is
+/// not there.
+struct Harness {
+    gluon: PathBuf,
+    corpus: PathBuf,
+    shim: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new(test: &str, what: &str) -> Option<Harness> {
+        let Some(gluon) = std::env::var_os("GLUONVPN_GLUON_SOURCE").map(PathBuf::from) else {
+            eprintln!("{test}: SKIPPED: opt-in, set GLUONVPN_GLUON_SOURCE to a Gluon v2025.1.3 tree (see the file's header)");
+            return None;
+        };
+        assert!(
+            gluon
+                .join("package/gluon-core/luasrc/lib/gluon/check-site.lua")
+                .is_file(),
+            "{} is no Gluon tree",
+            gluon.display()
+        );
+        let cjson = Command::new("lua5.1")
+            .args(["-e", "require 'cjson'"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(cjson, "{test} needs lua5.1 and lua-cjson");
+        let corpus = corpus::corpus(what)?;
+        let shim = tempfile::tempdir().expect("tempdir");
+        std::fs::write(shim.path().join("jsonc.lua"), JSONC_SHIM).expect("shim");
+        Some(Harness {
+            gluon,
+            corpus,
+            shim,
+        })
+    }
+}
+
 #[test]
 fn migrated_corpus_sites_pass_gluons_own_checks() {
-    let test = "migrated_corpus_sites_pass_gluons_own_checks";
-    let Some(gluon) = std::env::var_os("GLUONVPN_GLUON_SOURCE").map(PathBuf::from) else {
-        eprintln!("{test}: SKIPPED: opt-in, set GLUONVPN_GLUON_SOURCE to a Gluon v2025.1.3 tree (see the file's header)");
+    let Some(harness) = Harness::new(
+        "migrated_corpus_sites_pass_gluons_own_checks",
+        "GLUON'S OWN CHECKS ON MIGRATED SITES",
+    ) else {
         return;
     };
-    assert!(
-        gluon
-            .join("package/gluon-core/luasrc/lib/gluon/check-site.lua")
-            .is_file(),
-        "{} is no Gluon tree",
-        gluon.display()
-    );
-    let cjson = Command::new("lua5.1")
-        .args(["-e", "require 'cjson'"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(cjson, "{test} needs lua5.1 and lua-cjson");
-    let Some(corpus) = corpus::corpus("GLUON'S OWN CHECKS ON MIGRATED SITES") else {
-        return;
-    };
-    let shim = tempfile::tempdir().expect("tempdir");
-    std::fs::write(shim.path().join("jsonc.lua"), JSONC_SHIM).expect("shim");
-
+    let (gluon, corpus, shim) = (&harness.gluon, &harness.corpus, &harness.shim);
     let reviewed = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrate_corpus.reviewed"),
     )
@@ -254,7 +276,7 @@ fn migrated_corpus_sites_pass_gluons_own_checks() {
         assert!(outcome.gluon_ok(), "{name}: gluonvpn's own verdict changed");
         let packages: Vec<String> = outcome.checked_packages.iter().cloned().collect();
         match gluon_checks(
-            &gluon,
+            gluon,
             shim.path(),
             &site,
             &packages,
@@ -276,16 +298,13 @@ fn migrated_corpus_sites_pass_gluons_own_checks() {
 /// scripts), exactly the packages recorded as failing fail here.
 #[test]
 fn the_originals_gluon_rejects_fail_here_in_the_same_packages() {
-    let test = "the_originals_gluon_rejects_fail_here_in_the_same_packages";
-    let Some(gluon) = std::env::var_os("GLUONVPN_GLUON_SOURCE").map(PathBuf::from) else {
-        eprintln!("{test}: SKIPPED: opt-in (GLUONVPN_GLUON_SOURCE)");
+    let Some(harness) = Harness::new(
+        "the_originals_gluon_rejects_fail_here_in_the_same_packages",
+        "GLUON'S OWN CHECKS ON THE ORIGINAL SITES",
+    ) else {
         return;
     };
-    let Some(corpus) = corpus::corpus("GLUON'S OWN CHECKS ON THE ORIGINAL SITES") else {
-        return;
-    };
-    let shim = tempfile::tempdir().expect("tempdir");
-    std::fs::write(shim.path().join("jsonc.lua"), JSONC_SHIM).expect("shim");
+    let (gluon, corpus, shim) = (&harness.gluon, &harness.corpus, &harness.shim);
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json"),
     )
@@ -314,7 +333,7 @@ fn the_originals_gluon_rejects_fail_here_in_the_same_packages() {
         let verdict = &entry["gluon_verdicts"]["v2025.1.3"];
         let multidomain = entry["multidomain"] == true && verdict["stopped_at"].is_null();
         let packages: Vec<String> = failing.iter().chain(&recorded(true)).cloned().collect();
-        let said = gluon_checks(&gluon, shim.path(), &site, &packages, multidomain)
+        let said = gluon_checks(gluon, shim.path(), &site, &packages, multidomain)
             .err()
             .unwrap_or_default();
         let failed_here: std::collections::BTreeSet<String> = said
