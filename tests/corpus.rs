@@ -160,10 +160,7 @@ fn every_corpus_site_is_checked_with_a_release_it_fits() {
     let Some(corpus) = corpus::corpus("THE RELEASE INFERENCE ON THE CORPUS") else {
         return;
     };
-    let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json"),
-    )
-    .expect("MANIFEST.json parses");
+    let manifest = corpus::manifest(&corpus);
     let mut problems = Vec::new();
     for entry in manifest.as_array().expect("a list") {
         let site = entry["name"].as_str().expect("name");

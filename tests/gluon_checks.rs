@@ -51,18 +51,24 @@ end
 return M
 "#;
 
+/// Runs lua5.1 in the Gluon tree with modules from `lua_dirs`: whether it
+/// succeeded, its standard output and error.
 fn lua(
     gluon: &Path,
-    shim: &Path,
+    lua_dirs: &[&Path],
     env: &[(&str, &Path)],
     args: &[&str],
     stdin: Option<&Path>,
 ) -> (bool, String, String) {
+    let lua_path: String = lua_dirs
+        .iter()
+        .map(|dir| format!("{}/?.lua;", dir.display()))
+        .collect();
     let mut command = Command::new("lua5.1");
     command
         .args(args)
         .current_dir(gluon)
-        .env("LUA_PATH", format!("{}/?.lua;;", shim.display()))
+        .env("LUA_PATH", format!("{lua_path};"))
         .stdin(match stdin {
             Some(path) => Stdio::from(std::fs::File::open(path).expect("stdin file")),
             None => Stdio::null(),
@@ -89,7 +95,7 @@ fn site_json(
 ) -> Result<(), String> {
     let (ok, stdout, stderr) = lua(
         gluon,
-        shim,
+        &[shim],
         &[("GLUON_SITEDIR", site)],
         &[
             "-e",
@@ -151,7 +157,7 @@ fn gluon_checks(
             site_json(gluon, shim, site, &format!("domains/{code}.conf"), &json)?;
             let (ok, aliases, stderr) = lua(
                 gluon,
-                shim,
+                &[shim],
                 &[],
                 &["scripts/domain_aliases.lua", &json.display().to_string()],
                 None,
@@ -175,26 +181,16 @@ fn gluon_checks(
         if !check_site.is_file() {
             continue;
         }
-        let lua_path = format!(
-            "{}/usr/lib/lua/?.lua;{}/?.lua;;",
-            root.path().display(),
-            shim.display()
+        let (ok, _, stderr) = lua(
+            gluon,
+            &[&root.path().join("usr/lib/lua"), shim],
+            &[("IPKG_INSTROOT", root.path())],
+            &[&lib.join("check-site.lua").display().to_string()],
+            Some(&check_site),
         );
-        let output = Command::new("lua5.1")
-            .arg(lib.join("check-site.lua"))
-            .env("IPKG_INSTROOT", root.path())
-            .env("LUA_PATH", lua_path)
-            .stdin(Stdio::from(
-                std::fs::File::open(&check_site).expect("check_site.lua"),
-            ))
-            .output()
-            .expect("lua5.1 runs");
         ran += 1;
-        if !output.status.success() {
-            failures.push(format!(
-                "{package}: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
+        if !ok {
+            failures.push(format!("{package}: {}", stderr.trim()));
         }
     }
     if failures.is_empty() {
@@ -305,10 +301,7 @@ fn the_originals_gluon_rejects_fail_here_in_the_same_packages() {
         return;
     };
     let (gluon, corpus, shim) = (&harness.gluon, &harness.corpus, &harness.shim);
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json"),
-    )
-    .expect("parses");
+    let manifest = corpus::manifest(corpus);
     let mut compared = 0;
     let mut problems = Vec::new();
     for entry in manifest.as_array().expect("list") {

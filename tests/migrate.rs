@@ -380,10 +380,7 @@ fn the_corpus_is_carried_forward() {
     let Some(corpus) = corpus::corpus("THE MIGRATION OF THE CORPUS") else {
         return;
     };
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus.join("MANIFEST.json")).expect("MANIFEST.json"),
-    )
-    .expect("parses");
+    let manifest = corpus::manifest(&corpus);
     let mut record = String::from(
         "# gluonvpn migrate over ../shared/corpus: per site and release, accepted\n\
          # by Gluon's checks, or the codes of the decisions left, or why not.\n",

@@ -190,23 +190,24 @@ pub fn evaluate_distinct(
     let Some(tests) = TargetTests::read(text, exports_reach_shell) else {
         return evaluate(site_dir, targets, options);
     };
-    let mut rounds: Vec<&TargetEnv> = Vec::new();
-    // Each target's round: the first target with its key.
+    // One round per key, run for the first target with that key.
+    let mut keys = Vec::new();
+    let mut distinct: Vec<TargetEnv> = Vec::new();
     let mut round_of: Vec<usize> = Vec::with_capacity(targets.len());
     for target in targets {
         let key = tests.key(target);
-        match rounds.iter().position(|r| tests.key(r) == key) {
+        match keys.iter().position(|k| *k == key) {
             Some(index) => round_of.push(index),
             None => {
-                round_of.push(rounds.len());
-                rounds.push(target);
+                round_of.push(keys.len());
+                keys.push(key);
+                distinct.push(target.clone());
             }
         }
     }
-    if rounds.len() == targets.len() {
+    if distinct.len() == targets.len() {
         return evaluate(site_dir, targets, options);
     }
-    let distinct: Vec<TargetEnv> = rounds.iter().map(|t| (*t).clone()).collect();
     let mut outcome = evaluate(site_dir, &distinct, options)?;
     if outcome.error.is_some() {
         return evaluate(site_dir, targets, options);

@@ -44,3 +44,11 @@ pub fn site_names(corpus: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// MANIFEST.json: per site, where it comes from and Gluon's own verdicts.
+pub fn manifest(corpus: &Path) -> serde_json::Value {
+    let path = corpus.join("MANIFEST.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
